@@ -1,0 +1,77 @@
+// The one catalogue of Ferry's error codes. Codes are stable: scripts, trails
+// and the UI key on them, so a code is never renamed or reused for another
+// meaning. Each code also says what to do about it: `transient` errors are
+// retried within a run with backoff, `permanent` ones stop the run.
+
+export type ErrorClass = 'transient' | 'permanent';
+
+interface CodeInfo {
+  readonly class: ErrorClass;
+  readonly summary: string;
+}
+
+export const errorCatalogue = {
+  // input
+  INVALID_NAME: { class: 'permanent', summary: 'a name is not acceptable' },
+  INVALID_INPUT: { class: 'permanent', summary: 'the input failed validation' },
+  NOT_FOUND: { class: 'permanent', summary: 'the named thing does not exist' },
+  ALREADY_EXISTS: { class: 'permanent', summary: 'the named thing exists already' },
+  // btrfs
+  BTRFS_MISSING: { class: 'permanent', summary: 'btrfs-progs is not installed' },
+  BTRFS_COMMAND_FAILED: { class: 'permanent', summary: 'a btrfs command failed' },
+  NOT_BTRFS: { class: 'permanent', summary: 'the path is not on a btrfs filesystem' },
+  NOT_A_SUBVOLUME: { class: 'permanent', summary: 'the path is not a btrfs subvolume' },
+  SHARE_MISSING: { class: 'permanent', summary: 'the share to replicate does not exist' },
+  SNAPSHOT_FAILED: { class: 'transient', summary: 'taking the read-only snapshot failed' },
+  SEND_FAILED: { class: 'transient', summary: 'btrfs send failed' },
+  RECEIVE_FAILED: { class: 'transient', summary: 'btrfs receive failed' },
+  NO_SPACE: { class: 'transient', summary: 'the target pool ran out of space' },
+  RECEIVED_MISMATCH: { class: 'permanent', summary: 'the received subvolume is not the announced snapshot' },
+  // replication
+  PARENT_MISSING: { class: 'permanent', summary: 'the receiver does not hold the announced parent' },
+  SHARE_BUSY: { class: 'transient', summary: 'another transfer of this share is running' },
+  TASK_BUSY: { class: 'transient', summary: 'a run of this task is already under way' },
+  POOL_NOT_GRANTED: { class: 'permanent', summary: 'the pool is not granted on the receiver' },
+  ABORTED: { class: 'transient', summary: 'the attempt was aborted' },
+  INTERRUPTED: { class: 'transient', summary: 'the attempt was interrupted by a stop or crash' },
+  INTERNAL: { class: 'permanent', summary: 'an unexpected internal error' },
+} as const satisfies Record<string, CodeInfo>;
+
+export type ErrorCode = keyof typeof errorCatalogue;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(errorCatalogue, value);
+}
+
+/** Every refusal and failure Ferry reports carries one of the catalogue's codes. */
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  /** Extra text that explains the failure, such as a command's stderr. */
+  readonly detail: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options: { cause?: unknown; detail?: string } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'FerryError';
+    this.code = code;
+    this.detail = options.detail;
+  }
+
+  get errorClass(): ErrorClass {
+    return errorCatalogue[this.code].class;
+  }
+}
+
+/** Any thrown value as a FerryError, keeping the code when it has one. */
+export function toFerryError(err: unknown): FerryError {
+  if (err instanceof FerryError) return err;
+  if (err instanceof Error && err.name === 'AbortError') {
+    return new FerryError('ABORTED', 'the attempt was aborted', { cause: err });
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  return new FerryError('INTERNAL', message, { cause: err });
+}
+
+/** Text for a trail's `error` field: the message, then the detail that explains it. */
+export function describeError(err: FerryError): string {
+  return err.detail ? `${err.message}\n${err.detail}` : err.message;
+}

@@ -1,0 +1,14 @@
+// What the planner and retention know of snapshots and replicas: names and
+// UUIDs only, so they stay pure and need no btrfs.
+
+/** A read-only snapshot of a share on the sending side. */
+export interface LocalSnapshot {
+  readonly name: string;
+  readonly uuid: string;
+}
+
+/** A replica the receiver holds for a share: its name and received UUID. */
+export interface Replica {
+  readonly name: string;
+  readonly receivedUuid: string;
+}

@@ -1,0 +1,23 @@
+// A task: "replicate share S to pool Q of peer P on schedule X, keep N here and M there".
+
+export type Schedule = { readonly kind: 'every'; readonly seconds: number } | { readonly kind: 'cron'; readonly expr: string };
+
+export interface Task {
+  readonly name: string;
+  /** Absolute path of the share (a btrfs subvolume) on this appliance. */
+  readonly sharePath: string;
+  /** The share's name as the receiver files it: the last component of sharePath. */
+  readonly share: string;
+  /** Peer id (or, for an in-process pair, the local appliance id). */
+  readonly peer: string;
+  /** Pool on the receiving appliance. */
+  readonly pool: string;
+  readonly schedule: Schedule;
+  readonly keepLocal: number;
+  readonly keepRemote: number;
+  readonly paused: boolean;
+  readonly createdAt: string;
+}
+
+export const defaultKeepLocal = 5;
+export const defaultKeepRemote = 10;

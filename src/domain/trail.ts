@@ -1,0 +1,40 @@
+// Trail entries: the durable record of every attempt, on both sides. The
+// fields follow the trail entry of CLI.md; the attempt id is the same on the
+// sender and the receiver so the two trails can be reconciled.
+
+export const trailStatuses = ['running', 'succeeded', 'failed', 'interrupted'] as const;
+export type TrailStatus = (typeof trailStatuses)[number];
+
+export type SendMode = 'full' | 'incremental';
+
+export interface TrailEntry {
+  /** The attempt id, shared by both sides. */
+  readonly id: string;
+  readonly task: string;
+  readonly share: string;
+  readonly snapshot: string;
+  /** Parent snapshot name; null for a full send. */
+  readonly parent: string | null;
+  readonly mode: SendMode;
+  readonly status: TrailStatus;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly bytes: number;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+  /** Why the planner chose this mode (for a full send: why no parent could be used). */
+  readonly reason: string | null;
+}
+
+/** A send trail entry also names the peer and pool it went to. */
+export interface SendTrailEntry extends TrailEntry {
+  readonly peer: string;
+  readonly pool: string;
+}
+
+/** A receive trail entry names the peer it came from and where the replica landed. */
+export interface ReceiveTrailEntry extends TrailEntry {
+  readonly peer: string;
+  readonly pool: string;
+  readonly replicaPath: string | null;
+}

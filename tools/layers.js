@@ -1,0 +1,38 @@
+// The layer table of DESIGN.md, as data: which folder may import which.
+// Checked by the `ferry-layers/imports` lint rule (tools/eslint-layers.js).
+// Each key is a folder under src/ (or the top-level proto/); its list names the
+// layers it may import besides itself.
+export const layers = {
+  util: [],
+  log: ['util'],
+  domain: ['util'],
+  proto: [],
+  crypto: ['domain', 'util'],
+  btrfs: ['domain', 'util', 'log'],
+  store: ['domain', 'util'],
+  sender: ['btrfs', 'store', 'crypto', 'proto', 'domain', 'util', 'log'],
+  receiver: ['btrfs', 'store', 'crypto', 'proto', 'domain', 'util', 'log'],
+  replication: ['domain', 'proto', 'util', 'log'],
+  peer: ['proto', 'crypto', 'domain', 'util', 'log'],
+  scheduler: ['domain', 'util', 'log'],
+  api: ['proto', 'domain', 'util', 'log'],
+  web: ['api', 'proto', 'domain', 'util'],
+  cli: ['api', 'proto', 'domain', 'util', 'daemon'],
+  daemon: ['*'],
+};
+
+// Packages that only one layer may import: one owner each, so that a swap or
+// an audit touches one folder.
+export const ownedPackages = {
+  tweetnacl: ['crypto'],
+  'better-sqlite3': ['store'],
+  'node:child_process': ['btrfs'],
+  child_process: ['btrfs'],
+  bree: ['scheduler'],
+  fastify: ['peer', 'api', 'web', 'daemon'],
+  undici: ['peer', 'api', 'cli'],
+};
+
+// proto/ is the wire contract shared with other implementations: zod and
+// node built-ins only.
+export const protoPackages = ['zod'];
