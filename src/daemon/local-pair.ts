@@ -1,0 +1,15 @@
+import type { Receiver } from '../receiver/receiver.js';
+import type { ReceiverEndpoint } from '../replication/endpoints.js';
+
+/**
+ * A receiver reached in-process, as if `peerId` had called it over the
+ * network: the same interface the HTTP client implements, so tests and
+ * same-machine replication drive exactly the code production does.
+ */
+export function localReceiverEndpoint(receiver: Receiver, peerId: string): ReceiverEndpoint {
+  return {
+    holdings: (request) => receiver.holdings(peerId, request),
+    open: (request) => receiver.open(peerId, request),
+    transfer: (transferId, stream, signal) => receiver.transfer(peerId, transferId, stream, signal),
+  };
+}

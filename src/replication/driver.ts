@@ -1,0 +1,214 @@
+// The run/attempt driver: one due execution of a task (a run) made of one or
+// more tries (attempts). It decides nothing about snapshots itself (the pure
+// planner and retention do) and knows the two ends only by their interfaces.
+
+import { pipeline } from 'node:stream/promises';
+import { PassThrough } from 'node:stream';
+import { FerryError, describeError, toFerryError } from '../domain/errors.js';
+import { newAttemptId } from '../domain/ids.js';
+import { snapshotName } from '../domain/names.js';
+import { planSend, type Plan } from '../domain/planner.js';
+import { senderRetention } from '../domain/retention.js';
+import type { LocalSnapshot } from '../domain/snapshot.js';
+import type { Task } from '../domain/task.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { backoffDelay, sleep } from '../util/backoff.js';
+import { ByteCounter } from '../util/bytes.js';
+import { KeyedLock } from '../util/lock.js';
+import type { Receipt, ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
+
+export interface RetryPolicy {
+  /** Attempts in one run, the first included. */
+  readonly maxAttempts: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+}
+
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 2_000, maxDelayMs: 60_000 };
+
+export interface AttemptOutcome {
+  readonly attemptId: string;
+  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly mode: Plan['mode'] | null;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+}
+
+export interface RunOutcome {
+  readonly task: string;
+  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly snapshot: string | null;
+  readonly attempts: readonly AttemptOutcome[];
+  readonly receipt: Receipt | null;
+}
+
+export interface DriverDeps {
+  readonly sender: SenderEndpoint;
+  readonly receiverFor: (task: Task) => ReceiverEndpoint;
+  readonly trail: SendTrailWriter;
+  readonly logger?: Logger;
+  readonly clock?: () => Date;
+  readonly retry?: RetryPolicy;
+  /** Called with the bytes sent so far, for progress displays. */
+  readonly onProgress?: (task: string, bytes: number) => void;
+}
+
+export class ReplicationDriver {
+  readonly #deps: DriverDeps;
+  readonly #logger: Logger;
+  readonly #clock: () => Date;
+  readonly #retry: RetryPolicy;
+  /** One run per task at a time. */
+  readonly #running = new KeyedLock();
+
+  constructor(deps: DriverDeps) {
+    this.#deps = deps;
+    this.#logger = deps.logger ?? silentLogger;
+    this.#clock = deps.clock ?? (() => new Date());
+    this.#retry = deps.retry ?? defaultRetryPolicy;
+  }
+
+  isRunning(task: string): boolean {
+    return this.#running.isHeld(task);
+  }
+
+  /** Runs a task once (with retries). Refuses with TASK_BUSY while a run of it is under way. */
+  async run(task: Task, signal: AbortSignal = new AbortController().signal): Promise<RunOutcome> {
+    const release = this.#running.tryAcquire(task.name);
+    if (!release) throw new FerryError('TASK_BUSY', `task '${task.name}' is already running`);
+    try {
+      return await this.#run(task, signal);
+    } finally {
+      release();
+    }
+  }
+
+  async #run(task: Task, signal: AbortSignal): Promise<RunOutcome> {
+    const attempts: AttemptOutcome[] = [];
+    // The snapshot is taken once per run and reused by its retries, so a run
+    // that needed three tries still ships the state of the moment it was due.
+    const state: { snapshot: LocalSnapshot | null } = { snapshot: null };
+    for (let i = 0; i < this.#retry.maxAttempts; i++) {
+      const attemptId = newAttemptId();
+      try {
+        const receipt = await this.#attempt(task, attemptId, state, signal, attempts);
+        return { task: task.name, status: 'succeeded', snapshot: receipt.snapshot, attempts, receipt };
+      } catch (thrown) {
+        const err = toFerryError(thrown);
+        const interrupted = signal.aborted;
+        this.#logger.warn('attempt failed', { task: task.name, attemptId, code: err.code, error: err.message });
+        const last = attempts.at(-1);
+        if (!last || last.attemptId !== attemptId) {
+          attempts.push({ attemptId, status: interrupted ? 'interrupted' : 'failed', mode: null, errorCode: err.code, error: describeError(err) });
+        }
+        const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < this.#retry.maxAttempts;
+        if (!retryable) {
+          await this.#dropRunSnapshot(task, state.snapshot);
+          return { task: task.name, status: interrupted ? 'interrupted' : 'failed', snapshot: null, attempts, receipt: null };
+        }
+        try {
+          await sleep(backoffDelay(i, { baseMs: this.#retry.baseDelayMs, maxMs: this.#retry.maxDelayMs }), signal);
+        } catch {
+          await this.#dropRunSnapshot(task, state.snapshot);
+          return { task: task.name, status: 'interrupted', snapshot: null, attempts, receipt: null };
+        }
+      }
+    }
+    // Unreachable while maxAttempts >= 1; kept so the types close.
+    throw new FerryError('INTERNAL', 'retry policy allows no attempt');
+  }
+
+  async #attempt(
+    task: Task,
+    attemptId: string,
+    state: { snapshot: LocalSnapshot | null },
+    signal: AbortSignal,
+    attempts: AttemptOutcome[],
+  ): Promise<Receipt> {
+    const { sender, trail } = this.#deps;
+    const receiver = this.#deps.receiverFor(task);
+
+    // Ask first, snapshot second: an unreachable receiver must not make
+    // snapshots pile up on the source (btrbk #607).
+    const remote = await receiver.holdings({ share: task.share, pool: task.pool }, signal);
+    const local = await sender.listSnapshots(task);
+    const candidates = state.snapshot ? local.filter((s) => s.name !== state.snapshot?.name) : local;
+    const plan = planSend({ local: candidates, remote });
+    if (!state.snapshot) {
+      const name = snapshotName(this.#clock(), local.map((s) => s.name));
+      state.snapshot = await sender.takeSnapshot(task, name);
+    }
+    const snapshot = state.snapshot;
+
+    trail.start({
+      id: attemptId,
+      task: task.name,
+      share: task.share,
+      snapshot: snapshot.name,
+      parent: plan.parent?.name ?? null,
+      mode: plan.mode,
+      peer: task.peer,
+      pool: task.pool,
+      reason: plan.reason,
+      startedAt: this.#clock().toISOString(),
+    });
+    const counter = new ByteCounter({
+      onProgress: (bytes) => {
+        trail.progress(attemptId, bytes);
+        this.#deps.onProgress?.(task.name, bytes);
+      },
+    });
+    try {
+      const { transferId } = await receiver.open(
+        {
+          attemptId,
+          task: task.name,
+          share: task.share,
+          pool: task.pool,
+          snapshot: snapshot.name,
+          snapshotUuid: snapshot.uuid,
+          parent: plan.parent ? { name: plan.parent.name, uuid: plan.parent.uuid } : null,
+          keepRemote: task.keepRemote,
+          sizeEstimate: null,
+        },
+        signal,
+      );
+      const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, signal);
+      const wire = new PassThrough({ highWaterMark: 1 << 20 });
+      const pumping = pipeline(source, counter, wire, { signal });
+      const [receipt] = await Promise.all([receiver.transfer(transferId, wire, signal), pumping]);
+      this.#deps.onProgress?.(task.name, counter.bytes);
+      trail.finish(attemptId, { status: 'succeeded', endedAt: this.#clock().toISOString(), bytes: counter.bytes, errorCode: null, error: null });
+      attempts.push({ attemptId, status: 'succeeded', mode: plan.mode, errorCode: null, error: null });
+      await this.#pruneLocal(task, [...remote, { name: snapshot.name, receivedUuid: snapshot.uuid }]);
+      return receipt;
+    } catch (thrown) {
+      const err = toFerryError(thrown);
+      const status = signal.aborted ? 'interrupted' : 'failed';
+      trail.finish(attemptId, { status, endedAt: this.#clock().toISOString(), bytes: counter.bytes, errorCode: err.code, error: describeError(err) });
+      attempts.push({ attemptId, status, mode: plan.mode, errorCode: err.code, error: describeError(err) });
+      throw err;
+    }
+  }
+
+  /** A snapshot the receiver never committed is nobody's parent: drop it rather than let it take a retention slot. */
+  async #dropRunSnapshot(task: Task, snapshot: LocalSnapshot | null): Promise<void> {
+    if (!snapshot) return;
+    try {
+      await this.#deps.sender.deleteSnapshots(task, [snapshot.name]);
+    } catch (err) {
+      this.#logger.warn('could not delete the snapshot of a failed run', { task: task.name, snapshot: snapshot.name, error: String(err) });
+    }
+  }
+
+  async #pruneLocal(task: Task, remote: { name: string; receivedUuid: string }[]): Promise<void> {
+    try {
+      const local = await this.#deps.sender.listSnapshots(task);
+      const { remove } = senderRetention({ local, remote, keep: task.keepLocal, inFlight: [] });
+      if (remove.length > 0) await this.#deps.sender.deleteSnapshots(task, remove);
+    } catch (err) {
+      // Retention failing must not turn a committed replica into a failed run.
+      this.#logger.warn('local retention failed', { task: task.name, error: String(err) });
+    }
+  }
+}

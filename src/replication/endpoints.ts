@@ -1,0 +1,79 @@
+// The two ends of a transfer as the replication driver sees them. The driver
+// never knows whether the receiver is in this process or across the network:
+// tests join a local pair in-process, the daemon joins an HTTP pair.
+
+import type { Readable } from 'node:stream';
+import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
+import type { Task } from '../domain/task.js';
+
+/** The sending appliance's side: snapshots of the task's share and `btrfs send`. */
+export interface SenderEndpoint {
+  /** Read-only snapshots this task took of its share, oldest first. */
+  listSnapshots(task: Task): Promise<LocalSnapshot[]>;
+  /** Takes a read-only snapshot of the task's share under the given name. */
+  takeSnapshot(task: Task, name: string): Promise<LocalSnapshot>;
+  /**
+   * The `btrfs send` stream of a snapshot. The stream ends cleanly only after
+   * `btrfs send` exited 0; any failure destroys it with an error, so a
+   * receiver never mistakes a cut stream for a whole one.
+   */
+  send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable;
+  deleteSnapshots(task: Task, names: readonly string[]): Promise<void>;
+}
+
+export interface OpenTransferRequest {
+  readonly attemptId: string;
+  readonly task: string;
+  readonly share: string;
+  readonly pool: string;
+  readonly snapshot: string;
+  readonly snapshotUuid: string;
+  readonly parent: { readonly name: string; readonly uuid: string } | null;
+  readonly keepRemote: number;
+  readonly sizeEstimate: number | null;
+}
+
+export interface Receipt {
+  readonly attemptId: string;
+  readonly snapshot: string;
+  readonly receivedUuid: string;
+  readonly bytes: number;
+  readonly replicaPath: string;
+}
+
+/** The receiving appliance's side, as reached from the sender. */
+export interface ReceiverEndpoint {
+  /** The replicas the receiver holds of a share in a pool, oldest first. */
+  holdings(request: { share: string; pool: string }, signal: AbortSignal): Promise<Replica[]>;
+  /** Checks and reserves a transfer; answers its id. */
+  open(request: OpenTransferRequest, signal: AbortSignal): Promise<{ transferId: string }>;
+  /** Streams the send stream into the transfer; resolves once the replica is committed. */
+  transfer(transferId: string, stream: Readable, signal: AbortSignal): Promise<Receipt>;
+}
+
+/** Where the driver writes the send trail (the store's send trail fits it). */
+export interface SendTrailWriter {
+  start(entry: {
+    id: string;
+    task: string;
+    share: string;
+    snapshot: string;
+    parent: string | null;
+    mode: 'full' | 'incremental';
+    peer: string;
+    pool: string;
+    reason: string | null;
+    startedAt: string;
+  }): void;
+  progress(id: string, bytes: number): void;
+  finish(
+    id: string,
+    result: {
+      status: 'succeeded' | 'failed' | 'interrupted';
+      endedAt: string;
+      bytes: number;
+      errorCode: string | null;
+      error: string | null;
+    },
+  ): void;
+}

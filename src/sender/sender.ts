@@ -1,0 +1,75 @@
+// The sending appliance's end of a transfer: the task's snapshots and `btrfs send`.
+
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import type { Btrfs } from '../btrfs/index.js';
+import { FerryError } from '../domain/errors.js';
+import { isSnapshotName } from '../domain/names.js';
+import type { LocalSnapshot } from '../domain/snapshot.js';
+import type { Task } from '../domain/task.js';
+import { silentLogger, type Logger } from '../log/logger.js';
+import { taskSnapshotDir } from './paths.js';
+
+export class Sender {
+  readonly #btrfs: Btrfs;
+  readonly #logger: Logger;
+
+  constructor(deps: { btrfs: Btrfs; logger?: Logger }) {
+    this.#btrfs = deps.btrfs;
+    this.#logger = deps.logger ?? silentLogger;
+  }
+
+  async listSnapshots(task: Task): Promise<LocalSnapshot[]> {
+    const children = await this.#btrfs.children(taskSnapshotDir(task));
+    // Only read-only subvolumes named like our snapshots count: a writable one
+    // or a stray folder was not made by a run and must not become a parent.
+    return children
+      .filter((c) => c.readOnly && isSnapshotName(c.name))
+      .map((c) => ({ name: c.name, uuid: c.uuid }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  async takeSnapshot(task: Task, name: string): Promise<LocalSnapshot> {
+    if (!(await this.#btrfs.isSubvolume(task.sharePath))) {
+      throw new FerryError('SHARE_MISSING', `share ${task.sharePath} is not a btrfs subvolume (or does not exist)`);
+    }
+    const dir = taskSnapshotDir(task);
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    const dest = path.join(dir, name);
+    await this.#btrfs.snapshot(task.sharePath, dest, { readOnly: true });
+    const info = await this.#btrfs.show(dest);
+    this.#logger.info('snapshot taken', { task: task.name, snapshot: name, uuid: info.uuid });
+    return { name, uuid: info.uuid };
+  }
+
+  send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable {
+    const dir = taskSnapshotDir(task);
+    const { stream, done } = this.#btrfs.send({
+      path: path.join(dir, snapshot),
+      ...(parent === null ? {} : { parent: path.join(dir, parent) }),
+      signal,
+    });
+    // The stream ends only once `btrfs send` has exited 0: a send that dies
+    // half-way must reach the receiver as an error, never as a short stream
+    // that `btrfs receive` could take for a whole one.
+    async function* whole(): AsyncGenerator<Buffer> {
+      try {
+        for await (const chunk of stream) yield chunk as Buffer;
+      } finally {
+        // Surfaces a failed exit even when the reader stopped early.
+        await done;
+      }
+    }
+    return Readable.from(whole(), { objectMode: false, highWaterMark: 1 << 20 });
+  }
+
+  async deleteSnapshots(task: Task, names: readonly string[]): Promise<void> {
+    const dir = taskSnapshotDir(task);
+    for (const name of names) {
+      if (!isSnapshotName(name)) throw new FerryError('INVALID_NAME', `'${name}' is not a snapshot name`);
+      await this.#btrfs.delete(path.join(dir, name));
+      this.#logger.info('snapshot deleted', { task: task.name, snapshot: name });
+    }
+  }
+}
