@@ -1,0 +1,128 @@
+// Schema migrations: numbered from 1, applied in order, each in its own
+// transaction together with the bump of PRAGMA user_version, so a failed
+// migration leaves the database at the last version that succeeded.
+import { FerryError } from '../domain/errors.js';
+import type { Db } from './db.js';
+
+export interface Migration {
+  readonly version: number;
+  readonly name: string;
+  readonly up: (db: Db) => void;
+}
+
+const sql =
+  (text: string) =>
+  (db: Db): void => {
+    db.exec(text);
+  };
+
+function trailTable(name: string, extraColumns: string): string {
+  return `
+    CREATE TABLE ${name} (
+      id          TEXT PRIMARY KEY NOT NULL,
+      task        TEXT NOT NULL,
+      share       TEXT NOT NULL,
+      snapshot    TEXT NOT NULL,
+      parent      TEXT,
+      mode        TEXT NOT NULL CHECK (mode IN ('full', 'incremental')),
+      peer        TEXT NOT NULL,
+      pool        TEXT NOT NULL,
+      reason      TEXT,
+      status      TEXT NOT NULL CHECK (status IN ('running', 'succeeded', 'failed', 'interrupted')),
+      started_at  TEXT NOT NULL,
+      ended_at    TEXT,
+      bytes       INTEGER NOT NULL DEFAULT 0 CHECK (bytes >= 0),
+      error_code  TEXT,
+      error       TEXT${extraColumns},
+      CHECK ((mode = 'full') = (parent IS NULL))
+    ) STRICT;`;
+}
+
+export const migrations: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'tasks, pools, settings, send and receive trails',
+    up: sql(`
+      CREATE TABLE tasks (
+        name         TEXT PRIMARY KEY NOT NULL,
+        share_path   TEXT NOT NULL,
+        share        TEXT NOT NULL,
+        peer         TEXT NOT NULL,
+        pool         TEXT NOT NULL,
+        schedule     TEXT NOT NULL,
+        keep_local   INTEGER NOT NULL CHECK (keep_local >= 0),
+        keep_remote  INTEGER NOT NULL CHECK (keep_remote >= 0),
+        paused       INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+        created_at   TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE pools (
+        name        TEXT PRIMARY KEY NOT NULL,
+        path        TEXT NOT NULL,
+        created_at  TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE settings (
+        key    TEXT PRIMARY KEY NOT NULL,
+        value  TEXT NOT NULL
+      ) STRICT;
+
+      ${trailTable('send_trail', '')}
+      CREATE INDEX send_trail_started ON send_trail (started_at);
+      CREATE INDEX send_trail_task ON send_trail (task, started_at);
+      CREATE INDEX send_trail_status ON send_trail (status, started_at);
+
+      ${trailTable('receive_trail', ',\n      replica_path TEXT')}
+      CREATE INDEX receive_trail_started ON receive_trail (started_at);
+      CREATE INDEX receive_trail_peer ON receive_trail (peer, share, started_at);
+      CREATE INDEX receive_trail_share ON receive_trail (share, started_at);
+      CREATE INDEX receive_trail_status ON receive_trail (status, started_at);
+    `),
+  },
+];
+
+function userVersion(db: Db): number {
+  const v = db.pragma('user_version', { simple: true });
+  if (typeof v !== 'number') throw new FerryError('INTERNAL', `unexpected PRAGMA user_version: ${String(v)}`);
+  return v;
+}
+
+function checkNumbering(list: readonly Migration[]): void {
+  list.forEach((m, i) => {
+    if (m.version !== i + 1) {
+      throw new FerryError('INTERNAL', `migration "${m.name}" has version ${m.version}; expected ${i + 1}`);
+    }
+  });
+}
+
+/**
+ * Brings the schema up to the newest version in `list`. Refuses a database
+ * whose version is newer than the code knows (written by a newer Ferry).
+ */
+export function migrate(db: Db, list: readonly Migration[] = migrations): { from: number; to: number } {
+  checkNumbering(list);
+  const latest = list.length;
+  const from = userVersion(db);
+  if (from > latest) {
+    throw new FerryError(
+      'INTERNAL',
+      `the database ${db.name} has schema version ${from}, but this Ferry knows versions up to ${latest} only; ` +
+        'it was written by a newer Ferry: upgrade Ferry (downgrading the database is not supported)',
+    );
+  }
+  for (const m of list.slice(from)) {
+    // IMMEDIATE takes the write lock first, so two processes cannot apply the same step.
+    db.transaction(() => {
+      const now = userVersion(db);
+      if (now >= m.version) return; // another connection applied it meanwhile
+      try {
+        m.up(db);
+      } catch (err) {
+        const why = err instanceof Error ? err.message : String(err);
+        throw new FerryError('INTERNAL', `migration ${m.version} (${m.name}) failed: ${why}`, { cause: err });
+      }
+      db.pragma(`user_version = ${m.version}`);
+    }).immediate();
+  }
+  return { from, to: userVersion(db) };
+}

@@ -1,0 +1,62 @@
+// The store: one SQLite file per appliance, its repositories, and start-up recovery.
+import type { Db } from './db.js';
+import { openDatabase } from './db.js';
+import { migrate } from './migrations.js';
+import { PoolRepo } from './pools.js';
+import { ReceiveTrailRepo } from './receive-trail.js';
+import { SendTrailRepo } from './send-trail.js';
+import { SettingsRepo } from './settings.js';
+import { TaskRepo } from './tasks.js';
+
+export class Store {
+  readonly tasks: TaskRepo;
+  readonly pools: PoolRepo;
+  readonly sendTrail: SendTrailRepo;
+  readonly receiveTrail: ReceiveTrailRepo;
+  readonly settings: SettingsRepo;
+
+  /** Use `openStore`; this expects a database already migrated. */
+  constructor(private readonly db: Db) {
+    this.tasks = new TaskRepo(db);
+    this.pools = new PoolRepo(db);
+    this.sendTrail = new SendTrailRepo(db);
+    this.receiveTrail = new ReceiveTrailRepo(db);
+    this.settings = new SettingsRepo(db);
+  }
+
+  /**
+   * At start-up: every trail entry still 'running' (left by a crash) becomes
+   * 'interrupted', endedAt = now, errorCode 'INTERRUPTED'. Returns counts.
+   */
+  markRunningInterrupted(now: Date): { send: number; receive: number } {
+    const at = now.toISOString();
+    return this.transaction(() => ({
+      send: this.sendTrail.interruptRunning(at),
+      receive: this.receiveTrail.interruptRunning(at),
+    }));
+  }
+
+  /** Runs `fn` in one transaction (a savepoint when nested). `fn` must be synchronous. */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}
+
+/**
+ * Opens the store at `path` (':memory:' for a throw-away one), creating the
+ * file with mode 0600 if it is new, and brings its schema up to date.
+ */
+export function openStore(path: string): Store {
+  const db = openDatabase(path);
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+  return new Store(db);
+}

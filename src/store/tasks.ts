@@ -1,0 +1,124 @@
+// Tasks: one row each, the schedule as JSON checked with zod on the way in and out.
+import { z } from 'zod';
+import { FerryError } from '../domain/errors.js';
+import type { Schedule, Task } from '../domain/task.js';
+import type { Db } from './db.js';
+import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from './sql.js';
+
+const scheduleSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('every'), seconds: z.number().int().positive() }),
+  z.object({ kind: z.literal('cron'), expr: z.string().min(1) }),
+]);
+
+interface TaskRow {
+  name: string;
+  share_path: string;
+  share: string;
+  peer: string;
+  pool: string;
+  schedule: string;
+  keep_local: number;
+  keep_remote: number;
+  paused: number;
+  created_at: string;
+}
+
+const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at';
+
+function parseSchedule(row: TaskRow): Schedule {
+  const where = `tasks row ${JSON.stringify(row.name)}, column schedule`;
+  let json: unknown;
+  try {
+    json = JSON.parse(row.schedule);
+  } catch (err) {
+    throw new FerryError('INTERNAL', `${where} is not JSON: ${JSON.stringify(row.schedule)}`, { cause: err });
+  }
+  const parsed = scheduleSchema.safeParse(json);
+  if (!parsed.success) {
+    throw new FerryError('INTERNAL', `${where} is not a valid schedule: ${z.prettifyError(parsed.error)}`, {
+      detail: row.schedule,
+    });
+  }
+  return parsed.data;
+}
+
+function fromRow(row: TaskRow): Task {
+  return {
+    name: row.name,
+    sharePath: row.share_path,
+    share: row.share,
+    peer: row.peer,
+    pool: row.pool,
+    schedule: parseSchedule(row),
+    keepLocal: row.keep_local,
+    keepRemote: row.keep_remote,
+    paused: row.paused !== 0,
+    createdAt: row.created_at,
+  };
+}
+
+export class TaskRepo {
+  private readonly insertStmt;
+  private readonly getStmt;
+  private readonly listStmt;
+  private readonly removeStmt;
+  private readonly pauseStmt;
+
+  constructor(db: Db) {
+    this.insertStmt = db.prepare<[TaskRow]>(
+      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at)`,
+    );
+    this.getStmt = db.prepare<[string], TaskRow>(`SELECT ${columns} FROM tasks WHERE name = ?`);
+    this.listStmt = db.prepare<[], TaskRow>(`SELECT ${columns} FROM tasks ORDER BY name`);
+    this.removeStmt = db.prepare<[string]>('DELETE FROM tasks WHERE name = ?');
+    this.pauseStmt = db.prepare<[number, string]>('UPDATE tasks SET paused = ? WHERE name = ?');
+  }
+
+  /** Adds a task; a task of the same name is refused with ALREADY_EXISTS. */
+  add(task: Task): void {
+    const schedule = scheduleSchema.safeParse(task.schedule);
+    if (!schedule.success) {
+      throw new FerryError('INVALID_INPUT', `task ${JSON.stringify(task.name)}: invalid schedule: ${z.prettifyError(schedule.error)}`);
+    }
+    const row: TaskRow = {
+      name: task.name,
+      share_path: task.sharePath,
+      share: task.share,
+      peer: task.peer,
+      pool: task.pool,
+      schedule: JSON.stringify(schedule.data),
+      keep_local: checkCount(task.keepLocal, 'keepLocal'),
+      keep_remote: checkCount(task.keepRemote, 'keepRemote'),
+      paused: task.paused ? 1 : 0,
+      created_at: normalizeTimestamp(task.createdAt, 'createdAt'),
+    };
+    try {
+      this.insertStmt.run(row);
+    } catch (err) {
+      if (isDuplicateKey(err)) {
+        throw new FerryError('ALREADY_EXISTS', `a task named ${JSON.stringify(task.name)} exists already`, { cause: err });
+      }
+      throw mapConstraint(err, `task ${JSON.stringify(task.name)}`);
+    }
+  }
+
+  get(name: string): Task | undefined {
+    const row = this.getStmt.get(name);
+    return row === undefined ? undefined : fromRow(row);
+  }
+
+  /** All tasks, by name. */
+  list(): Task[] {
+    return this.listStmt.all().map(fromRow);
+  }
+
+  /** Removes the task; false when there was none of that name. */
+  remove(name: string): boolean {
+    return this.removeStmt.run(name).changes > 0;
+  }
+
+  /** Pauses or resumes the task; false when there is none of that name. */
+  setPaused(name: string, paused: boolean): boolean {
+    return this.pauseStmt.run(paused ? 1 : 0, name).changes > 0;
+  }
+}

@@ -1,0 +1,194 @@
+// What the send and the receive trail share: one table each, the same life
+// cycle (start running, progress, finish once) and the same listing order.
+import { FerryError } from '../domain/errors.js';
+import type { SendMode, TrailEntry, TrailStatus } from '../domain/trail.js';
+import { clipText } from './clip.js';
+import type { Db } from './db.js';
+import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from './sql.js';
+
+/** What an attempt knows when it starts. */
+export interface TrailStart {
+  readonly id: string;
+  readonly task: string;
+  readonly share: string;
+  readonly snapshot: string;
+  readonly parent: string | null;
+  readonly mode: SendMode;
+  readonly peer: string;
+  readonly pool: string;
+  readonly reason: string | null;
+  readonly startedAt: string;
+}
+
+/** How an attempt ended. `error` is clipped to `errorTextLimit` bytes. */
+export interface TrailFinish {
+  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly endedAt: string;
+  readonly bytes: number;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+}
+
+export interface TrailListOptions {
+  readonly limit?: number;
+  readonly status?: TrailStatus;
+}
+
+interface StartRow {
+  id: string;
+  task: string;
+  share: string;
+  snapshot: string;
+  parent: string | null;
+  mode: string;
+  peer: string;
+  pool: string;
+  reason: string | null;
+  started_at: string;
+}
+
+export interface FinishRow {
+  id: string;
+  status: string;
+  ended_at: string;
+  bytes: number;
+  error_code: string | null;
+  error: string | null;
+}
+
+type ListParams = Record<string, string | number>;
+
+const endStatuses: readonly string[] = ['succeeded', 'failed', 'interrupted'] satisfies TrailFinish['status'][];
+
+// Newest first; the rowid breaks ties between attempts started in the same millisecond.
+const newestFirst = 'ORDER BY started_at DESC, rowid DESC';
+
+export abstract class TrailTable<E extends TrailEntry> {
+  private readonly insertStmt;
+  private readonly progressStmt;
+  private readonly getStmt;
+  private readonly lastSucceededStmt;
+  private readonly interruptStmt;
+  /** One statement per combination of filters, indexed by a bit mask over `filterColumns`. */
+  private readonly listStmts;
+
+  protected constructor(
+    db: Db,
+    protected readonly table: string,
+    extraSelect: string,
+    private readonly filterColumns: readonly string[],
+  ) {
+    const select =
+      'SELECT id, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
+      `error_code AS errorCode, error, reason, peer, pool${extraSelect} FROM ${table}`;
+    this.insertStmt = db.prepare<[StartRow]>(
+      `INSERT INTO ${table} (id, task, share, snapshot, parent, mode, peer, pool, reason, status, started_at) ` +
+        "VALUES (@id, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, 'running', @started_at)",
+    );
+    this.progressStmt = db.prepare<[number, string]>(`UPDATE ${table} SET bytes = ? WHERE id = ? AND status = 'running'`);
+    this.getStmt = db.prepare<[string], E>(`${select} WHERE id = ?`);
+    this.lastSucceededStmt = db.prepare<[string], E>(`${select} WHERE task = ? AND status = 'succeeded' ${newestFirst} LIMIT 1`);
+    this.interruptStmt = db.prepare<[string, string]>(
+      `UPDATE ${table} SET status = 'interrupted', ended_at = ?, error_code = 'INTERRUPTED', error = ? WHERE status = 'running'`,
+    );
+    this.listStmts = Array.from({ length: 1 << filterColumns.length }, (_, mask) => {
+      const where = filterColumns.filter((_c, i) => (mask & (1 << i)) !== 0).map((c) => `${c} = @${c}`);
+      const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')} `;
+      return db.prepare<[ListParams], E>(`${select} ${clause}${newestFirst} LIMIT @limit`);
+    });
+  }
+
+  /** Records a new attempt as running with 0 bytes; an id already in the trail is refused with ALREADY_EXISTS. */
+  start(e: TrailStart): void {
+    if ((e.mode === 'full') !== (e.parent === null)) {
+      throw new FerryError('INVALID_INPUT', `trail entry ${e.id}: a ${e.mode} send ${e.mode === 'full' ? 'has no' : 'needs a'} parent`);
+    }
+    const row: StartRow = {
+      id: e.id,
+      task: e.task,
+      share: e.share,
+      snapshot: e.snapshot,
+      parent: e.parent,
+      mode: e.mode,
+      peer: e.peer,
+      pool: e.pool,
+      reason: e.reason,
+      started_at: normalizeTimestamp(e.startedAt, 'startedAt'),
+    };
+    try {
+      this.insertStmt.run(row);
+    } catch (err) {
+      if (isDuplicateKey(err)) {
+        throw new FerryError('ALREADY_EXISTS', `the ${this.table} holds attempt ${e.id} already`, { cause: err });
+      }
+      throw mapConstraint(err, `trail entry ${e.id}`);
+    }
+  }
+
+  /**
+   * Sets the bytes moved so far. NOT_FOUND for an unknown id; a late call for
+   * an attempt that has finished already changes nothing.
+   */
+  progress(id: string, bytes: number): void {
+    if (this.progressStmt.run(checkCount(bytes, 'bytes'), id).changes === 0) this.mustExist(id);
+  }
+
+  get(id: string): E | undefined {
+    return this.getStmt.get(id);
+  }
+
+  /** The newest succeeded attempt of the task. */
+  lastSucceeded(task: string): E | undefined {
+    return this.lastSucceededStmt.get(task);
+  }
+
+  /** Ends every running attempt as interrupted (after a crash); returns how many. */
+  interruptRunning(endedAt: string): number {
+    const at = normalizeTimestamp(endedAt, 'endedAt');
+    return this.interruptStmt.run(at, 'Ferry stopped while the attempt was running').changes;
+  }
+
+  protected finishRow(id: string, r: TrailFinish): FinishRow {
+    if (!endStatuses.includes(r.status)) {
+      throw new FerryError('INVALID_INPUT', `trail entry ${id}: cannot finish with status ${JSON.stringify(r.status)}`);
+    }
+    return {
+      id,
+      status: r.status,
+      ended_at: normalizeTimestamp(r.endedAt, 'endedAt'),
+      bytes: checkCount(r.bytes, 'bytes'),
+      error_code: r.errorCode,
+      error: r.error === null ? null : clipText(r.error),
+    };
+  }
+
+  /** After a finish that changed no row: NOT_FOUND, or the attempt had finished already. */
+  protected refuseFinish(id: string): never {
+    const existing = this.mustExist(id);
+    throw new FerryError(
+      'INTERNAL',
+      `attempt ${id} in the ${this.table} has finished already (${existing.status}); a trail entry is finished once`,
+    );
+  }
+
+  protected select(filters: Readonly<Record<string, string | undefined>>, limit: number | undefined): E[] {
+    const params: ListParams = { limit: limit === undefined ? -1 : checkCount(limit, 'limit') };
+    let mask = 0;
+    this.filterColumns.forEach((c, i) => {
+      const value = filters[c];
+      if (value !== undefined) {
+        mask |= 1 << i;
+        params[c] = value;
+      }
+    });
+    const stmt = this.listStmts[mask];
+    if (stmt === undefined) throw new FerryError('INTERNAL', `no list statement for filter mask ${mask}`);
+    return stmt.all(params);
+  }
+
+  private mustExist(id: string): E {
+    const existing = this.getStmt.get(id);
+    if (existing === undefined) throw new FerryError('NOT_FOUND', `the ${this.table} has no attempt ${id}`);
+    return existing;
+  }
+}
