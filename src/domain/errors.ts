@@ -35,6 +35,18 @@ export const errorCatalogue = {
   ABORTED: { class: 'transient', summary: 'the attempt was aborted' },
   INTERRUPTED: { class: 'transient', summary: 'the attempt was interrupted by a stop or crash' },
   INTERNAL: { class: 'permanent', summary: 'an unexpected internal error' },
+  // peers, keys and sealed streams
+  BAD_KEY: { class: 'permanent', summary: 'a key or identity file is malformed or unusable' },
+  BAD_STREAM: { class: 'transient', summary: 'a sealed stream failed to open: tampered, truncated, reordered or spliced' },
+  NOT_PAIRED: { class: 'permanent', summary: 'the other appliance is not a paired peer' },
+  BAD_SIGNATURE: { class: 'permanent', summary: 'a signature does not verify with the peer key' },
+  STALE_TIME: { class: 'permanent', summary: 'a signed time is too far from this clock' },
+  REPLAYED_NONCE: { class: 'transient', summary: 'a signed request reused a nonce' },
+  WRONG_AUDIENCE: { class: 'permanent', summary: 'a request was signed for another appliance' },
+  UNSUPPORTED_VERSION: { class: 'permanent', summary: 'the peer speaks another protocol version' },
+  DIGEST_MISMATCH: { class: 'transient', summary: 'a body does not match its signed digest' },
+  INVITE_INVALID: { class: 'permanent', summary: 'the invite is unknown, used, expired or its proof is wrong' },
+  TRANSFER_NOT_FOUND: { class: 'permanent', summary: 'no open transfer has this id' },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

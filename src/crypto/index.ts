@@ -1,0 +1,4 @@
+export * from './identity.js';
+export * from './sign.js';
+export * from './agree.js';
+export * from './stream.js';
