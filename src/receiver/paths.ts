@@ -13,7 +13,15 @@ export function replicaDir(poolPath: string, peer: string, share: string): strin
   return path.join(peerDir(poolPath, peer), validateShareName(share));
 }
 
-/** Staging sits inside the peer's own directory, on the pool's filesystem, so commit is a rename. */
-export function stagingDir(poolPath: string, peer: string, transferId: string): string {
-  return path.join(peerDir(poolPath, peer), '.staging', transferId);
+/**
+ * The name a transfer's subvolume is received under, inside the replica
+ * directory itself: commit is then a rename within one directory (btrfs
+ * refuses to move a read-only subvolume to another one), and the leading dot
+ * keeps a partial receive from ever looking like a replica (those are named
+ * by time, see isSnapshotName).
+ */
+export const STAGING_PREFIX = '.incoming-';
+
+export function stagingName(transferId: string): string {
+  return STAGING_PREFIX + transferId;
 }

@@ -2,12 +2,12 @@
 // before any byte is accepted, receives into a staging directory, and commits
 // (a rename into the replica directory) only a subvolume it has verified.
 
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import type { Btrfs } from '../btrfs/index.js';
+import { StreamHeadGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
@@ -16,7 +16,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import type { Store } from '../store/index.js';
 import { ByteCounter } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
-import { peerDir, replicaDir, stagingDir } from './paths.js';
+import { replicaDir, STAGING_PREFIX, stagingName } from './paths.js';
 import { validatePeerId, validateShareName } from './validate.js';
 
 export interface OpenRequest {
@@ -160,14 +160,18 @@ export class Receiver {
     pending.streaming = true;
     clearTimeout(pending.expiry);
     const { request, poolPath } = pending;
-    const staging = stagingDir(poolPath, peer, transferId);
+    const dir = replicaDir(poolPath, peer, request.share);
+    const staging = path.join(dir, stagingName(transferId));
     const counter = new ByteCounter({ onProgress: (bytes) => this.#store.receiveTrail.progress(request.attemptId, bytes) });
+    // The stream's first command must be the announced snapshot on the
+    // announced parent; checked before `btrfs receive` sees a byte.
+    const guard = new StreamHeadGuard(stagingName(transferId), (head) => checkHead(head, request));
     try {
-      await mkdir(staging, { recursive: true, mode: 0o700 });
-      const { input, done } = this.#btrfs.receive({ dir: staging, signal });
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      const { input, done } = this.#btrfs.receive({ dir, signal });
       // Both must succeed: a stream that errored may still have let `btrfs
       // receive` exit 0 at a command boundary (the false success of Rockstor #2215).
-      const [piped, received] = await Promise.allSettled([pipeline(stream, counter, input, { signal }), done]);
+      const [piped, received] = await Promise.allSettled([pipeline(stream, counter, guard, input, { signal }), done]);
       if (piped.status === 'rejected') throw piped.reason;
       if (received.status === 'rejected') throw received.reason;
       const receipt = await this.#commit(pending, staging, received.value.name, counter.bytes);
@@ -185,37 +189,31 @@ export class Receiver {
   }
 
   async #commit(pending: PendingTransfer, staging: string, name: string, bytes: number): Promise<ReceiveReceipt> {
-    const { request, peer, poolPath } = pending;
-    if (name !== request.snapshot) {
-      throw new FerryError('RECEIVED_MISMATCH', `btrfs receive created '${name}', but the sender announced '${request.snapshot}'`);
+    const { request } = pending;
+    if (name !== path.basename(staging)) {
+      throw new FerryError('RECEIVED_MISMATCH', `btrfs receive created '${name}', expected '${path.basename(staging)}'`);
     }
-    const received = path.join(staging, name);
-    const info = await this.#btrfs.show(received);
+    const info = await this.#btrfs.show(staging);
     if (!info.readOnly || info.receivedUuid !== request.snapshotUuid) {
       throw new FerryError(
         'RECEIVED_MISMATCH',
         `received subvolume is ${info.readOnly ? 'read-only' : 'writable'} with received UUID ${info.receivedUuid ?? 'none'}; expected read-only with ${request.snapshotUuid}`,
       );
     }
-    const dir = replicaDir(poolPath, peer, request.share);
-    await mkdir(dir, { recursive: true, mode: 0o755 });
-    const target = path.join(dir, name);
+    const target = path.join(path.dirname(staging), request.snapshot);
     if (await exists(target)) throw new FerryError('ALREADY_EXISTS', `replica ${target} exists already`);
-    await rename(received, target);
-    await rm(staging, { recursive: true, force: true });
-    this.#logger.info('replica committed', { attemptId: request.attemptId, peer, share: request.share, replica: target });
-    return { attemptId: request.attemptId, snapshot: name, receivedUuid: info.receivedUuid, bytes, replicaPath: target };
+    // The commit point: a rename within one directory, atomic.
+    await rename(staging, target);
+    this.#logger.info('replica committed', { attemptId: request.attemptId, peer: pending.peer, share: request.share, replica: target });
+    return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target };
   }
 
-  /** Deletes whatever `btrfs receive` left in staging: a partial subvolume must never linger. */
+  /** Deletes what `btrfs receive` left under the staging name: a partial subvolume must never linger. */
   async #discardStaging(staging: string): Promise<void> {
     try {
-      for (const sub of await this.#btrfs.children(staging)) {
-        await this.#btrfs.delete(sub.path);
-      }
-      await rm(staging, { recursive: true, force: true });
+      if (await this.#btrfs.isSubvolume(staging)) await this.#btrfs.delete(staging);
     } catch (err) {
-      this.#logger.error('could not clean staging', { staging, error: String(err) });
+      this.#logger.error('could not delete a partial subvolume', { staging, error: String(err) });
     }
   }
 
@@ -272,34 +270,44 @@ export class Receiver {
     this.#store.receiveTrail.finish(request.attemptId, { status: 'failed', endedAt: now, bytes: 0, errorCode: err.code, error: describeError(err), replicaPath: null });
   }
 
-  /** At start-up: staging left by a crash holds nothing anyone will ever commit. */
+  /** At start-up: partial subvolumes left by a crash hold nothing anyone will ever commit. */
   async cleanStaging(): Promise<number> {
     let cleaned = 0;
     for (const pool of this.#store.pools.list()) {
-      let peers: string[];
-      try {
-        peers = await readdir(pool.path);
-      } catch {
-        continue;
-      }
-      for (const peer of peers) {
-        // Only peer directories have staging; other entries of a pool are not ours to touch.
+      for (const peer of await listDir(pool.path)) {
+        // Only peer directories are ours to look into.
         if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(peer)) continue;
-        const staging = path.join(peerDir(pool.path, peer), '.staging');
-        let ids: string[];
-        try {
-          ids = await readdir(staging);
-        } catch {
-          continue;
-        }
-        for (const id of ids) {
-          if (this.#pending.has(id)) continue;
-          await this.#discardStaging(path.join(staging, id));
-          cleaned++;
+        for (const share of await listDir(path.join(pool.path, peer))) {
+          const dir = path.join(pool.path, peer, share);
+          for (const entry of await listDir(dir)) {
+            if (!entry.startsWith(STAGING_PREFIX)) continue;
+            if (this.#pending.has(entry.slice(STAGING_PREFIX.length))) continue;
+            await this.#discardStaging(path.join(dir, entry));
+            cleaned++;
+          }
         }
       }
     }
     return cleaned;
+  }
+}
+
+async function listDir(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
+  }
+}
+
+/** The stream must be the snapshot the sender announced, on the parent it announced. */
+function checkHead(head: StreamHead, request: OpenRequest): void {
+  if (head.uuid !== request.snapshotUuid) {
+    throw new FerryError('RECEIVED_MISMATCH', `the stream carries snapshot UUID ${head.uuid}, but ${request.snapshotUuid} was announced`);
+  }
+  const parentUuid = request.parent?.uuid ?? null;
+  if (head.parentUuid !== parentUuid) {
+    throw new FerryError('RECEIVED_MISMATCH', `the stream's parent is ${head.parentUuid ?? 'none (a full send)'}, but ${parentUuid ?? 'none (a full send)'} was announced`);
   }
 }
 

@@ -176,7 +176,13 @@ export class ReplicationDriver {
       const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, signal);
       const wire = new PassThrough({ highWaterMark: 1 << 20 });
       const pumping = pipeline(source, counter, wire, { signal });
-      const [receipt] = await Promise.all([receiver.transfer(transferId, wire, signal), pumping]);
+      // Wait for both ends to settle, so the attempt ends only after the
+      // receiver has cleaned up; report the sending side's error first, as it
+      // is the cause when both fail.
+      const [received, pumped] = await Promise.allSettled([receiver.transfer(transferId, wire, signal), pumping]);
+      if (pumped.status === 'rejected' && !(received.status === 'rejected' && isConsequence(pumped.reason))) throw pumped.reason;
+      if (received.status === 'rejected') throw received.reason;
+      const receipt = received.value;
       this.#deps.onProgress?.(task.name, counter.bytes);
       trail.finish(attemptId, { status: 'succeeded', endedAt: this.#clock().toISOString(), bytes: counter.bytes, errorCode: null, error: null });
       attempts.push({ attemptId, status: 'succeeded', mode: plan.mode, errorCode: null, error: null });
@@ -211,4 +217,10 @@ export class ReplicationDriver {
       this.#logger.warn('local retention failed', { task: task.name, error: String(err) });
     }
   }
+}
+
+/** A pipeline error that only reports that the other end went away. */
+function isConsequence(err: unknown): boolean {
+  const code = (err as { code?: string } | null)?.code;
+  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
 }

@@ -2,7 +2,7 @@
 
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError } from '../domain/errors.js';
 import { isSnapshotName } from '../domain/names.js';
@@ -45,23 +45,16 @@ export class Sender {
 
   send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable {
     const dir = taskSnapshotDir(task);
+    // The adapter's stream ends only once `btrfs send` exited 0, and errors
+    // otherwise: a cut stream never reaches the receiver as a whole one.
     const { stream, done } = this.#btrfs.send({
       path: path.join(dir, snapshot),
       ...(parent === null ? {} : { parent: path.join(dir, parent) }),
       signal,
     });
-    // The stream ends only once `btrfs send` has exited 0: a send that dies
-    // half-way must reach the receiver as an error, never as a short stream
-    // that `btrfs receive` could take for a whole one.
-    async function* whole(): AsyncGenerator<Buffer> {
-      try {
-        for await (const chunk of stream) yield chunk as Buffer;
-      } finally {
-        // Surfaces a failed exit even when the reader stopped early.
-        await done;
-      }
-    }
-    return Readable.from(whole(), { objectMode: false, highWaterMark: 1 << 20 });
+    // The stream reports the failure; `done` would only repeat it.
+    done.catch(() => undefined);
+    return stream;
   }
 
   async deleteSnapshots(task: Task, names: readonly string[]): Promise<void> {

@@ -129,9 +129,8 @@ describe('btrfs receive fails: the target pool is too small', () => {
     expect(sent?.status).toBe('failed');
     expect(sent?.errorCode).toBe('NO_SPACE');
     expect(await subvolumes(target)).toEqual(before);
-    const peerDir = path.join(target.path, LOCAL_PEER);
-    const staging = await readdir(path.join(peerDir, '.staging')).catch(() => []);
-    expect(staging).toEqual([]);
+    const shareDir = path.join(target.path, LOCAL_PEER, 'share');
+    expect(await readdir(shareDir).catch(() => [])).toEqual([]);
   });
 
   it('succeeds once the target pool has grown', async () => {

@@ -53,9 +53,11 @@ async function populate(root: string): Promise<void> {
 }
 
 async function mutate(root: string, round: number): Promise<void> {
-  await appendFile(path.join(root, 'docs/readme.txt'), `round ${round}\n`);
+  // A renamed directory: docs -> papers in odd rounds, back in even ones.
+  const [from, to] = round % 2 === 1 ? ['docs', 'papers'] : ['papers', 'docs'];
+  await rename(path.join(root, from), path.join(root, to));
+  await appendFile(path.join(root, to, 'readme.txt'), `round ${round}\n`);
   await rm(path.join(root, 'doomed.txt'), { force: true });
-  await rename(path.join(root, round === 1 ? 'docs' : 'papers'), path.join(root, round === 1 ? 'papers' : 'docs'));
   await writeFile(path.join(root, `new-${round}.txt`), `new in round ${round}\n`);
   await run('setfattr', ['-n', `user.round${round}`, '-v', String(round), path.join(root, 'empty')]);
   await truncate(path.join(root, 'sparse.img'), (96 << 20) + round);
