@@ -8,7 +8,7 @@ import { localPair } from './pair.js';
 const [sourcePath, targetPath] = process.argv.slice(2);
 if (!sourcePath || !targetPath) throw new Error('usage: replicate-once SOURCE_POOL TARGET_POOL');
 
-const noDestroy = async (): Promise<void> => undefined;
+const noDestroy = (): Promise<void> => Promise.resolve();
 const pair = await localPair({
   source: { path: sourcePath, image: '', loopDevice: '', destroy: noDestroy },
   target: { path: targetPath, image: '', loopDevice: '', destroy: noDestroy },

@@ -1,0 +1,84 @@
+import type { Readable, Writable } from 'node:stream';
+import { silentLogger } from '../log/logger.js';
+import type { BtrfsContext } from './context.js';
+import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
+import * as subvolume from './subvolume.js';
+import type { BtrfsOptions, SubvolumeInfo } from './types.js';
+
+/**
+ * btrfs-progs, as Ferry uses it. Every failure is a FerryError whose `detail`
+ * is the command's stderr.
+ */
+export class Btrfs {
+  private readonly ctx: BtrfsContext;
+
+  constructor(options: BtrfsOptions = {}) {
+    this.ctx = { binary: options.binary ?? 'btrfs', logger: options.logger ?? silentLogger };
+  }
+
+  /** `btrfs subvolume show`, parsed. */
+  show(path: string, signal?: AbortSignal): Promise<SubvolumeInfo> {
+    return subvolume.show(this.ctx, path, signal);
+  }
+
+  /** False, not an error, for a plain directory, a file, a missing path or a path off btrfs. */
+  isSubvolume(path: string): Promise<boolean> {
+    return subvolume.isSubvolume(path);
+  }
+
+  create(path: string): Promise<void> {
+    return subvolume.create(this.ctx, path);
+  }
+
+  /** Snapshot `source` to exactly `dest`, which must not exist (ALREADY_EXISTS). */
+  snapshot(source: string, dest: string, options: { readOnly: boolean }): Promise<void> {
+    return subvolume.snapshot(this.ctx, source, dest, options);
+  }
+
+  /** Delete a subvolume, read-only or not. Its space is freed later; see `sync`. */
+  delete(path: string): Promise<void> {
+    return subvolume.deleteSubvolume(this.ctx, path);
+  }
+
+  /** Subvolumes that are direct entries of `dir`, sorted by entry name; [] if `dir` is missing. */
+  children(dir: string): Promise<SubvolumeInfo[]> {
+    return subvolume.children(this.ctx, dir);
+  }
+
+  /** Refuses to make a received subvolume writable: that would clear its received UUID. */
+  setReadOnly(path: string, readOnly: boolean): Promise<void> {
+    return subvolume.setReadOnly(this.ctx, path, readOnly);
+  }
+
+  /** Wait until the space of deleted subvolumes on this filesystem is freed. */
+  sync(path: string): Promise<void> {
+    return subvolume.sync(this.ctx, path);
+  }
+
+  /** `Free (estimated)` of `btrfs filesystem usage`, in bytes. */
+  freeBytes(path: string): Promise<number> {
+    return subvolume.freeBytes(this.ctx, path);
+  }
+
+  /**
+   * `btrfs send -q [-p parent] path`. `stream` carries stdout with
+   * backpressure; it ends only if btrfs send exited 0 and otherwise errors
+   * with the same FerryError `done` rejects with (SEND_FAILED, NO_SPACE,
+   * ABORTED), so consume it with `pipeline()` or an 'error' listener.
+   * Destroying `stream` early kills btrfs send.
+   */
+  send(options: SendOptions): { stream: Readable; done: Promise<void> } {
+    return send(this.ctx, options);
+  }
+
+  /**
+   * `btrfs receive -e dir`. `done` gives the name of the subvolume created
+   * in `dir`. On failure btrfs leaves a partial subvolume there, which the
+   * caller must delete. If `input` is destroyed before it ended (its writer
+   * failed), btrfs receive is killed first, so a cut stream is never
+   * finished as a whole one; `done` then rejects RECEIVE_FAILED.
+   */
+  receive(options: ReceiveOptions): { input: Writable; done: Promise<{ name: string }> } {
+    return receive(this.ctx, options);
+  }
+}

@@ -1,0 +1,125 @@
+// Subvolume and filesystem operations that run btrfs to completion.
+
+import { lstat, readdir, statfs } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FerryError, toFerryError } from '../domain/errors.js';
+import { runBtrfs } from './command.js';
+import type { BtrfsContext } from './context.js';
+import { parseFreeEstimated, parseSubvolumeShow } from './parse.js';
+import type { SubvolumeInfo } from './types.js';
+
+const BTRFS_SUPER_MAGIC = 0x9123683e;
+/** Inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
+const SUBVOLUME_ROOT_INODE = 256;
+/** `children` shows several subvolumes at once without spawning one process per snapshot all at once. */
+const SHOW_CONCURRENCY = 4;
+
+function errnoOf(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | null)?.code;
+}
+
+// Every path goes after `--` so that a name starting with '-' can never be
+// read as an option.
+
+export async function show(ctx: BtrfsContext, path: string, signal?: AbortSignal): Promise<SubvolumeInfo> {
+  const { stdout } = await runBtrfs(['subvolume', 'show', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all', signal });
+  return parseSubvolumeShow(stdout, path);
+}
+
+/**
+ * The same test btrfs-progs makes (a btrfs directory whose inode is 256),
+ * without spawning: `children` asks it of every entry of a directory.
+ */
+export async function isSubvolume(path: string): Promise<boolean> {
+  try {
+    const stat = await lstat(path);
+    if (!stat.isDirectory() || stat.ino !== SUBVOLUME_ROOT_INODE) return false;
+    const fs = await statfs(path);
+    return fs.type === BTRFS_SUPER_MAGIC;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT' || errnoOf(err) === 'ENOTDIR') return false;
+    throw toFerryError(err);
+  }
+}
+
+export async function create(ctx: BtrfsContext, path: string): Promise<void> {
+  await runBtrfs(['subvolume', 'create', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
+}
+
+export async function snapshot(ctx: BtrfsContext, source: string, dest: string, options: { readOnly: boolean }): Promise<void> {
+  // Given an existing directory as dest, btrfs would quietly put the snapshot
+  // inside it under the source's name; Ferry always names the exact path.
+  if (await pathExists(dest)) {
+    throw new FerryError('ALREADY_EXISTS', `Cannot snapshot ${source} to ${dest}: ${dest} exists already.`);
+  }
+  const args = ['subvolume', 'snapshot', ...(options.readOnly ? ['-r'] : []), '--', source, dest];
+  await runBtrfs(args, { ...ctx, failure: 'SNAPSHOT_FAILED', refine: 'all' });
+}
+
+export async function deleteSubvolume(ctx: BtrfsContext, path: string): Promise<void> {
+  await runBtrfs(['subvolume', 'delete', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
+}
+
+export async function children(ctx: BtrfsContext, dir: string): Promise<SubvolumeInfo[]> {
+  let names: string[];
+  try {
+    const entries = await readdir(dir, { withFileTypes: true });
+    names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return [];
+    if (errnoOf(err) === 'ENOTDIR') throw new FerryError('INVALID_INPUT', `Cannot list the subvolumes in ${dir}: it is not a directory.`, { cause: err });
+    throw toFerryError(err);
+  }
+  // Code-point order, so the result does not depend on the locale.
+  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const found: (SubvolumeInfo | null)[] = new Array<SubvolumeInfo | null>(names.length).fill(null);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    for (let i = next++; i < names.length; i = next++) {
+      const path = join(dir, names[i]!);
+      if (!(await isSubvolume(path))) continue;
+      try {
+        found[i] = await show(ctx, path);
+      } catch (err) {
+        // Deleted between readdir and show: it is no longer a child.
+        if (err instanceof FerryError && (err.code === 'NOT_FOUND' || err.code === 'NOT_A_SUBVOLUME')) continue;
+        throw err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(SHOW_CONCURRENCY, names.length) }, worker));
+  return found.filter((info): info is SubvolumeInfo => info !== null);
+}
+
+export async function setReadOnly(ctx: BtrfsContext, path: string, readOnly: boolean): Promise<void> {
+  // No `-f`: making a received subvolume writable clears its received UUID,
+  // which silently breaks the parent chain (Rockstor #2902). btrfs refuses,
+  // and so does Ferry; promote a replica by a writable snapshot instead.
+  await runBtrfs(['property', 'set', '-ts', '--', path, 'ro', String(readOnly)], {
+    ...ctx,
+    failure: 'BTRFS_COMMAND_FAILED',
+    refine: 'all',
+  });
+}
+
+export async function sync(ctx: BtrfsContext, path: string): Promise<void> {
+  // Deleted subvolumes are cleaned only after a transaction commit; without
+  // forcing one, `subvolume sync` waits out the 30 s commit interval.
+  await runBtrfs(['filesystem', 'sync', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
+  await runBtrfs(['subvolume', 'sync', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
+}
+
+export async function freeBytes(ctx: BtrfsContext, path: string): Promise<number> {
+  const { stdout } = await runBtrfs(['filesystem', 'usage', '-b', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
+  return parseFreeEstimated(stdout);
+}
+
+async function pathExists(path: string): Promise<boolean> {
+  try {
+    await lstat(path);
+    return true;
+  } catch (err) {
+    if (errnoOf(err) === 'ENOENT') return false;
+    throw toFerryError(err);
+  }
+}

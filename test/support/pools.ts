@@ -1,0 +1,172 @@
+// Real btrfs pools for tests: a sparse image file, mkfs.btrfs, a loop device
+// and a mount, all inside one temp dir whose name starts with `ferry-test-`
+// so that global-setup.ts (and people) can find leaks.
+
+import { spawn } from 'node:child_process';
+import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach } from 'vitest';
+
+export interface Pool {
+  /** Mount point. */
+  path: string;
+  image: string;
+  loopDevice: string;
+  /** Unmount, detach and remove; safe to call more than once. */
+  destroy(): Promise<void>;
+}
+
+export interface PoolOptions {
+  /** At least 110 (mkfs.btrfs refuses less than 109 MiB). Default 256. */
+  sizeMiB?: number;
+  label?: string;
+  /** 'shm' (default) keeps the image in memory: fast, but it costs RAM as it fills. */
+  dir?: 'shm' | 'tmp';
+}
+
+export const TEMP_PREFIX = 'ferry-test-';
+
+export interface CommandResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run a system tool (argv array, no shell) and report how it exited; rejects only if it cannot start. */
+export function runCommand(file: string, args: readonly string[]): Promise<CommandResult> {
+  return new Promise((resolve, reject) => {
+    // LC_ALL=C: the retry logic matches English messages ("target is busy").
+    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.once('error', reject);
+    child.once('close', (code) => {
+      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
+    });
+  });
+}
+
+async function run(file: string, args: readonly string[]): Promise<string> {
+  const result = await runCommand(file, args);
+  if (result.code !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${String(result.code)}: ${result.stderr.trim()}`);
+  return result.stdout;
+}
+
+/**
+ * The temp dir prefix of this test run. The vitest process's pid is in it
+ * (global-setup.ts exports it to the workers), so teardown cleans only its
+ * own leaks and never the pools of another suite running on this machine.
+ */
+export function runPrefix(): string {
+  return `${TEMP_PREFIX}${process.env.FERRY_TEST_RUN ?? String(process.pid)}-`;
+}
+
+const registry = new Set<Pool>();
+/** Pools created while a test runs (as opposed to in beforeAll), when usePools() is on. */
+let testScoped: Set<Pool> | null = null;
+
+export async function createPool(options: PoolOptions = {}): Promise<Pool> {
+  const sizeMiB = options.sizeMiB ?? 256;
+  const base = options.dir === 'tmp' ? tmpdir() : '/dev/shm';
+  const dir = await mkdtemp(join(base, runPrefix()));
+  const image = join(dir, 'pool.img');
+  const path = join(dir, 'mnt');
+  let loopDevice = '';
+  let mounted = false;
+
+  let destroying: Promise<void> | null = null;
+  const pool: Pool = {
+    path,
+    image,
+    get loopDevice() {
+      return loopDevice;
+    },
+    destroy() {
+      destroying ??= (async () => {
+        try {
+          if (mounted) await unmount(path);
+          if (loopDevice) {
+            // Drop the kernel's record of the device before the loop number is reused.
+            await runCommand('btrfs', ['device', 'scan', '--forget', loopDevice]);
+            await detach(loopDevice);
+          }
+          await rm(dir, { recursive: true, force: true });
+        } finally {
+          registry.delete(pool);
+        }
+      })();
+      return destroying;
+    },
+  };
+  registry.add(pool);
+  testScoped?.add(pool);
+
+  try {
+    const handle = await open(image, 'w');
+    await handle.truncate(sizeMiB * 1024 * 1024);
+    await handle.close();
+    await run('mkfs.btrfs', ['-q', '-f', ...(options.label === undefined ? [] : ['-L', options.label]), image]);
+    loopDevice = (await run('losetup', ['--find', '--show', image])).trim();
+    await mkdir(path);
+    await run('mount', [loopDevice, path]);
+    mounted = true;
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
+  return pool;
+}
+
+/** Unmount, retrying while busy, then lazily as a last resort. */
+export async function unmount(target: string): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const result = await runCommand('umount', [target]);
+    if (result.code === 0 || /not mounted|no mount point/i.test(result.stderr)) return;
+    if (!/busy/i.test(result.stderr)) throw new Error(`umount ${target} failed: ${result.stderr.trim()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200 * (attempt + 1)));
+  }
+  await run('umount', ['-l', target]);
+}
+
+/** Detach a loop device; one still busy is set to detach itself when released. */
+export async function detach(loopDevice: string): Promise<void> {
+  const result = await runCommand('losetup', ['-d', loopDevice]);
+  if (result.code !== 0 && !/No such device/i.test(result.stderr)) {
+    throw new Error(`losetup -d ${loopDevice} failed: ${result.stderr.trim()}`);
+  }
+}
+
+/** Destroy every pool this process created and has not destroyed yet. */
+export async function destroyAllPools(): Promise<void> {
+  const errors: unknown[] = [];
+  for (const pool of [...registry]) {
+    try {
+      await pool.destroy();
+    } catch (err) {
+      errors.push(err);
+    }
+  }
+  if (errors.length > 0) throw new AggregateError(errors, 'destroying pools failed');
+}
+
+/**
+ * Call once at the top of a test file: pools created inside a test are
+ * destroyed after that test, pools created in beforeAll after the file,
+ * whether the tests pass or fail.
+ */
+export function usePools(): void {
+  beforeEach(() => {
+    testScoped = new Set();
+  });
+  afterEach(async () => {
+    const pools = [...(testScoped ?? [])];
+    testScoped = null;
+    const results = await Promise.allSettled(pools.map((pool) => pool.destroy()));
+    const errors = results.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    if (errors.length > 0) throw new AggregateError(errors, 'destroying pools failed');
+  });
+  afterAll(destroyAllPools);
+}
