@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 /** Runs a command (argv array, no shell) and resolves with its stdout; rejects with stderr on a non-zero exit. */
 export function run(cmd: string, args: readonly string[], options: { input?: string | Buffer } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (b: Buffer) => out.push(b));
@@ -13,10 +13,8 @@ export function run(cmd: string, args: readonly string[], options: { input?: str
       if (code === 0) resolve(Buffer.concat(out).toString('utf8'));
       else reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${Buffer.concat(err).toString('utf8')}`));
     });
-    if (child.stdin) {
-      // A command that exits without reading its input is not an error here.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.input);
-    }
+    // A command that exits without reading its input is not an error here.
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(options.input ?? '');
   });
 }
