@@ -1,6 +1,8 @@
 import type { Readable, Writable } from 'node:stream';
+import type { PoolHealth } from '../domain/health.js';
 import { silentLogger } from '../log/logger.js';
 import type { BtrfsContext } from './context.js';
+import { poolHealth } from './health.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
 import * as subvolume from './subvolume.js';
 import type { BtrfsOptions, SubvolumeInfo } from './types.js';
@@ -58,6 +60,16 @@ export class Btrfs {
   /** `Free (estimated)` of `btrfs filesystem usage`, in bytes. */
   freeBytes(path: string): Promise<number> {
     return subvolume.freeBytes(this.ctx, path);
+  }
+
+  /**
+   * The health of the pool that holds `path`: its devices (missing ones
+   * too) with their `btrfs device stats` error counters, whether it is
+   * mounted read-only or degraded, and its free space. NOT_FOUND for a
+   * missing path, NOT_BTRFS for one off a mounted btrfs filesystem.
+   */
+  poolHealth(path: string, signal?: AbortSignal): Promise<PoolHealth> {
+    return poolHealth(this.ctx, path, signal);
   }
 
   /**

@@ -4,3 +4,6 @@ export type { BtrfsOptions, SubvolumeInfo } from './types.js';
 export type { ReceiveOptions, SendOptions } from './send-receive.js';
 export { parseSubvolumeShow, parseFreeEstimated, parseReceivedName } from './parse.js';
 export { StreamHeadGuard, parseStreamHead, type StreamHead } from './stream-head.js';
+export type { DeviceErrors, PoolDevice, PoolHealth } from '../domain/health.js';
+export { parseDeviceStats, parseFilesystemShow, parseMountInfo, parseUsageOverall, findMount } from './parse-health.js';
+export type { DeviceStatsEntry, FilesystemShow, MountEntry, ShownDevice, UsageOverall } from './parse-health.js';

@@ -120,6 +120,97 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
   return pool;
 }
 
+export interface Raid1Pool extends Pool {
+  /** Both image files; `image` is the first. */
+  readonly images: readonly string[];
+  /** The loop devices still attached; `loopDevice` is the first, which stays. */
+  readonly loopDevices: readonly string[];
+  /**
+   * Lose the second device: unmount, make the kernel forget it, detach its
+   * loop device, then mount the first alone with `-o degraded` (and `ro` if
+   * asked). The pool's destroy() still cleans up everything.
+   */
+  degrade(options?: { readOnly?: boolean }): Promise<void>;
+}
+
+/**
+ * A two-device pool, data and metadata raid1, on two loop-attached images in
+ * one temp dir. Registered like createPool's, so usePools() and
+ * destroyAllPools() clean it up.
+ */
+export async function createRaid1Pool(options: Omit<PoolOptions, 'label'> = {}): Promise<Raid1Pool> {
+  const sizeMiB = options.sizeMiB ?? 256;
+  const base = options.dir === 'tmp' ? tmpdir() : '/dev/shm';
+  const dir = await mkdtemp(join(base, runPrefix()));
+  const images = [join(dir, 'pool-1.img'), join(dir, 'pool-2.img')];
+  const path = join(dir, 'mnt');
+  const attached: string[] = [];
+  let mounted = false;
+
+  /** Drop the kernel's record of the device (before its loop number is reused), then detach it. */
+  const release = async (loop: string): Promise<void> => {
+    await runCommand('btrfs', ['device', 'scan', '--forget', loop]);
+    await detach(loop);
+    attached.splice(attached.indexOf(loop), 1);
+  };
+
+  let destroying: Promise<void> | null = null;
+  const pool: Raid1Pool = {
+    path,
+    image: images[0]!,
+    images,
+    get loopDevice() {
+      return attached[0] ?? '';
+    },
+    get loopDevices() {
+      return [...attached];
+    },
+    async degrade(degradeOptions = {}) {
+      const [first, second] = attached;
+      if (first === undefined || second === undefined) throw new Error('the pool has no second device left to lose');
+      await unmount(path);
+      mounted = false;
+      await release(second);
+      await run('mount', ['-o', degradeOptions.readOnly ? 'degraded,ro' : 'degraded', first, path]);
+      mounted = true;
+    },
+    destroy() {
+      destroying ??= (async () => {
+        try {
+          if (mounted) await unmount(path);
+          mounted = false;
+          for (const loop of [...attached]) await release(loop);
+          await rm(dir, { recursive: true, force: true });
+        } finally {
+          registry.delete(pool);
+        }
+      })();
+      return destroying;
+    },
+  };
+  registry.add(pool);
+  testScoped?.add(pool);
+
+  try {
+    for (const image of images) {
+      const handle = await open(image, 'w');
+      await handle.truncate(sizeMiB * 1024 * 1024);
+      await handle.close();
+    }
+    await run('mkfs.btrfs', ['-q', '-f', '-d', 'raid1', '-m', 'raid1', ...images]);
+    for (const image of images) attached.push((await run('losetup', ['--find', '--show', image])).trim());
+    // Without udev nothing tells the kernel the second device belongs to the filesystem.
+    await run('btrfs', ['device', 'scan', ...attached]);
+    await mkdir(path);
+    await run('mount', [attached[0]!, path]);
+    mounted = true;
+  } catch (err) {
+    await pool.destroy();
+    throw err;
+  }
+  return pool;
+}
+
 /** Unmount, retrying while busy, then lazily as a last resort. */
 export async function unmount(target: string): Promise<void> {
   for (let attempt = 0; attempt < 5; attempt++) {
