@@ -47,6 +47,10 @@ export const errorCatalogue = {
   DIGEST_MISMATCH: { class: 'transient', summary: 'a body does not match its signed digest' },
   INVITE_INVALID: { class: 'permanent', summary: 'the invite is unknown, used, expired or its proof is wrong' },
   TRANSFER_NOT_FOUND: { class: 'permanent', summary: 'no open transfer has this id' },
+  PEER_UNREACHABLE: { class: 'transient', summary: 'the peer could not be reached, or the connection broke' },
+  SERVICE_DISABLED: { class: 'transient', summary: 'the replication service is disabled on the appliance' },
+  // pool health
+  POOL_UNHEALTHY: { class: 'transient', summary: "a run was held: a pool is read-only, or degraded and the task's policy says hold" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCatalogue;
