@@ -29,6 +29,8 @@ export const ownedPackages = {
   'node:child_process': ['btrfs'],
   child_process: ['btrfs'],
   bree: ['scheduler'],
+  '@breejs/later': ['scheduler'],
+  'cron-validate': ['scheduler'],
   fastify: ['peer', 'api', 'web', 'daemon'],
   undici: ['peer', 'api', 'cli'],
 };

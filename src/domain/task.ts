@@ -1,3 +1,5 @@
+import type { HealthPolicy } from './health.js';
+
 // A task: "replicate share S to pool Q of peer P on schedule X, keep N here and M there".
 
 export type Schedule = { readonly kind: 'every'; readonly seconds: number } | { readonly kind: 'cron'; readonly expr: string };
@@ -17,6 +19,8 @@ export interface Task {
   readonly keepRemote: number;
   readonly paused: boolean;
   readonly createdAt: string;
+  /** What to do when a pool is degraded; defaultHealthPolicy when absent. */
+  readonly healthPolicy?: HealthPolicy;
 }
 
 export const defaultKeepLocal = 5;

@@ -24,6 +24,8 @@ export interface TrailEntry {
   readonly error: string | null;
   /** Why the planner chose this mode (for a full send: why no parent could be used). */
   readonly reason: string | null;
+  /** Pool health findings seen before the attempt, in words; null when all was well. */
+  readonly findings: string | null;
 }
 
 /** A send trail entry also names the peer and pool it went to. */

@@ -150,6 +150,14 @@ export class Receiver {
     return { transferId: id };
   }
 
+  /** Drops a transfer that was opened but will never stream; its trail entry says why. */
+  abort(peer: string, transferId: string, reason: FerryError): void {
+    const pending = this.#pending.get(transferId);
+    if (!pending || pending.peer !== peer || pending.streaming) return;
+    this.#close(pending);
+    this.#finish(pending, reason, 0);
+  }
+
   /** Receives the stream of an opened transfer; resolves once the replica is committed. */
   async transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<ReceiveReceipt> {
     const pending = this.#pending.get(transferId);

@@ -79,6 +79,56 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX receive_trail_status ON receive_trail (status, started_at);
     `),
   },
+  {
+    version: 2,
+    name: 'peers, pairing invites and request nonces',
+    // Keys are base64url text (32 bytes each). Invite and nonce expiries are unix
+    // seconds, as on the wire. An invite's secret is set to NULL the moment the
+    // invite is used, burned by wrong proofs, or found expired: it is the HMAC key
+    // of the pairing proof and must not outlive its one use.
+    up: sql(`
+      CREATE TABLE peers (
+        id                  TEXT PRIMARY KEY NOT NULL,
+        name                TEXT NOT NULL UNIQUE,
+        address             TEXT NOT NULL,
+        signing_public_key  TEXT NOT NULL,
+        box_public_key      TEXT NOT NULL,
+        paired_at           TEXT NOT NULL
+      ) STRICT;
+
+      CREATE TABLE invites (
+        invite_id   TEXT PRIMARY KEY NOT NULL,
+        secret      TEXT,
+        created_at  TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL CHECK (expires_at >= 0),
+        used_at     TEXT,
+        failures    INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0)
+      ) STRICT;
+
+      CREATE TABLE nonces (
+        sender      TEXT NOT NULL,
+        nonce       TEXT NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        PRIMARY KEY (sender, nonce)
+      ) STRICT, WITHOUT ROWID;
+      CREATE INDEX nonces_expiry ON nonces (expires_at);
+    `),
+  },
+  {
+    version: 3,
+    name: 'per-task pool health policy, scheduler slots, health findings in the trails',
+    // Defaults follow the boot-degraded choice of seed 003: keep replicating
+    // from a degraded source (a fresh copy matters most then), hold writes to
+    // a degraded target. last_slot is the schedule slot a task last ran for,
+    // written only when a run starts, so an idle daemon writes nothing.
+    up: sql(`
+      ALTER TABLE tasks ADD COLUMN on_degraded_source TEXT NOT NULL DEFAULT 'replicate' CHECK (on_degraded_source IN ('replicate', 'hold'));
+      ALTER TABLE tasks ADD COLUMN on_degraded_target TEXT NOT NULL DEFAULT 'hold' CHECK (on_degraded_target IN ('replicate', 'hold'));
+      ALTER TABLE tasks ADD COLUMN last_slot TEXT;
+      ALTER TABLE send_trail ADD COLUMN findings TEXT;
+      ALTER TABLE receive_trail ADD COLUMN findings TEXT;
+    `),
+  },
 ];
 
 function userVersion(db: Db): number {

@@ -1,7 +1,10 @@
 // The store: one SQLite file per appliance, its repositories, and start-up recovery.
 import type { Db } from './db.js';
 import { openDatabase } from './db.js';
+import { InviteRepo } from './invites.js';
 import { migrate } from './migrations.js';
+import { NonceRepo } from './nonces.js';
+import { PeerRepo } from './peers.js';
 import { PoolRepo } from './pools.js';
 import { ReceiveTrailRepo } from './receive-trail.js';
 import { SendTrailRepo } from './send-trail.js';
@@ -14,6 +17,9 @@ export class Store {
   readonly sendTrail: SendTrailRepo;
   readonly receiveTrail: ReceiveTrailRepo;
   readonly settings: SettingsRepo;
+  readonly peers: PeerRepo;
+  readonly invites: InviteRepo;
+  readonly nonces: NonceRepo;
 
   /** Use `openStore`; this expects a database already migrated. */
   constructor(private readonly db: Db) {
@@ -22,6 +28,9 @@ export class Store {
     this.sendTrail = new SendTrailRepo(db);
     this.receiveTrail = new ReceiveTrailRepo(db);
     this.settings = new SettingsRepo(db);
+    this.peers = new PeerRepo(db);
+    this.invites = new InviteRepo(db);
+    this.nonces = new NonceRepo(db);
   }
 
   /**

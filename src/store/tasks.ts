@@ -1,6 +1,7 @@
 // Tasks: one row each, the schedule as JSON checked with zod on the way in and out.
 import { z } from 'zod';
 import { FerryError } from '../domain/errors.js';
+import { defaultHealthPolicy, type DegradedChoice } from '../domain/health.js';
 import type { Schedule, Task } from '../domain/task.js';
 import type { Db } from './db.js';
 import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from './sql.js';
@@ -21,9 +22,11 @@ interface TaskRow {
   keep_remote: number;
   paused: number;
   created_at: string;
+  on_degraded_source: string;
+  on_degraded_target: string;
 }
 
-const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at';
+const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at, on_degraded_source, on_degraded_target';
 
 function parseSchedule(row: TaskRow): Schedule {
   const where = `tasks row ${JSON.stringify(row.name)}, column schedule`;
@@ -54,6 +57,7 @@ function fromRow(row: TaskRow): Task {
     keepRemote: row.keep_remote,
     paused: row.paused !== 0,
     createdAt: row.created_at,
+    healthPolicy: { onDegradedSource: choice(row.on_degraded_source), onDegradedTarget: choice(row.on_degraded_target) },
   };
 }
 
@@ -66,7 +70,7 @@ export class TaskRepo {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
-      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at)`,
+      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at, @on_degraded_source, @on_degraded_target)`,
     );
     this.getStmt = db.prepare<[string], TaskRow>(`SELECT ${columns} FROM tasks WHERE name = ?`);
     this.listStmt = db.prepare<[], TaskRow>(`SELECT ${columns} FROM tasks ORDER BY name`);
@@ -91,6 +95,8 @@ export class TaskRepo {
       keep_remote: checkCount(task.keepRemote, 'keepRemote'),
       paused: task.paused ? 1 : 0,
       created_at: normalizeTimestamp(task.createdAt, 'createdAt'),
+      on_degraded_source: (task.healthPolicy ?? defaultHealthPolicy).onDegradedSource,
+      on_degraded_target: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
     };
     try {
       this.insertStmt.run(row);
@@ -121,4 +127,8 @@ export class TaskRepo {
   setPaused(name: string, paused: boolean): boolean {
     return this.pauseStmt.run(paused ? 1 : 0, name).changes > 0;
   }
+}
+
+function choice(value: string): DegradedChoice {
+  return value === 'hold' ? 'hold' : 'replicate';
 }

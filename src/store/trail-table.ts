@@ -18,6 +18,8 @@ export interface TrailStart {
   readonly pool: string;
   readonly reason: string | null;
   readonly startedAt: string;
+  /** Pool health findings seen before the attempt, in words (domain/health describeFindings). */
+  readonly findings?: string | null;
 }
 
 /** How an attempt ended. `error` is clipped to `errorTextLimit` bytes. */
@@ -44,6 +46,7 @@ interface StartRow {
   peer: string;
   pool: string;
   reason: string | null;
+  findings: string | null;
   started_at: string;
 }
 
@@ -80,10 +83,10 @@ export abstract class TrailTable<E extends TrailEntry> {
   ) {
     const select =
       'SELECT id, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
-      `error_code AS errorCode, error, reason, peer, pool${extraSelect} FROM ${table}`;
+      `error_code AS errorCode, error, reason, findings, peer, pool${extraSelect} FROM ${table}`;
     this.insertStmt = db.prepare<[StartRow]>(
-      `INSERT INTO ${table} (id, task, share, snapshot, parent, mode, peer, pool, reason, status, started_at) ` +
-        "VALUES (@id, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, 'running', @started_at)",
+      `INSERT INTO ${table} (id, task, share, snapshot, parent, mode, peer, pool, reason, findings, status, started_at) ` +
+        "VALUES (@id, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, @findings, 'running', @started_at)",
     );
     this.progressStmt = db.prepare<[number, string]>(`UPDATE ${table} SET bytes = ? WHERE id = ? AND status = 'running'`);
     this.getStmt = db.prepare<[string], E>(`${select} WHERE id = ?`);
@@ -113,6 +116,7 @@ export abstract class TrailTable<E extends TrailEntry> {
       peer: e.peer,
       pool: e.pool,
       reason: e.reason,
+      findings: e.findings ?? null,
       started_at: normalizeTimestamp(e.startedAt, 'startedAt'),
     };
     try {

@@ -46,6 +46,7 @@ function task(name: string, over: Partial<Task> = {}): Task {
     keepRemote: 10,
     paused: false,
     createdAt: '2024-05-01T10:00:00.000Z',
+    healthPolicy: { onDegradedSource: 'replicate', onDegradedTarget: 'hold' },
     ...over,
   };
 }
@@ -97,7 +98,7 @@ describe('opening and migrations', () => {
       const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       const journal = raw.pragma('journal_mode', { simple: true });
       raw.close();
-      expect(tables).toEqual(['pools', 'receive_trail', 'send_trail', 'settings', 'tasks']);
+      expect(tables).toEqual(['invites', 'nonces', 'peers', 'pools', 'receive_trail', 'send_trail', 'settings', 'tasks']);
       expect(journal).toBe('wal');
     } finally {
       store.close();
@@ -226,9 +227,16 @@ describe('tasks', () => {
   it.each<{ name: string; t: Task }>([
     { name: 'every', t: task('docs') },
     { name: 'cron, paused', t: task('photos', { schedule: { kind: 'cron', expr: '0 3 * * *' }, paused: true, keepLocal: 0 }) },
+    { name: 'policy reversed', t: task('mail', { healthPolicy: { onDegradedSource: 'hold', onDegradedTarget: 'replicate' } }) },
   ])('round-trips a task: $name', ({ t }) => {
     store.tasks.add(t);
     expect(store.tasks.get(t.name)).toEqual(t);
+  });
+
+  it('gives a task stored without a health policy the default one', () => {
+    const { healthPolicy: _omitted, ...bare } = task('docs');
+    store.tasks.add(bare);
+    expect(store.tasks.get('docs')?.healthPolicy).toEqual({ onDegradedSource: 'replicate', onDegradedTarget: 'hold' });
   });
 
   it('lists by name, removes, pauses', () => {

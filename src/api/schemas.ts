@@ -1,0 +1,66 @@
+// Request bodies and query strings of the admin API, validated with zod.
+// The CLI and the web UI send these; the daemon answers with the views below.
+
+import { z } from 'zod';
+import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
+
+export const PoolAddBody = z.strictObject({ name: poolNameSchema, path: z.string().min(1).max(4096).startsWith('/', 'pool path must be absolute') });
+export type PoolAddBody = z.infer<typeof PoolAddBody>;
+
+export const InviteBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(7 * 86400).optional() });
+export const AcceptBody = z.strictObject({ invite: z.string().min(1).max(8192) });
+export const SetAddressBody = z.strictObject({ address: z.string().min(1).max(300) });
+
+export const TaskAddBody = z.strictObject({
+  name: taskNameSchema,
+  sharePath: z.string().min(2).max(4096).startsWith('/', 'share path must be absolute'),
+  peer: z.string().min(1).max(200),
+  pool: poolNameSchema,
+  every: z.number().int().positive().optional(),
+  cron: z.string().min(1).max(200).optional(),
+  keepLocal: z.number().int().min(1).max(10000).optional(),
+  keepRemote: z.number().int().min(1).max(10000).optional(),
+});
+export type TaskAddBody = z.infer<typeof TaskAddBody>;
+
+export const TrailQuery = z.strictObject({
+  task: taskNameSchema.optional(),
+  peer: z.string().min(1).max(200).optional(),
+  share: shareNameSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(10000).optional(),
+});
+export type TrailQuery = z.infer<typeof TrailQuery>;
+
+export const ServiceBody = z.strictObject({ enabled: z.boolean() });
+
+/** A run started through the API, as the CLI polls it. */
+export interface RunView {
+  readonly id: string;
+  readonly task: string;
+  readonly state: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  readonly bytes: number;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly snapshot: string | null;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+}
+
+export interface StatusView {
+  readonly id: string;
+  readonly name: string;
+  readonly fingerprint: string;
+  readonly listen: string;
+  readonly advertise: string;
+  readonly admin: string;
+  readonly service: 'enabled' | 'disabled';
+  readonly transfers: readonly { direction: 'send' | 'receive'; task?: string; peer: string; share: string; snapshot: string; bytes?: number }[];
+}
+
+export interface PeerView {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly fingerprint: string;
+  readonly pairedAt: string;
+}

@@ -1,0 +1,21 @@
+import type { Command } from 'commander';
+import { initAppliance } from '../../daemon/init.js';
+import { stateDirOf, type GlobalOptions } from '../context.js';
+import { line } from '../output.js';
+
+export function registerInit(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('init')
+    .description('make this machine an appliance: identity keys, admin token, config')
+    .requiredOption('--name <name>', 'a human name for this appliance')
+    .requiredOption('--listen <host:port>', 'where the peer API listens')
+    .option('--admin <host:port>', 'where the admin API listens (default 127.0.0.1 and the port after --listen)')
+    .option('--advertise <host:port>', 'where peers reach us (NAT, port forward); default --listen')
+    .action(async (opts: { name: string; listen: string; admin?: string; advertise?: string }) => {
+      const state = stateDirOf(globals());
+      const made = await initAppliance(state, opts);
+      line(`appliance ${made.config.name} (${made.id}) initialised in ${state.root}`);
+      line(`fingerprint ${made.fingerprint}`);
+      line(`peer API ${made.config.listen} (advertised as ${made.config.advertise}), admin API ${made.config.admin}`);
+    });
+}

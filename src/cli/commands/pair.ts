@@ -1,0 +1,29 @@
+import type { Command } from 'commander';
+import { parseDuration } from '../../domain/names.js';
+import { adminClient, type GlobalOptions } from '../context.js';
+import { line, printJson } from '../output.js';
+
+export function registerPair(program: Command, globals: () => GlobalOptions): void {
+  const pair = program.command('pair').description('pair this appliance with another by a one-line invite');
+  pair
+    .command('invite')
+    .description('print a single-use invite for another appliance to accept')
+    .option('--ttl <duration>', 'how long the invite stays valid, like 15m or 1h', '15m')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (opts: { ttl: string; json?: boolean }) => {
+      const created = await (await adminClient(globals())).invite(parseDuration(opts.ttl));
+      if (opts.json) return printJson(created);
+      line(created.invite);
+      process.stderr.write(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}\n`);
+      process.stderr.write(`on the other appliance run: ferry pair accept '<the line above>'\n`);
+    });
+  pair
+    .command('accept')
+    .argument('<invite>', 'the line printed by `ferry pair invite` on the other appliance')
+    .description('pair with the appliance that printed the invite (both sides store each other at once)')
+    .action(async (invite: string) => {
+      const peer = await (await adminClient(globals())).accept(invite);
+      line(`paired with ${peer.name} (${peer.id}) at ${peer.address}`);
+      line(`fingerprint ${peer.fingerprint}: compare it with 'ferry status' there`);
+    });
+}

@@ -1,0 +1,146 @@
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { AdminClient } from '../../api/client.js';
+import type { RunView } from '../../api/schemas.js';
+import { parseDuration } from '../../domain/names.js';
+import { formatBytes } from '../../util/bytes.js';
+import { sleep } from '../../util/backoff.js';
+import { adminClient, type GlobalOptions } from '../context.js';
+import { EXIT_FAILED } from '../exit-codes.js';
+import { UsageError } from '../errors.js';
+import { line, printJson, printTable } from '../output.js';
+
+function keepOf(flag: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 10000) throw new UsageError(`${flag} must be a whole number from 1 to 10000, not '${text}'`);
+  return n;
+}
+
+interface AddOptions {
+  share: string;
+  peer: string;
+  pool: string;
+  every?: string;
+  cron?: string;
+  keepLocal?: string;
+  keepRemote?: string;
+}
+
+export function registerTask(program: Command, globals: () => GlobalOptions): void {
+  const task = program.command('task').description('replication tasks: a share, a peer, a pool and a schedule');
+  task
+    .command('add')
+    .argument('<name>', 'a name for the task')
+    .requiredOption('--share <path>', 'the share (a btrfs subvolume) to replicate')
+    .requiredOption('--peer <peer>', "the receiving peer's id or name")
+    .requiredOption('--pool <pool>', 'the pool on the peer to replicate into')
+    .option('--every <duration>', 'run every DURATION, like 10m or 6h')
+    .option('--cron <expr>', 'run on a cron schedule, like "0 3 * * *"')
+    .option('--keep-local <n>', 'snapshots to keep here')
+    .option('--keep-remote <n>', 'replicas to keep on the peer')
+    .action(async (name: string, opts: AddOptions) => {
+      if ((opts.every === undefined) === (opts.cron === undefined)) throw new UsageError('give exactly one of --every DURATION or --cron EXPR');
+      const keepLocal = keepOf('--keep-local', opts.keepLocal);
+      const keepRemote = keepOf('--keep-remote', opts.keepRemote);
+      const { task: added, warnings } = await (await adminClient(globals())).addTask({
+        name,
+        sharePath: opts.share,
+        peer: opts.peer,
+        pool: opts.pool,
+        ...(opts.every === undefined ? {} : { every: parseDuration(opts.every) }),
+        ...(opts.cron === undefined ? {} : { cron: opts.cron }),
+        ...(keepLocal === undefined ? {} : { keepLocal }),
+        ...(keepRemote === undefined ? {} : { keepRemote }),
+      });
+      line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
+      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+  task
+    .command('list')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (opts: { json?: boolean }) => {
+      const tasks = await (await adminClient(globals())).listTasks();
+      if (opts.json) return printJson(tasks);
+      printTable(
+        ['name', 'share', 'peer', 'pool', 'schedule', 'state', 'last success'],
+        tasks.map((t) => [t.name, t.sharePath, t.peer, t.pool, t.schedule, t.paused ? 'paused' : t.running ? 'running' : t.health.state, t.lastSucceeded]),
+      );
+    });
+  task
+    .command('show')
+    .argument('<name>')
+    .option('--json', 'one JSON document on stdout')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const t = await (await adminClient(globals())).showTask(name);
+      if (opts.json) return printJson(t);
+      line(`task         ${t.name}${t.paused ? ' (paused)' : ''}`);
+      line(`share        ${t.sharePath}`);
+      line(`to           ${t.peer} pool ${t.pool}`);
+      line(`schedule     ${t.schedule}`);
+      line(`keep         ${t.keepLocal} here, ${t.keepRemote} there`);
+      line(`health       ${t.health.state}${t.health.reason ? `: ${t.health.reason}` : ''}`);
+      line('recent attempts');
+      printTable(
+        ['started', 'snapshot', 'mode', 'parent', 'status', 'bytes', 'error'],
+        t.recent.map((e) => [e.startedAt, e.snapshot, e.mode, e.parent, e.status, formatBytes(e.bytes), e.errorCode]),
+      );
+    });
+  task
+    .command('run')
+    .argument('<name>')
+    .option('--wait', 'wait for the run to end (progress on a terminal); exit 0 only if it succeeded')
+    .description('run a task now')
+    .action(async (name: string, opts: { wait?: boolean }) => {
+      const client = await adminClient(globals());
+      const run = await client.runTask(name);
+      if (!opts.wait) {
+        line(`run ${run.id} of task ${name} started`);
+        return;
+      }
+      const end = await waitForRun(client, run);
+      if (end.state === 'succeeded') {
+        line(`run of ${name} succeeded: snapshot ${end.snapshot ?? '-'}, ${formatBytes(end.bytes)} sent`);
+        return;
+      }
+      process.stderr.write(`ferry: run of ${name} ${end.state}: ${end.error ?? 'no reason given'} [${end.errorCode ?? 'FAILED'}]\n`);
+      process.exitCode = EXIT_FAILED;
+    });
+  for (const [verb, text] of [
+    ['pause', 'stop scheduled runs of a task (a run under way finishes)'],
+    ['resume', 'let scheduled runs of a task start again'],
+    ['remove', 'remove a task (its snapshots and replicas stay)'],
+  ] as const) {
+    task
+      .command(verb)
+      .argument('<name>')
+      .description(text)
+      .action(async (name: string) => {
+        const client = await adminClient(globals());
+        if (verb === 'pause') await client.pauseTask(name);
+        else if (verb === 'resume') await client.resumeTask(name);
+        else await client.removeTask(name);
+        line(`task ${name} ${verb === 'remove' ? 'removed' : verb === 'pause' ? 'paused' : 'resumed'}`);
+      });
+  }
+}
+
+async function waitForRun(client: AdminClient, started: RunView): Promise<RunView> {
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: `${started.task} | {sent} sent | {rate}/s | {state}`, hideCursor: true, stream: process.stderr, noTTYOutput: false }, undefined)
+    : null;
+  bar?.start(1, 0, { sent: '0 B', rate: '0 B', state: 'starting' });
+  const began = Date.now();
+  let run = started;
+  try {
+    while (run.state === 'running') {
+      await sleep(500);
+      run = await client.getRun(started.id);
+      const seconds = Math.max(1, (Date.now() - began) / 1000);
+      bar?.update(0, { sent: formatBytes(run.bytes), rate: formatBytes(run.bytes / seconds), state: run.state });
+    }
+  } finally {
+    bar?.stop();
+  }
+  return run;
+}

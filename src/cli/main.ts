@@ -1,0 +1,51 @@
+#!/usr/bin/env node
+// The `ferry` command line (the contract is shared/CLI.md): verbs, flags,
+// JSON fields and exit codes that scripts rely on.
+
+import { Command, CommanderError } from 'commander';
+import { registerInit } from './commands/init.js';
+import { registerPair } from './commands/pair.js';
+import { registerPeer } from './commands/peer.js';
+import { registerPool } from './commands/pool.js';
+import { registerReplica } from './commands/replica.js';
+import { registerServe } from './commands/serve.js';
+import { registerStatus } from './commands/status.js';
+import { registerTask } from './commands/task.js';
+import { registerTrail } from './commands/trail.js';
+import type { GlobalOptions } from './context.js';
+import { report } from './errors.js';
+import { EXIT_USAGE } from './exit-codes.js';
+
+export function buildProgram(): Command {
+  const program = new Command('ferry')
+    .description('replicate btrfs shares between paired appliances')
+    .option('--state <dir>', 'state directory (default $FERRY_STATE, else /var/lib/ferry)')
+    .showHelpAfterError()
+    .exitOverride();
+  const globals = (): GlobalOptions => program.opts<GlobalOptions>();
+  for (const register of [registerInit, registerServe, registerStatus, registerPool, registerPair, registerPeer, registerTask, registerTrail, registerReplica]) {
+    register(program, globals);
+  }
+  // Subcommands report usage errors the same way as the top level.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride();
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? 0 : EXIT_USAGE;
+    }
+    return report(err);
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,291 @@
+// The admin API's ports, implemented over this appliance's parts.
+
+import { readdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { AdminPorts, PoolView, ReplicaView, TaskView } from '../api/ports.js';
+import type { PeerView, PoolAddBody, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
+import type { Dispatcher } from 'undici';
+import type { Btrfs } from '../btrfs/index.js';
+import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
+import { FerryError } from '../domain/errors.js';
+import { formatDuration, validateShareName } from '../domain/names.js';
+import { taskHealth } from '../domain/report.js';
+import { defaultKeepLocal, defaultKeepRemote, type Task } from '../domain/task.js';
+import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
+import { acceptInvite, createInvite, toPeerRecord, fromPeerRecord, type PeerServer } from '../peer/index.js';
+import type { Receiver } from '../receiver/receiver.js';
+import type { ReplicationDriver } from '../replication/driver.js';
+import type { Peer, Store } from '../store/index.js';
+import { hostPortOf, peerUrl } from './addresses.js';
+import type { RunRegistry } from './runs.js';
+import type { Config } from './state-dir.js';
+
+export const SERVICE_SETTING = 'service.enabled';
+
+export interface AdminDeps {
+  readonly config: Config;
+  readonly identity: Identity;
+  readonly id: string;
+  readonly store: Store;
+  readonly btrfs: Btrfs;
+  readonly receiver: Receiver;
+  readonly driver: ReplicationDriver;
+  readonly runs: RunRegistry;
+  readonly peerServer: () => PeerServer | null;
+  readonly dispatcher: Dispatcher;
+  /** Aborts runs when the appliance stops. */
+  readonly stopping: AbortSignal;
+}
+
+export class AdminService implements AdminPorts {
+  constructor(private readonly d: AdminDeps) {}
+
+  serviceEnabled(): boolean {
+    return this.d.store.settings.get(SERVICE_SETTING) !== 'false';
+  }
+
+  status(): Promise<StatusView> {
+    const { config, identity, id, receiver, runs } = this.d;
+    return Promise.resolve({
+      id,
+      name: config.name,
+      fingerprint: fingerprint(publicIdentity(identity)),
+      listen: config.listen,
+      advertise: config.advertise,
+      admin: config.admin,
+      service: this.serviceEnabled() ? 'enabled' : 'disabled',
+      transfers: [
+        ...runs.running().map((r) => {
+          const task = this.d.store.tasks.get(r.task);
+          return { direction: 'send' as const, task: r.task, peer: task?.peer ?? '-', share: task?.share ?? '-', snapshot: r.snapshot ?? '-', bytes: r.bytes };
+        }),
+        ...receiver.active.map((t) => ({ direction: 'receive' as const, peer: t.peer, share: t.share, snapshot: t.snapshot })),
+      ],
+    });
+  }
+
+  setService(enabled: boolean): Promise<void> {
+    this.d.store.settings.set(SERVICE_SETTING, enabled ? 'true' : 'false');
+    return Promise.resolve();
+  }
+
+  async addPool(body: PoolAddBody): Promise<PoolView> {
+    const resolved = path.resolve(body.path);
+    const st = await stat(resolved).catch(() => null);
+    if (!st?.isDirectory()) throw new FerryError('NOT_FOUND', `pool path ${resolved} is not a directory`);
+    await this.d.btrfs.freeBytes(resolved).catch((cause: unknown) => {
+      throw new FerryError('NOT_BTRFS', `pool path ${resolved} is not on a btrfs filesystem`, { cause });
+    });
+    this.d.store.pools.add({ name: body.name, path: resolved });
+    return this.#pool(body.name);
+  }
+
+  listPools(): Promise<PoolView[]> {
+    return Promise.resolve(this.d.store.pools.list());
+  }
+
+  removePool(name: string): Promise<void> {
+    if (!this.d.store.pools.remove(name)) throw new FerryError('NOT_FOUND', `no pool named '${name}'`);
+    return Promise.resolve();
+  }
+
+  invite(ttlSeconds: number | undefined): Promise<{ invite: string; expiresAt: string; fingerprint: string }> {
+    const created = createInvite({
+      identity: this.d.identity,
+      name: this.d.config.name,
+      address: peerUrl(this.d.config.advertise),
+      ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+    });
+    this.d.store.invites.purgeExpired();
+    this.d.store.invites.create({ inviteId: created.invite.inviteId, secret: created.secret, expiresAt: created.invite.expiresAt });
+    return Promise.resolve({
+      invite: created.line,
+      expiresAt: new Date(created.invite.expiresAt * 1000).toISOString(),
+      fingerprint: fingerprint(publicIdentity(this.d.identity)),
+    });
+  }
+
+  async accept(invite: string): Promise<PeerView> {
+    const record = await acceptInvite({
+      identity: this.d.identity,
+      name: this.d.config.name,
+      address: peerUrl(this.d.config.advertise),
+      invite,
+      dispatcher: this.d.dispatcher,
+    });
+    const store = this.d.store;
+    store.transaction(() => {
+      if (store.peers.get(record.id)) store.peers.remove(record.id);
+      store.peers.add(fromPeerRecord(record));
+    });
+    return this.#peerView(this.#peer(record.id));
+  }
+
+  listPeers(): Promise<PeerView[]> {
+    return Promise.resolve(this.d.store.peers.list().map((p) => this.#peerView(p)));
+  }
+
+  removePeer(peer: string): Promise<PeerView> {
+    const found = this.#peer(peer);
+    this.d.store.peers.remove(found.id);
+    // Removal from the store refuses its next request; this ends what is in flight.
+    this.d.peerServer()?.abortPeer(found.id);
+    return Promise.resolve(this.#peerView(found));
+  }
+
+  setPeerAddress(peer: string, address: string): Promise<PeerView> {
+    const found = this.#peer(peer);
+    if (!/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/.test(address)) throw new FerryError('INVALID_INPUT', `'${address}' is not HOST:PORT`);
+    this.d.store.peers.setAddress(found.id, peerUrl(address));
+    return Promise.resolve(this.#peerView(this.#peer(found.id)));
+  }
+
+  async addTask(body: TaskAddBody): Promise<{ task: TaskView; warnings: string[] }> {
+    const { store, btrfs } = this.d;
+    if ((body.every === undefined) === (body.cron === undefined)) throw new FerryError('INVALID_INPUT', 'give exactly one of every or cron');
+    const peer = this.#peer(body.peer);
+    const sharePath = path.resolve(body.sharePath);
+    if (!(await btrfs.isSubvolume(sharePath))) throw new FerryError('SHARE_MISSING', `share ${sharePath} is not a btrfs subvolume`);
+    const task: Task = {
+      name: body.name,
+      sharePath,
+      share: validateShareName(path.basename(sharePath)),
+      peer: peer.id,
+      pool: body.pool,
+      schedule: body.every !== undefined ? { kind: 'every', seconds: body.every } : { kind: 'cron', expr: body.cron ?? '' },
+      keepLocal: body.keepLocal ?? defaultKeepLocal,
+      keepRemote: body.keepRemote ?? defaultKeepRemote,
+      paused: false,
+      createdAt: new Date().toISOString(),
+    };
+    store.tasks.add(task);
+    const warnings = this.serviceEnabled() ? [] : ["the replication service is disabled: no scheduled run starts until 'ferry service enable'"];
+    return { task: this.#taskView(task), warnings };
+  }
+
+  listTasks(): Promise<TaskView[]> {
+    return Promise.resolve(this.d.store.tasks.list().map((t) => this.#taskView(t)));
+  }
+
+  showTask(name: string): Promise<TaskView & { recent: SendTrailEntry[] }> {
+    const task = this.#task(name);
+    return Promise.resolve({ ...this.#taskView(task), recent: this.d.store.sendTrail.list({ task: name, limit: 20 }) });
+  }
+
+  runTask(name: string): Promise<RunView> {
+    const task = this.#task(name);
+    if (this.d.driver.isRunning(name)) throw new FerryError('TASK_BUSY', `task '${name}' is already running`);
+    return Promise.resolve(this.d.runs.start(name, () => this.d.driver.run(task, this.d.stopping)));
+  }
+
+  getRun(id: string): Promise<RunView> {
+    return Promise.resolve(this.d.runs.get(id));
+  }
+
+  pauseTask(name: string, paused: boolean): Promise<TaskView> {
+    this.#task(name);
+    this.d.store.tasks.setPaused(name, paused);
+    return Promise.resolve(this.#taskView(this.#task(name)));
+  }
+
+  removeTask(name: string): Promise<void> {
+    if (!this.d.store.tasks.remove(name)) throw new FerryError('NOT_FOUND', `no task named '${name}'`);
+    return Promise.resolve();
+  }
+
+  sendTrail(query: TrailQuery): Promise<SendTrailEntry[]> {
+    return Promise.resolve(this.d.store.sendTrail.list({ ...(query.task ? { task: query.task } : {}), limit: query.limit ?? 50 }));
+  }
+
+  receiveTrail(query: TrailQuery): Promise<ReceiveTrailEntry[]> {
+    const peer = query.peer ? this.#peerIdOrRaw(query.peer) : undefined;
+    return Promise.resolve(
+      this.d.store.receiveTrail.list({ ...(peer ? { peer } : {}), ...(query.share ? { share: query.share } : {}), limit: query.limit ?? 50 }),
+    );
+  }
+
+  async listReplicas(): Promise<ReplicaView[]> {
+    const out: ReplicaView[] = [];
+    for (const pool of this.d.store.pools.list()) {
+      for (const peerDir of await subdirs(pool.path)) {
+        if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(peerDir)) continue;
+        for (const share of await subdirs(path.join(pool.path, peerDir))) {
+          let replicas;
+          try {
+            replicas = await this.d.receiver.holdings(peerDir, { share, pool: pool.name });
+          } catch {
+            continue;
+          }
+          if (replicas.length === 0) continue;
+          out.push({
+            peer: peerDir,
+            peerName: this.d.store.peers.get(peerDir)?.name ?? null,
+            pool: pool.name,
+            share,
+            snapshots: replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid, path: path.join(pool.path, peerDir, share, r.name) })),
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  #pool(name: string): PoolView {
+    const pool = this.d.store.pools.get(name);
+    if (!pool) throw new FerryError('NOT_FOUND', `no pool named '${name}'`);
+    return pool;
+  }
+
+  #task(name: string): Task {
+    const task = this.d.store.tasks.get(name);
+    if (!task) throw new FerryError('NOT_FOUND', `no task named '${name}'`);
+    return task;
+  }
+
+  /** A peer by id or by name. */
+  #peer(idOrName: string): Peer {
+    const peer = this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName);
+    if (!peer) throw new FerryError('NOT_FOUND', `no peer with id or name '${idOrName}' (see 'ferry peer list')`);
+    return peer;
+  }
+
+  #peerIdOrRaw(idOrName: string): string {
+    return (this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName))?.id ?? idOrName;
+  }
+
+  #peerView(peer: Peer): PeerView {
+    return {
+      id: peer.id,
+      name: peer.name,
+      address: hostPortOf(peer.address),
+      fingerprint: fingerprint(toPeerRecord(peer)),
+      pairedAt: peer.pairedAt,
+    };
+  }
+
+  #taskView(task: Task): TaskView {
+    const recent = this.d.store.sendTrail.list({ task: task.name, limit: 10 });
+    return {
+      name: task.name,
+      share: task.share,
+      sharePath: task.sharePath,
+      peer: this.d.store.peers.get(task.peer)?.name ?? task.peer,
+      pool: task.pool,
+      schedule: task.schedule.kind === 'every' ? `every ${formatDuration(task.schedule.seconds)}` : `cron ${task.schedule.expr}`,
+      keepLocal: task.keepLocal,
+      keepRemote: task.keepRemote,
+      paused: task.paused,
+      running: this.d.driver.isRunning(task.name),
+      health: taskHealth(recent, new Date()),
+      lastSucceeded: this.d.store.sendTrail.lastSucceeded(task.name)?.endedAt ?? null,
+    };
+  }
+}
+
+async function subdirs(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return [];
+  }
+}

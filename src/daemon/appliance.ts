@@ -1,0 +1,128 @@
+// One appliance, wired: the one place that builds the concrete parts (store,
+// btrfs, sender, receiver, driver, peer server, admin API) and starts and
+// stops them in order.
+
+import { readFile } from 'node:fs/promises';
+import type { FastifyInstance } from 'fastify';
+import { Agent } from 'undici';
+import { createAdminApi } from '../api/server.js';
+import { Btrfs } from '../btrfs/index.js';
+import { applianceId, parseIdentity, type Identity } from '../crypto/index.js';
+import { FerryError } from '../domain/errors.js';
+import type { Task } from '../domain/task.js';
+import { createLogger, type Logger } from '../log/logger.js';
+import { createPeerServer, PeerClient, toPeerRecord, type PeerServer } from '../peer/index.js';
+import { Receiver } from '../receiver/receiver.js';
+import type { ReceiverEndpoint } from '../replication/endpoints.js';
+import { ReplicationDriver } from '../replication/driver.js';
+import { Sender } from '../sender/sender.js';
+import { openStore, type Store } from '../store/index.js';
+import { AdminService } from './admin.js';
+import { splitHostPort } from './addresses.js';
+import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
+import { RunRegistry } from './runs.js';
+import type { Config, StateDir } from './state-dir.js';
+
+export interface ApplianceOptions {
+  readonly logger?: Logger;
+}
+
+export class Appliance {
+  readonly admin: AdminService;
+  readonly store: Store;
+  readonly receiver: Receiver;
+  readonly driver: ReplicationDriver;
+  readonly runs = new RunRegistry();
+  readonly id: string;
+  #peerServer: PeerServer | null = null;
+  #adminServer: FastifyInstance | null = null;
+  readonly #logger: Logger;
+  /** Fires at stop: every run under way is aborted and its attempt ends 'interrupted'. */
+  readonly #stopping = new AbortController();
+  /** One connection pool for every peer, closed at stop so no keep-alive socket holds the process. */
+  readonly #dispatcher = new Agent({ connect: { timeout: 10_000 }, keepAliveTimeout: 10_000 });
+
+  private constructor(
+    readonly state: StateDir,
+    readonly config: Config,
+    readonly identity: Identity,
+    token: string,
+    options: ApplianceOptions,
+  ) {
+    this.#logger = options.logger ?? createLogger({ fields: { appliance: config.name } });
+    this.id = applianceId(identity.signing.publicKey);
+    this.store = openStore(state.databasePath);
+    const btrfs = new Btrfs({ logger: this.#logger });
+    this.receiver = new Receiver({ btrfs, store: this.store, logger: this.#logger });
+    this.driver = new ReplicationDriver({
+      sender: new Sender({ btrfs, logger: this.#logger }),
+      receiverFor: (task) => this.#receiverFor(task),
+      trail: this.store.sendTrail,
+      logger: this.#logger,
+      onProgress: (task, bytes) => this.runs.progress(task, bytes),
+    });
+    this.admin = new AdminService({
+      config,
+      identity,
+      id: this.id,
+      store: this.store,
+      btrfs,
+      receiver: this.receiver,
+      driver: this.driver,
+      runs: this.runs,
+      peerServer: () => this.#peerServer,
+      stopping: this.#stopping.signal,
+      dispatcher: this.#dispatcher,
+    });
+    this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger });
+  }
+
+  static async open(state: StateDir, options: ApplianceOptions = {}): Promise<Appliance> {
+    const config = await state.readConfig();
+    const identity = parseIdentity(await readFile(state.identityPath, 'utf8'));
+    const token = await state.readToken();
+    return new Appliance(state, config, identity, token, options);
+  }
+
+  #receiverFor(task: Task): ReceiverEndpoint {
+    const stored = this.store.peers.get(task.peer);
+    if (!stored) throw new FerryError('NOT_PAIRED', `task '${task.name}' sends to peer ${task.peer}, which is no longer paired`);
+    return new PeerClient({ identity: this.identity, peer: toPeerRecord(stored), dispatcher: this.#dispatcher });
+  }
+
+  async start(): Promise<void> {
+    const interrupted = this.store.markRunningInterrupted(new Date());
+    if (interrupted.send + interrupted.receive > 0) this.#logger.warn('attempts left running by a stop or crash marked interrupted', interrupted);
+    const cleaned = await this.receiver.cleanStaging();
+    if (cleaned > 0) this.#logger.warn('partial subvolumes left by a crash deleted', { cleaned });
+
+    this.#peerServer = createPeerServer({
+      identity: this.identity,
+      name: this.config.name,
+      peers: peerDirectory(this.store),
+      nonces: nonceCache(this.store),
+      receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled()),
+      pairing: pairingPort(this.store),
+      logger: this.#logger,
+    });
+    const listen = splitHostPort(this.config.listen);
+    await this.#peerServer.listen({ host: listen.host, port: listen.port });
+    const admin = splitHostPort(this.config.admin);
+    await this.#adminServer?.listen({ host: admin.host, port: admin.port });
+    this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
+  }
+
+  /**
+   * Stops cleanly: runs under way are aborted (their attempts end
+   * 'interrupted' on both sides, never 'running'), then the servers close.
+   */
+  async stop(): Promise<void> {
+    this.#stopping.abort(new FerryError('INTERRUPTED', 'the appliance is stopping'));
+    await this.runs.settled(20_000);
+    await this.#adminServer?.close();
+    await this.#peerServer?.close();
+    await this.#dispatcher.close();
+    this.store.close();
+    this.#logger.info('appliance stopped', { id: this.id });
+  }
+}

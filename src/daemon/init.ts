@@ -1,0 +1,46 @@
+// `ferry init`: a new appliance in a state dir: identity keys, admin token,
+// config and an empty database. Refuses to overwrite an existing appliance:
+// its keys are what its peers trust.
+
+import { applianceId, fingerprint, generateIdentity, publicIdentity, serializeIdentity } from '../crypto/index.js';
+import { FerryError } from '../domain/errors.js';
+import { validatePeerName } from '../domain/names.js';
+import { openStore } from '../store/index.js';
+import { splitHostPort } from './addresses.js';
+import type { StateDir} from './state-dir.js';
+import { configSchema, writeSecret, type Config } from './state-dir.js';
+
+export interface InitOptions {
+  readonly name: string;
+  readonly listen: string;
+  readonly admin?: string | undefined;
+  readonly advertise?: string | undefined;
+}
+
+export async function initAppliance(state: StateDir, options: InitOptions): Promise<{ id: string; fingerprint: string; config: Config }> {
+  if (await state.exists()) {
+    throw new FerryError('ALREADY_EXISTS', `${state.root} already holds an appliance; pick another --state DIR`);
+  }
+  validatePeerName(options.name);
+  const listen = splitHostPort(options.listen);
+  const parsed = configSchema.safeParse({
+    version: 1,
+    name: options.name,
+    listen: options.listen,
+    // The admin API defaults to loopback, next to the peer port.
+    admin: options.admin ?? `127.0.0.1:${listen.port + 1}`,
+    advertise: options.advertise ?? options.listen,
+  });
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw new FerryError('INVALID_INPUT', `--${String(issue?.path[0] ?? 'config')}: ${issue?.message ?? 'invalid'}`);
+  }
+  await state.create();
+  const identity = generateIdentity();
+  await writeSecret(state.identityPath, serializeIdentity(identity));
+  await state.writeNewToken();
+  openStore(state.databasePath).close();
+  // The config goes last: its presence is what marks the state dir as initialised.
+  await state.writeConfig(parsed.data);
+  return { id: applianceId(identity.signing.publicKey), fingerprint: fingerprint(publicIdentity(identity)), config: parsed.data };
+}

@@ -1,0 +1,66 @@
+// The peer layer's ports, backed by this appliance's store and receiver.
+
+import type { NonceCache, PairingPort, PeerDirectory, PeerRecord, ReceiverPort } from '../peer/index.js';
+import { fromPeerRecord, toPeerRecord } from '../peer/index.js';
+import { FerryError } from '../domain/errors.js';
+import { defaultKeepRemote } from '../domain/task.js';
+import { fromBase64url } from '../../proto/ids.js';
+import type { Receiver } from '../receiver/receiver.js';
+import type { Store } from '../store/index.js';
+
+export function peerDirectory(store: Store): PeerDirectory {
+  return {
+    get: (id) => {
+      const stored = store.peers.get(id);
+      return stored ? toPeerRecord(stored) : undefined;
+    },
+  };
+}
+
+export function nonceCache(store: Store): NonceCache {
+  return {
+    has: (sender, nonce) => store.nonces.has(sender, nonce),
+    remember: (sender, nonce, expiresAt) => store.nonces.remember(sender, nonce, expiresAt),
+  };
+}
+
+export function pairingPort(store: Store): PairingPort {
+  return {
+    inviteSecret: (inviteId) => {
+      const secret = store.invites.secretOf(inviteId);
+      return secret === undefined ? undefined : (fromBase64url(secret) ?? undefined);
+    },
+    recordFailure: (inviteId) => {
+      store.invites.recordFailure(inviteId);
+    },
+    complete: (inviteId, accepter: PeerRecord) =>
+      store.transaction(() => {
+        if (!store.invites.markUsed(inviteId)) return false;
+        if (store.peers.get(accepter.id)) store.peers.remove(accepter.id);
+        store.peers.add(fromPeerRecord(accepter));
+        return true;
+      }),
+  };
+}
+
+/**
+ * The local receiver as the peer server reaches it. `enabled` is read on
+ * every open, so `ferry service disable` refuses new transfers at once.
+ */
+export function receiverPort(receiver: Receiver, enabled: () => boolean): ReceiverPort {
+  return {
+    holdings: (peer, request) => receiver.holdings(peer, request),
+    open: (peer, request) => {
+      if (!enabled()) {
+        return Promise.reject(new FerryError('SERVICE_DISABLED', 'the replication service is disabled on the receiving appliance'));
+      }
+      return receiver.open(peer, {
+        ...request,
+        keepRemote: (request as { keepRemote?: number }).keepRemote ?? defaultKeepRemote,
+        sizeEstimate: request.sizeEstimate ?? null,
+      });
+    },
+    transfer: (peer, transferId, stream, signal) => receiver.transfer(peer, transferId, stream, signal),
+    abort: (peer, transferId, reason) => receiver.abort(peer, transferId, reason),
+  };
+}

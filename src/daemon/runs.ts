@@ -1,0 +1,83 @@
+// Runs started through the admin API ("run now"), kept in memory so that
+// `ferry task run --wait` can follow one to its end. The trail is the durable
+// record; this is only the live view.
+
+import { randomUUID } from 'node:crypto';
+import type { RunView } from '../api/schemas.js';
+import { FerryError } from '../domain/errors.js';
+import type { RunOutcome } from '../replication/driver.js';
+
+const KEEP = 200;
+
+interface Entry {
+  view: RunView;
+  done: Promise<void>;
+}
+
+export class RunRegistry {
+  readonly #runs = new Map<string, Entry>();
+  readonly #byTask = new Map<string, Entry>();
+
+  start(task: string, run: () => Promise<RunOutcome>): RunView {
+    const entry: Entry = {
+      view: { id: randomUUID(), task, state: 'running', bytes: 0, startedAt: new Date().toISOString(), endedAt: null, snapshot: null, errorCode: null, error: null },
+      done: Promise.resolve(),
+    };
+    this.#runs.set(entry.view.id, entry);
+    this.#byTask.set(task, entry);
+    this.#trim();
+    entry.done = run().then(
+      (outcome) => {
+        const last = outcome.attempts.at(-1);
+        entry.view = {
+          ...entry.view,
+          state: outcome.status,
+          endedAt: new Date().toISOString(),
+          snapshot: outcome.snapshot,
+          bytes: outcome.receipt?.bytes ?? entry.view.bytes,
+          errorCode: outcome.status === 'succeeded' ? null : (last?.errorCode ?? null),
+          error: outcome.status === 'succeeded' ? null : (last?.error ?? null),
+        };
+      },
+      (err: unknown) => {
+        const e = err instanceof FerryError ? err : null;
+        entry.view = { ...entry.view, state: 'failed', endedAt: new Date().toISOString(), errorCode: e?.code ?? 'INTERNAL', error: err instanceof Error ? err.message : String(err) };
+      },
+    );
+    return entry.view;
+  }
+
+  progress(task: string, bytes: number): void {
+    const entry = this.#byTask.get(task);
+    if (entry && entry.view.state === 'running') entry.view = { ...entry.view, bytes };
+  }
+
+  get(id: string): RunView {
+    const entry = this.#runs.get(id);
+    if (!entry) throw new FerryError('NOT_FOUND', `no run '${id.slice(0, 64)}' (runs are kept until the daemon restarts)`);
+    return entry.view;
+  }
+
+  /** Resolves when every run under way has ended, or after `timeoutMs`. */
+  async settled(timeoutMs: number): Promise<void> {
+    const pending = [...this.#runs.values()].filter((e) => e.view.state === 'running').map((e) => e.done);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+    });
+    await Promise.race([Promise.all(pending), timeout]);
+    clearTimeout(timer);
+  }
+
+  running(): RunView[] {
+    return [...this.#runs.values()].map((e) => e.view).filter((v) => v.state === 'running');
+  }
+
+  #trim(): void {
+    while (this.#runs.size > KEEP) {
+      const oldest = this.#runs.keys().next().value;
+      if (oldest === undefined) break;
+      this.#runs.delete(oldest);
+    }
+  }
+}

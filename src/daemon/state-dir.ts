@@ -1,0 +1,103 @@
+// The appliance's state directory: config, identity, admin token and the
+// database. Secrets are written 0600 through a temporary file and a rename,
+// so a crash never leaves a half-written key behind.
+
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import { FerryError } from '../domain/errors.js';
+
+export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FERRY_STATE && env.FERRY_STATE !== '' ? env.FERRY_STATE : '/var/lib/ferry';
+}
+
+export const hostPortSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT').refine((s) => {
+  const port = Number(s.slice(s.lastIndexOf(':') + 1));
+  return port > 0 && port < 65536;
+}, 'port must be 1-65535');
+
+export const configSchema = z.object({
+  version: z.literal(1),
+  name: z.string().min(1).max(64),
+  /** Where the peer server listens. */
+  listen: hostPortSchema,
+  /** Where the admin API listens: localhost by default. */
+  admin: hostPortSchema,
+  /** Where peers reach us (NAT, port forward); defaults to listen. */
+  advertise: hostPortSchema,
+});
+export type Config = z.infer<typeof configSchema>;
+
+export class StateDir {
+  constructor(readonly root: string) {}
+
+  get configPath(): string {
+    return path.join(this.root, 'config.json');
+  }
+  get identityPath(): string {
+    return path.join(this.root, 'identity.json');
+  }
+  get tokenPath(): string {
+    return path.join(this.root, 'admin.token');
+  }
+  get databasePath(): string {
+    return path.join(this.root, 'ferry.db');
+  }
+
+  async exists(): Promise<boolean> {
+    try {
+      await stat(this.configPath);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async create(): Promise<void> {
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await chmod(this.root, 0o700);
+  }
+
+  async readConfig(): Promise<Config> {
+    let text: string;
+    try {
+      text = await readFile(this.configPath, 'utf8');
+    } catch {
+      throw new FerryError('NOT_FOUND', `no appliance in ${this.root}: run 'ferry init' first (or pass --state DIR)`);
+    }
+    const parsed = configSchema.safeParse(JSON.parse(text));
+    if (!parsed.success) {
+      throw new FerryError('INVALID_INPUT', `${this.configPath} is not a valid Ferry config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+    }
+    return Object.freeze(parsed.data);
+  }
+
+  async writeConfig(config: Config): Promise<void> {
+    await writeSecret(this.configPath, JSON.stringify(configSchema.parse(config), null, 2) + '\n');
+  }
+
+  async readToken(): Promise<string> {
+    return (await readFile(this.tokenPath, 'utf8')).trim();
+  }
+
+  async writeNewToken(): Promise<string> {
+    const token = randomBytes(32).toString('base64url');
+    await writeSecret(this.tokenPath, token + '\n');
+    return token;
+  }
+}
+
+/** Writes a file readable by its owner only, atomically. */
+export async function writeSecret(file: string, content: string): Promise<void> {
+  const tmp = `${file}.${process.pid}.tmp`;
+  const handle = await open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(content);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  await chmod(tmp, 0o600);
+  await rename(tmp, file);
+}

@@ -1,0 +1,57 @@
+// Two paired appliances as real daemons, each with its own loop pool, the
+// receiver granting its pool as 'backup' and the sender holding a share:
+// the starting point of tests about what happens during replication.
+
+import path from 'node:path';
+import type { StatusView } from '../../src/api/schemas.js';
+import { Btrfs } from '../../src/btrfs/index.js';
+import { ferryJson, ferryOk, initAppliance, removeState, startDaemon, stopAllDaemons, type Daemon } from './cli.js';
+import { createPool, type Pool } from './pools.js';
+
+export interface PairedDaemons {
+  alpha: Daemon;
+  beta: Daemon;
+  alphaId: string;
+  betaId: string;
+  sourcePool: Pool;
+  targetPool: Pool;
+  share: string;
+  /** Restarts a daemon (after stop or kill) on the same state dir and ports. */
+  restart(which: 'alpha' | 'beta'): Promise<Daemon>;
+  close(): Promise<void>;
+}
+
+export async function pairedDaemons(options: { sourceMiB?: number; targetMiB?: number; shareName?: string } = {}): Promise<PairedDaemons> {
+  const sourcePool = await createPool({ sizeMiB: options.sourceMiB ?? 512 });
+  const targetPool = await createPool({ sizeMiB: options.targetMiB ?? 512 });
+  const a = await initAppliance('alpha');
+  const b = await initAppliance('beta');
+  const pair: PairedDaemons = {
+    alpha: await startDaemon(a, 'alpha'),
+    beta: await startDaemon(b, 'beta'),
+    alphaId: '',
+    betaId: '',
+    sourcePool,
+    targetPool,
+    share: path.join(sourcePool.path, options.shareName ?? 'data'),
+    restart: async (which) => {
+      const d = await startDaemon(which === 'alpha' ? a : b, which);
+      pair[which] = d;
+      return d;
+    },
+    close: async () => {
+      await stopAllDaemons();
+      await sourcePool.destroy();
+      await targetPool.destroy();
+      await removeState(a.state);
+      await removeState(b.state);
+    },
+  };
+  pair.alphaId = (await ferryJson<StatusView>(a.state, ['status'])).id;
+  pair.betaId = (await ferryJson<StatusView>(b.state, ['status'])).id;
+  const invite = (await ferryOk(b.state, ['pair', 'invite'])).trim();
+  await ferryOk(a.state, ['pair', 'accept', invite]);
+  await ferryOk(b.state, ['pool', 'add', 'backup', targetPool.path]);
+  await new Btrfs().create(pair.share);
+  return pair;
+}
