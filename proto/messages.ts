@@ -77,6 +77,8 @@ export const routes = {
   hello: { method: 'GET', path: `${API_PREFIX}/hello` },
   pairAccept: { method: 'POST', path: `${API_PREFIX}/pair/accept` },
   holdings: { method: 'POST', path: `${API_PREFIX}/holdings` },
+  /** The health of a pool the receiver granted, as findings: the sender's task policy decides whether to hold. */
+  poolHealth: { method: 'POST', path: `${API_PREFIX}/pool-health` },
   openTransfer: { method: 'POST', path: `${API_PREFIX}/transfers` },
   /** Body: the sealed stream; the signed digest is that of its stream header. Answers a Receipt. */
   uploadStream: { method: 'PUT', path: (id: string) => `${API_PREFIX}/transfers/${id}/stream` },
@@ -110,6 +112,22 @@ export const HoldingsResponse = z.strictObject({
 });
 export type HoldingsResponse = z.infer<typeof HoldingsResponse>;
 
+// ---- pool health -------------------------------------------------------------------
+
+export const PoolHealthRequest = z.strictObject({ pool: name });
+export type PoolHealthRequest = z.infer<typeof PoolHealthRequest>;
+
+export const HealthFinding = z.strictObject({
+  severity: z.enum(['info', 'warning', 'critical']),
+  /** A stable code such as POOL_DEGRADED, POOL_MISSING_DEVICE, POOL_READ_ONLY. */
+  code: z.string().regex(/^[A-Z][A-Z0-9_]{0,63}$/),
+  message: z.string().max(1000),
+});
+export type HealthFinding = z.infer<typeof HealthFinding>;
+
+export const PoolHealthResponse = z.strictObject({ pool: name, findings: z.array(HealthFinding).max(64) });
+export type PoolHealthResponse = z.infer<typeof PoolHealthResponse>;
+
 // ---- transfers -------------------------------------------------------------------
 
 export const OpenTransferRequest = z.strictObject({
@@ -123,6 +141,8 @@ export const OpenTransferRequest = z.strictObject({
   parent: z.strictObject({ name, uuid }).nullable(),
   /** Bytes the sender expects to send, for the receiver's free-space check; null when unknown. */
   sizeEstimate: z.number().int().nonnegative().nullable(),
+  /** The task's keep-remote count: the receiver prunes this share's replicas to it after a commit. */
+  keepRemote: z.number().int().min(1).max(10_000).optional(),
 });
 export type OpenTransferRequest = z.infer<typeof OpenTransferRequest>;
 

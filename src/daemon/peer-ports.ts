@@ -50,13 +50,14 @@ export function pairingPort(store: Store): PairingPort {
 export function receiverPort(receiver: Receiver, enabled: () => boolean): ReceiverPort {
   return {
     holdings: (peer, request) => receiver.holdings(peer, request),
+    poolHealth: (_peer, request) => receiver.poolHealth(request.pool),
     open: (peer, request) => {
       if (!enabled()) {
         return Promise.reject(new FerryError('SERVICE_DISABLED', 'the replication service is disabled on the receiving appliance'));
       }
       return receiver.open(peer, {
         ...request,
-        keepRemote: (request as { keepRemote?: number }).keepRemote ?? defaultKeepRemote,
+        keepRemote: request.keepRemote ?? defaultKeepRemote,
         sizeEstimate: request.sizeEstimate ?? null,
       });
     },

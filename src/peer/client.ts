@@ -14,8 +14,10 @@ import {
   Hello,
   HoldingsResponse,
   OpenTransferResponse,
+  PoolHealthResponse,
   Receipt,
   routes,
+  type HealthFinding,
   type OpenTransferRequest as WireOpenTransferRequest,
 } from '../../proto/messages.js';
 import { bodyDigest } from '../../proto/signing.js';
@@ -43,8 +45,8 @@ export interface PeerClientOptions {
   readonly chunkSize?: number;
 }
 
-/** What open() takes: the wire request; extra fields of the driver's request (keepRemote) do not travel. */
-export type OpenRequest = WireOpenTransferRequest & { readonly keepRemote?: number };
+/** What open() takes: the wire request. */
+export type OpenRequest = WireOpenTransferRequest;
 
 interface Opened {
   readonly salt: Uint8Array;
@@ -84,6 +86,14 @@ export class PeerClient {
     return response.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
   }
 
+  /** Findings about the health of a pool on the peer. */
+  async poolHealth(request: { pool: string }, signal?: AbortSignal): Promise<HealthFinding[]> {
+    const answered = await this.#json('POST', routes.poolHealth.path, { pool: request.pool }, signal);
+    const response = answer(answered, PoolHealthResponse, 'pool health answer', this.#label);
+    if (response.pool !== request.pool) throw new FerryError('INTERNAL', `${this.#label} answered the health of another pool`);
+    return response.findings;
+  }
+
   /** Opens a transfer on the peer; keeps its salt for transfer(). */
   async open(request: OpenRequest, signal?: AbortSignal): Promise<{ transferId: string }> {
     const body: WireOpenTransferRequest = {
@@ -95,6 +105,7 @@ export class PeerClient {
       snapshotUuid: request.snapshotUuid,
       parent: request.parent === null ? null : { name: request.parent.name, uuid: request.parent.uuid },
       sizeEstimate: request.sizeEstimate,
+      ...(request.keepRemote === undefined ? {} : { keepRemote: request.keepRemote }),
     };
     const answered = await this.#json('POST', routes.openTransfer.path, body, signal);
     const response = answer(answered, OpenTransferResponse, 'open-transfer answer', this.#label);

@@ -3,7 +3,7 @@
 // imports neither: it sees only these ports.
 
 import type { Readable } from 'node:stream';
-import type { HoldingsRequest, OpenTransferRequest, Replica } from '../../proto/messages.js';
+import type { HealthFinding, HoldingsRequest, OpenTransferRequest, PoolHealthRequest, Replica } from '../../proto/messages.js';
 import type { FerryError } from '../domain/errors.js';
 
 /** A paired appliance, with the keys this appliance trusts for it. */
@@ -48,6 +48,8 @@ export interface ReceiverReceipt {
  */
 export interface ReceiverPort {
   holdings(peer: string, request: HoldingsRequest): Promise<readonly Replica[]>;
+  /** Findings about a granted pool's health (degraded, missing devices, read-only, ...); none when absent. */
+  poolHealth?(peer: string, request: PoolHealthRequest): Promise<readonly HealthFinding[]>;
   /** Checks and reserves a transfer; the id must match proto's TRANSFER_ID_PATTERN (a UUID does). */
   open(peer: string, request: OpenTransferRequest): Promise<{ transferId: string }>;
   /**

@@ -16,6 +16,8 @@ import { APPLIANCE_ID_PATTERN, NONCE_PATTERN, toBase64url } from '../../proto/id
 import {
   HoldingsRequest,
   OpenTransferRequest,
+  PoolHealthRequest,
+  type PoolHealthResponse,
   PairAcceptRequest,
   routes,
   type Hello,
@@ -270,6 +272,13 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const body = parse(HoldingsRequest, request.body);
     const replicas = await receiver.holdings(peer.id, body);
     return { share: body.share, pool: body.pool, replicas: replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid })) };
+  });
+
+  app.post(routes.poolHealth.path, async (request): Promise<PoolHealthResponse> => {
+    const { peer } = verifiedPeer(request);
+    const body = parse(PoolHealthRequest, request.body);
+    const findings = (await receiver.poolHealth?.(peer.id, body)) ?? [];
+    return { pool: body.pool, findings: findings.map((f) => ({ severity: f.severity, code: f.code, message: f.message })) };
   });
 
   app.post(routes.openTransfer.path, async (request): Promise<OpenTransferResponse> => {

@@ -11,6 +11,7 @@ import { StreamHeadGuard, type Btrfs, type StreamHead } from '../btrfs/index.js'
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
+import { assessPool, type HealthFinding } from '../domain/health.js';
 import type { Replica } from '../domain/snapshot.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Store } from '../store/index.js';
@@ -90,6 +91,11 @@ export class Receiver {
       .filter((c) => c.readOnly && c.receivedUuid !== null && isSnapshotName(c.name))
       .map((c) => ({ name: c.name, receivedUuid: c.receivedUuid as string }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** Findings about the health of a granted pool, as the sender's policy will weigh them. */
+  async poolHealth(pool: string): Promise<HealthFinding[]> {
+    return assessPool('target', await this.#btrfs.poolHealth(this.#poolPath(pool)));
   }
 
   async open(peer: string, request: OpenRequest): Promise<{ transferId: string }> {

@@ -7,9 +7,10 @@ import { PassThrough } from 'node:stream';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { newAttemptId } from '../domain/ids.js';
 import { snapshotName } from '../domain/names.js';
+import { defaultHealthPolicy, decide, describeFindings, type HealthCode, type HealthFinding } from '../domain/health.js';
 import { planSend, type Plan } from '../domain/planner.js';
 import { senderRetention } from '../domain/retention.js';
-import type { LocalSnapshot } from '../domain/snapshot.js';
+import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
 import type { Task } from '../domain/task.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
@@ -126,19 +127,34 @@ export class ReplicationDriver {
     attempts: AttemptOutcome[],
   ): Promise<Receipt> {
     const { sender, trail } = this.#deps;
-    const receiver = this.#deps.receiverFor(task);
-
-    // Ask first, snapshot second: an unreachable receiver must not make
-    // snapshots pile up on the source (btrbk #607).
-    const remote = await receiver.holdings({ share: task.share, pool: task.pool }, signal);
-    const local = await sender.listSnapshots(task);
-    const candidates = state.snapshot ? local.filter((s) => s.name !== state.snapshot?.name) : local;
-    const plan = planSend({ local: candidates, remote });
-    if (!state.snapshot) {
-      const name = snapshotName(this.#clock(), local.map((s) => s.name));
-      state.snapshot = await sender.takeSnapshot(task, name);
+    let prepared: Prepared;
+    try {
+      prepared = await this.#prepare(task, state, signal);
+    } catch (thrown) {
+      // Nothing was planned (the receiver could not be asked, a pool is held):
+      // the attempt still goes into the trail, with what is known and why.
+      const err = toFerryError(thrown);
+      const status = signal.aborted ? 'interrupted' : 'failed';
+      const held = err instanceof HeldError ? err : null;
+      trail.start({
+        id: attemptId,
+        task: task.name,
+        share: task.share,
+        snapshot: state.snapshot?.name ?? '',
+        parent: held?.plan.parent?.name ?? null,
+        mode: held?.plan.mode ?? 'full',
+        peer: task.peer,
+        pool: task.pool,
+        reason: held ? held.plan.reason : `not planned: ${err.message}`,
+        findings: held?.findings ?? null,
+        startedAt: this.#clock().toISOString(),
+      });
+      trail.finish(attemptId, { status, endedAt: this.#clock().toISOString(), bytes: 0, errorCode: err.code, error: describeError(err) });
+      attempts.push({ attemptId, status, mode: null, errorCode: err.code, error: describeError(err) });
+      throw err;
     }
-    const snapshot = state.snapshot;
+    const { receiver, remote, plan, findings } = prepared;
+    const snapshot = prepared.snapshot;
 
     trail.start({
       id: attemptId,
@@ -150,6 +166,7 @@ export class ReplicationDriver {
       peer: task.peer,
       pool: task.pool,
       reason: plan.reason,
+      findings,
       startedAt: this.#clock().toISOString(),
     });
     const counter = new ByteCounter({
@@ -197,6 +214,70 @@ export class ReplicationDriver {
     }
   }
 
+  /**
+   * Everything before the first byte: ask the receiver what it holds, settle
+   * what earlier attempts left behind, weigh pool health, plan, and take the
+   * run's snapshot (once per run).
+   */
+  async #prepare(task: Task, state: { snapshot: LocalSnapshot | null }, signal: AbortSignal): Promise<Prepared> {
+    const { sender } = this.#deps;
+    const receiver = this.#deps.receiverFor(task);
+    // Ask first, snapshot second: an unreachable receiver must not make
+    // snapshots pile up on the source (btrbk #607).
+    const remote = await receiver.holdings({ share: task.share, pool: task.pool }, signal);
+    let local = await sender.listSnapshots(task);
+    local = await this.#settle(task, local, remote, state.snapshot?.name ?? null);
+
+    const findings: HealthFinding[] = [
+      ...((await sender.poolHealth?.(task)) ?? []),
+      ...((await receiver.poolHealth?.({ pool: task.pool }, signal)) ?? []).map((f) => ({ ...f, pool: 'target' as const, code: f.code as HealthCode })),
+    ];
+    const decision = decide(findings, task.healthPolicy ?? defaultHealthPolicy);
+    const described = [describeFindings(findings), decision.reason].filter((t): t is string => t !== null).join('; ') || null;
+
+    const candidates = state.snapshot ? local.filter((s) => s.name !== state.snapshot?.name) : local;
+    const plan = planSend({ local: candidates, remote });
+    if (!decision.proceed) throw new HeldError(decision.reason ?? 'a pool is unhealthy', plan, described);
+    if (!state.snapshot) {
+      const name = snapshotName(this.#clock(), local.map((s) => s.name));
+      state.snapshot = await sender.takeSnapshot(task, name);
+    }
+    return { receiver, remote, plan, snapshot: state.snapshot, findings: described };
+  }
+
+  /**
+   * What earlier attempts left behind, settled against the receiver's answer:
+   * an attempt recorded failed or interrupted whose snapshot the receiver
+   * holds did succeed (its receipt was lost): the trail says so and the
+   * snapshot stays, a parent for the next send instead of a resend. A local
+   * snapshot newer than every one the receiver holds, and not this run's, was
+   * left by an attempt that never committed: nobody's parent, so it goes.
+   */
+  async #settle(task: Task, local: LocalSnapshot[], remote: readonly Replica[], current: string | null): Promise<LocalSnapshot[]> {
+    const { trail, sender } = this.#deps;
+    const held = new Set(remote.map((r) => r.receivedUuid));
+    const heldNames = new Set(local.filter((s) => held.has(s.uuid)).map((s) => s.name));
+    const unsettled = [
+      ...trail.list({ task: task.name, status: 'interrupted', limit: 100 }),
+      ...trail.list({ task: task.name, status: 'failed', limit: 100 }),
+    ];
+    for (const entry of unsettled) {
+      if (!heldNames.has(entry.snapshot)) continue;
+      if (trail.reconcile(entry.id, `reconciled at ${this.#clock().toISOString()}: the receiver holds this snapshot, so the attempt did commit (its receipt was lost)`)) {
+        this.#logger.warn('attempt reconciled as succeeded', { task: task.name, attemptId: entry.id, snapshot: entry.snapshot });
+      }
+    }
+    // Only snapshots that no attempt ever committed are orphans: one that was
+    // replicated once and later pruned on the receiver is still local history.
+    const committed = new Set(trail.list({ task: task.name, status: 'succeeded', limit: 10_000 }).map((e) => e.snapshot));
+    const tried = new Set(unsettled.map((e) => e.snapshot));
+    const orphans = local.filter((s) => !held.has(s.uuid) && s.name !== current && tried.has(s.name) && !committed.has(s.name)).map((s) => s.name);
+    if (orphans.length === 0) return local;
+    await sender.deleteSnapshots(task, orphans);
+    this.#logger.info('snapshots of attempts that never committed deleted', { task: task.name, snapshots: orphans });
+    return local.filter((s) => !orphans.includes(s.name));
+  }
+
   /** A snapshot the receiver never committed is nobody's parent: drop it rather than let it take a retention slot. */
   async #dropRunSnapshot(task: Task, snapshot: LocalSnapshot | null): Promise<void> {
     if (!snapshot) return;
@@ -216,6 +297,25 @@ export class ReplicationDriver {
       // Retention failing must not turn a committed replica into a failed run.
       this.#logger.warn('local retention failed', { task: task.name, error: String(err) });
     }
+  }
+}
+
+interface Prepared {
+  readonly receiver: ReceiverEndpoint;
+  readonly remote: readonly Replica[];
+  readonly plan: Plan;
+  readonly snapshot: LocalSnapshot;
+  readonly findings: string | null;
+}
+
+/** A run held by the pool health policy: it carries the plan it would have run and the findings. */
+class HeldError extends FerryError {
+  constructor(
+    message: string,
+    readonly plan: Plan,
+    readonly findings: string | null,
+  ) {
+    super('POOL_UNHEALTHY', message);
   }
 }
 

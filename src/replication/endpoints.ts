@@ -3,6 +3,7 @@
 // tests join a local pair in-process, the daemon joins an HTTP pair.
 
 import type { Readable } from 'node:stream';
+import type { HealthFinding } from '../domain/health.js';
 import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
 import type { Task } from '../domain/task.js';
 
@@ -19,6 +20,15 @@ export interface SenderEndpoint {
    */
   send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable;
   deleteSnapshots(task: Task, names: readonly string[]): Promise<void>;
+  /** Health findings about the pool that holds the task's share. */
+  poolHealth?(task: Task): Promise<HealthFinding[]>;
+}
+
+/** A finding as the receiver reports it: its role is always 'target', and its code may be one this side does not know. */
+export interface TargetFinding {
+  readonly severity: HealthFinding['severity'];
+  readonly code: string;
+  readonly message: string;
 }
 
 export interface OpenTransferRequest {
@@ -45,6 +55,8 @@ export interface Receipt {
 export interface ReceiverEndpoint {
   /** The replicas the receiver holds of a share in a pool, oldest first. */
   holdings(request: { share: string; pool: string }, signal: AbortSignal): Promise<Replica[]>;
+  /** Health findings about a pool the receiver granted. */
+  poolHealth?(request: { pool: string }, signal: AbortSignal): Promise<readonly TargetFinding[]>;
   /** Checks and reserves a transfer; answers its id. */
   open(request: OpenTransferRequest, signal: AbortSignal): Promise<{ transferId: string }>;
   /** Streams the send stream into the transfer; resolves once the replica is committed. */
@@ -63,9 +75,14 @@ export interface SendTrailWriter {
     peer: string;
     pool: string;
     reason: string | null;
+    findings?: string | null;
     startedAt: string;
   }): void;
   progress(id: string, bytes: number): void;
+  /** Finished attempts of a task with the given status, newest first. */
+  list(filter: { task: string; status: 'succeeded' | 'failed' | 'interrupted'; limit: number }): readonly { id: string; snapshot: string }[];
+  /** Marks a failed or interrupted attempt succeeded after all (the receiver holds its snapshot). */
+  reconcile(id: string, note: string): boolean;
   finish(
     id: string,
     result: {

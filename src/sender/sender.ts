@@ -5,6 +5,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError } from '../domain/errors.js';
+import { assessPool, type HealthFinding } from '../domain/health.js';
 import { isSnapshotName } from '../domain/names.js';
 import type { LocalSnapshot } from '../domain/snapshot.js';
 import type { Task } from '../domain/task.js';
@@ -55,6 +56,11 @@ export class Sender {
     // The stream reports the failure; `done` would only repeat it.
     done.catch(() => undefined);
     return stream;
+  }
+
+  /** The health of the pool holding the share (the share's parent directory is on it). */
+  async poolHealth(task: Task): Promise<HealthFinding[]> {
+    return assessPool('source', await this.#btrfs.poolHealth(path.dirname(task.sharePath)));
   }
 
   async deleteSnapshots(task: Task, names: readonly string[]): Promise<void> {

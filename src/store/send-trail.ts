@@ -10,6 +10,7 @@ export interface SendTrailFilter extends TrailListOptions {
 
 export class SendTrailRepo extends TrailTable<SendTrailEntry> {
   private readonly finishStmt;
+  private readonly reconcileStmt;
 
   constructor(db: Db) {
     super(db, 'send_trail', '', ['task', 'status']);
@@ -17,6 +18,20 @@ export class SendTrailRepo extends TrailTable<SendTrailEntry> {
       'UPDATE send_trail SET status = @status, ended_at = @ended_at, bytes = @bytes, error_code = @error_code, error = @error ' +
         "WHERE id = @id AND status = 'running'",
     );
+    this.reconcileStmt = db.prepare<[{ id: string; note: string }]>(
+      "UPDATE send_trail SET status = 'succeeded', error_code = NULL, reason = trim(coalesce(reason, '') || '; ' || @note, '; ') " +
+        "WHERE id = @id AND status IN ('failed', 'interrupted')",
+    );
+  }
+
+  /**
+   * The one change a finished entry may see: an attempt recorded failed or
+   * interrupted whose replica the receiver turns out to hold (its receipt was
+   * lost) becomes succeeded, with a note saying so. The error text stays as
+   * the record of what was seen at the time. False when nothing changed.
+   */
+  reconcile(id: string, note: string): boolean {
+    return this.reconcileStmt.run({ id, note }).changes > 0;
   }
 
   /** Ends a running attempt; NOT_FOUND for an unknown id, INTERNAL when it had finished already. */

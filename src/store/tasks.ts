@@ -67,6 +67,8 @@ export class TaskRepo {
   private readonly listStmt;
   private readonly removeStmt;
   private readonly pauseStmt;
+  private readonly getSlotStmt;
+  private readonly setSlotStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
@@ -76,6 +78,8 @@ export class TaskRepo {
     this.listStmt = db.prepare<[], TaskRow>(`SELECT ${columns} FROM tasks ORDER BY name`);
     this.removeStmt = db.prepare<[string]>('DELETE FROM tasks WHERE name = ?');
     this.pauseStmt = db.prepare<[number, string]>('UPDATE tasks SET paused = ? WHERE name = ?');
+    this.getSlotStmt = db.prepare<[string], { last_slot: string | null }>('SELECT last_slot FROM tasks WHERE name = ?');
+    this.setSlotStmt = db.prepare<[string, string]>('UPDATE tasks SET last_slot = ? WHERE name = ?');
   }
 
   /** Adds a task; a task of the same name is refused with ALREADY_EXISTS. */
@@ -121,6 +125,16 @@ export class TaskRepo {
   /** Removes the task; false when there was none of that name. */
   remove(name: string): boolean {
     return this.removeStmt.run(name).changes > 0;
+  }
+
+  /** The schedule slot the task last ran for (the scheduler's memory across restarts). */
+  lastSlot(name: string): Date | null {
+    const slot = this.getSlotStmt.get(name)?.last_slot;
+    return slot ? new Date(slot) : null;
+  }
+
+  setLastSlot(name: string, slot: Date): void {
+    this.setSlotStmt.run(slot.toISOString(), name);
   }
 
   /** Pauses or resumes the task; false when there is none of that name. */
