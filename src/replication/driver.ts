@@ -104,13 +104,14 @@ export class ReplicationDriver {
         }
         const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < this.#retry.maxAttempts;
         if (!retryable) {
-          await this.#dropRunSnapshot(task, state.snapshot);
+          if (!interrupted && (await this.#committedAfterAll(task, state.snapshot, attempts, signal))) {
+            return { task: task.name, status: 'succeeded', snapshot: state.snapshot?.name ?? null, attempts, receipt: null };
+          }
           return { task: task.name, status: interrupted ? 'interrupted' : 'failed', snapshot: null, attempts, receipt: null };
         }
         try {
           await sleep(backoffDelay(i, { baseMs: this.#retry.baseDelayMs, maxMs: this.#retry.maxDelayMs }), signal);
         } catch {
-          await this.#dropRunSnapshot(task, state.snapshot);
           return { task: task.name, status: 'interrupted', snapshot: null, attempts, receipt: null };
         }
       }
@@ -278,14 +279,35 @@ export class ReplicationDriver {
     return local.filter((s) => !orphans.includes(s.name));
   }
 
-  /** A snapshot the receiver never committed is nobody's parent: drop it rather than let it take a retention slot. */
-  async #dropRunSnapshot(task: Task, snapshot: LocalSnapshot | null): Promise<void> {
-    if (!snapshot) return;
+  /**
+   * After a run's last attempt failed: did the receiver commit the snapshot
+   * anyway (the answer was lost on the way back)? If it holds it, the attempt
+   * is reconciled and the run succeeded. If it does not, the snapshot is
+   * nobody's parent and is dropped rather than take a retention slot. If the
+   * receiver cannot be asked, the snapshot stays and the next run settles it.
+   */
+  async #committedAfterAll(task: Task, snapshot: LocalSnapshot | null, attempts: AttemptOutcome[], signal: AbortSignal): Promise<boolean> {
+    if (!snapshot) return false;
+    let remote: readonly Replica[];
+    try {
+      remote = await this.#deps.receiverFor(task).holdings({ share: task.share, pool: task.pool }, signal);
+    } catch {
+      return false;
+    }
+    if (remote.some((r) => r.receivedUuid === snapshot.uuid)) {
+      const last = attempts.at(-1);
+      if (last && this.#deps.trail.reconcile(last.attemptId, `reconciled at ${this.#clock().toISOString()}: the receiver holds this snapshot, so the attempt did commit (its receipt was lost)`)) {
+        attempts[attempts.length - 1] = { ...last, status: 'succeeded', errorCode: null, error: null };
+      }
+      await this.#pruneLocal(task, [...remote]);
+      return true;
+    }
     try {
       await this.#deps.sender.deleteSnapshots(task, [snapshot.name]);
     } catch (err) {
       this.#logger.warn('could not delete the snapshot of a failed run', { task: task.name, snapshot: snapshot.name, error: String(err) });
     }
+    return false;
   }
 
   async #pruneLocal(task: Task, remote: { name: string; receivedUuid: string }[]): Promise<void> {
