@@ -124,7 +124,7 @@ export function decodeStreamHeader(bytes: Uint8Array): { header: StreamHeader; l
   if (idLength < 8 || idLength > 64) throw new ProtocolError('BAD_STREAM', 'stream transfer id length is out of range');
   const length = HEADER_FIXED_LENGTH + idLength;
   if (bytes.length < length) return null;
-  const transferId = view.toString('ascii', 62, length);
+  const transferId = view.toString('latin1', 62, length);
   if (!TRANSFER_ID_PATTERN.test(transferId)) throw new ProtocolError('BAD_STREAM', 'stream transfer id is malformed');
   return {
     header: {

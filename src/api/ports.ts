@@ -19,6 +19,8 @@ export interface TaskView {
   readonly schedule: string;
   readonly keepLocal: number;
   readonly keepRemote: number;
+  readonly onDegradedSource: 'replicate' | 'hold';
+  readonly onDegradedTarget: 'replicate' | 'hold';
   readonly paused: boolean;
   readonly running: boolean;
   readonly health: { readonly state: string; readonly reason: string | null; readonly consecutiveFailures: number };

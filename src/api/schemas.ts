@@ -20,6 +20,8 @@ export const TaskAddBody = z.strictObject({
   cron: z.string().min(1).max(200).optional(),
   keepLocal: z.number().int().min(1).max(10000).optional(),
   keepRemote: z.number().int().min(1).max(10000).optional(),
+  onDegradedSource: z.enum(['replicate', 'hold']).optional(),
+  onDegradedTarget: z.enum(['replicate', 'hold']).optional(),
 });
 export type TaskAddBody = z.infer<typeof TaskAddBody>;
 

@@ -1,16 +1,24 @@
 // Sealing and opening a transfer stream: the STREAM construction of age over
 // AES-256-GCM (byte layout in proto/frame.ts). AES-256-GCM because it measured
-// ~1.7 GB/s here against ~1.2 GB/s for ChaCha20-Poly1305 (AES-NI), and 256 KiB
-// chunks because they measured fastest: smaller ones pay the per-chunk cipher
-// setup, larger ones fall out of cache (see bench/seal.ts).
+// ~1.7 GB/s here against ~1.2 GB/s for ChaCha20-Poly1305 (AES-NI).
+//
+// Throughput is decided by how often a chunk crosses a stream, a cipher call or
+// a socket write, and by fresh buffers (each one external memory that drives
+// V8's full GCs), more than by the cipher: so a chunk is gathered in one reused
+// buffer (or sealed where it lies when one input holds it whole), goes through
+// one cipher call, and leaves as one plaintext buffer (opener) or as length,
+// ciphertext and tag (sealer: no join, the cipher cannot write into a caller's
+// buffer). 256 KiB chunks: per byte, AES-GCM over 1 MiB measured ~20% slower
+// here (cache), and the pipeline pays little per chunk now (bench/seal.ts,
+// bench/run.ts).
 //
 // Memory stays at about two chunks per direction: each Transform holds at most
 // one partial chunk, and Node does not call _transform again while the readable
 // side is above its high-water mark, so a slow consumer stalls the producer.
 // (One write is processed whole, so the bound also includes the largest single
-// write: pipes and sockets hand over 64 KiB at a time.) Written buffers are kept
-// as views until their chunk is sealed, so writers must not reuse a buffer after
-// writing it, which is the general rule for Node streams anyway.
+// write.) A whole chunk inside one input buffer is sealed as a view of it, not
+// a copy, so writers must not reuse a buffer after writing it,
+// which is the general rule for Node streams anyway.
 
 import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
@@ -73,20 +81,20 @@ export class Sealer extends Transform {
   private readonly key: KeyObject;
   private readonly chunkSize: number;
   private readonly header: Uint8Array;
-  /**
-   * The chunk being gathered, as views of the input buffers rather than a copy:
-   * Node streams treat a written buffer as handed over, and copying cost ~13% here.
-   */
-  private pieces: Buffer[] = [];
+  /** The chunk being gathered: `fill` bytes of `staging`, or `whole` when one input was exactly a chunk. */
+  private staging: Buffer | null = null;
+  private whole: Buffer | null = null;
   private fill = 0;
   private index = 0;
   private headerSent: boolean;
   private readonly nonce = Buffer.alloc(NONCE_LENGTH);
 
   constructor(key: Uint8Array, options: StreamOptions) {
-    super();
+    const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    // Room for one sealed chunk on the readable side, so sealing the next one overlaps its sending.
+    super({ readableHighWaterMark: chunkSize + LENGTH_PREFIX + TAG_LENGTH });
     this.key = streamKey(key);
-    this.chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.chunkSize = chunkSize;
     this.header = options.header;
     this.headerSent = options.headerIncluded === false;
   }
@@ -100,8 +108,16 @@ export class Sealer extends Transform {
         // A full chunk is held until a later byte proves it is not the last: only
         // then is it known which flag its nonce takes.
         if (this.fill === this.chunkSize) this.seal(false);
+        if (this.fill === 0 && data.length - offset >= this.chunkSize) {
+          // A whole chunk lies in this input: seal it where it lies.
+          this.whole = offset === 0 && data.length === this.chunkSize ? data : data.subarray(offset, offset + this.chunkSize);
+          this.fill = this.chunkSize;
+          offset += this.chunkSize;
+          continue;
+        }
         const n = Math.min(this.chunkSize - this.fill, data.length - offset);
-        this.pieces.push(n === data.length ? data : data.subarray(offset, offset + n));
+        this.staging ??= Buffer.allocUnsafeSlow(this.chunkSize);
+        data.copy(this.staging, this.fill, offset, offset + n);
         this.fill += n;
         offset += n;
       }
@@ -136,18 +152,18 @@ export class Sealer extends Transform {
     if (this.index === 0) cipher.setAAD(this.header);
     const prefix = Buffer.allocUnsafe(LENGTH_PREFIX);
     prefix.writeUInt32BE(this.fill + TAG_LENGTH, 0);
-    // Pushed piece by piece rather than joined: Node's cipher cannot write into a
-    // caller's buffer, so joining would copy every sealed byte once more.
     this.push(prefix);
-    for (const piece of this.pieces) {
-      const out = cipher.update(piece);
+    if (this.fill > 0) {
+      // One call over the whole chunk; the staging buffer is free again once it returns.
+      const text = this.whole ?? (this.staging as Buffer).subarray(0, this.fill);
+      const out = cipher.update(text);
       if (out.length > 0) this.push(out);
     }
     cipher.final();
     this.push(cipher.getAuthTag());
     this.bytesOut += LENGTH_PREFIX + this.fill + TAG_LENGTH;
     this.index++;
-    this.pieces = [];
+    this.whole = null;
     this.fill = 0;
   }
 }
@@ -165,18 +181,19 @@ export class Opener extends Transform {
   private lengthFill = 0;
   /** Sealed length of the chunk being gathered, or -1 while its length prefix is incomplete. */
   private chunkLength = -1;
-  /** The chunk being gathered, as views of the input (no copy, as in the sealer). */
-  private pieces: Buffer[] = [];
+  /** The sealed chunk being gathered (ciphertext and tag), reused from chunk to chunk. */
+  private staging: Buffer | null = null;
   private bodyFill = 0;
   private index = 0;
   private finished = false;
   private readonly nonce = Buffer.alloc(NONCE_LENGTH);
-  private readonly tag = Buffer.alloc(TAG_LENGTH);
 
   constructor(key: Uint8Array, options: StreamOptions) {
-    super();
+    const chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    // Room for one opened chunk on the readable side, so opening the next one overlaps writing it out.
+    super({ readableHighWaterMark: chunkSize });
     this.key = streamKey(key);
-    this.chunkSize = checkChunkSize(options.chunkSize ?? DEFAULT_CHUNK_SIZE);
+    this.chunkSize = chunkSize;
     this.header = options.header;
     this.headerSeen = options.headerIncluded === false ? this.header.length : 0;
   }
@@ -228,14 +245,19 @@ export class Opener extends Transform {
         this.bodyFill = 0;
       }
       const n = Math.min(this.chunkLength - this.bodyFill, data.length - offset);
-      this.pieces.push(data.subarray(offset, offset + n));
-      this.bodyFill += n;
+      if (this.bodyFill === 0 && n === this.chunkLength) {
+        // The whole chunk is in this input: open it where it lies.
+        this.open(data.subarray(offset, offset + n));
+      } else {
+        this.staging ??= Buffer.allocUnsafeSlow(this.chunkSize + TAG_LENGTH);
+        data.copy(this.staging, this.bodyFill, offset, offset + n);
+        this.bodyFill += n;
+        if (this.bodyFill === this.chunkLength) this.open(this.staging.subarray(0, this.chunkLength));
+      }
       offset += n;
-      if (this.bodyFill === this.chunkLength) {
-        this.open();
+      if (this.bodyFill === this.chunkLength || n === this.chunkLength) {
         this.chunkLength = -1;
         this.bodyFill = 0;
-        this.pieces = [];
       }
     }
   }
@@ -248,25 +270,18 @@ export class Opener extends Transform {
     return length;
   }
 
-  private open(): void {
-    // Split the gathered views into ciphertext views and the tag (which may
-    // straddle input buffers, so it alone is copied).
-    const textLength = this.chunkLength - TAG_LENGTH;
-    const text: Buffer[] = [];
-    let at = 0;
-    for (const piece of this.pieces) {
-      const textPart = Math.max(0, Math.min(piece.length, textLength - at));
-      if (textPart > 0) text.push(textPart === piece.length ? piece : piece.subarray(0, textPart));
-      if (textPart < piece.length) piece.copy(this.tag, at + textPart - textLength, textPart);
-      at += piece.length;
-    }
+  /** Opens one sealed chunk (ciphertext then tag); `sealed` may be the reused staging buffer. */
+  private open(sealed: Buffer): void {
+    const textLength = sealed.length - TAG_LENGTH;
+    const text = sealed.subarray(0, textLength);
+    const tag = sealed.subarray(textLength);
     const full = textLength === this.chunkSize;
     // Only a full chunk can be non-final; it is tried as non-final first since all
     // but the last are. A short chunk can only be the final one.
-    let plaintext = full ? this.tryOpen(text, false) : null;
+    let plaintext = full ? this.tryOpen(text, tag, false) : null;
     let final = false;
     if (plaintext === null) {
-      plaintext = this.tryOpen(text, true);
+      plaintext = this.tryOpen(text, tag, true);
       final = true;
     }
     if (plaintext === null) {
@@ -277,19 +292,18 @@ export class Opener extends Transform {
     this.index++;
     this.finished = final;
     // Pushed only now that the tag verified: no unauthenticated byte ever leaves.
-    for (const part of plaintext) {
-      this.bytesOut += part.length;
-      if (part.length > 0) this.push(part);
-    }
+    this.bytesOut += plaintext.length;
+    if (plaintext.length > 0) this.push(plaintext);
   }
 
-  private tryOpen(text: Buffer[], final: boolean): Buffer[] | null {
+  private tryOpen(text: Buffer, tag: Buffer, final: boolean): Buffer | null {
     const decipher = createDecipheriv(STREAM_CIPHER, this.key, setNonce(this.nonce, this.index, final), {
       authTagLength: TAG_LENGTH,
     });
     if (this.index === 0) decipher.setAAD(this.header);
-    decipher.setAuthTag(this.tag);
-    const plaintext = text.map((part) => decipher.update(part));
+    decipher.setAuthTag(tag);
+    // A new buffer, never a view of the input: the staging buffer is reused for the next chunk.
+    const plaintext = decipher.update(text);
     try {
       decipher.final();
     } catch {

@@ -8,6 +8,7 @@ import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
+import { defaultHealthPolicy } from '../domain/health.js';
 import { formatDuration, validateShareName } from '../domain/names.js';
 import { taskHealth } from '../domain/report.js';
 import { defaultKeepLocal, defaultKeepRemote, type Task } from '../domain/task.js';
@@ -17,6 +18,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import type { ReplicationDriver } from '../replication/driver.js';
 import type { Peer, Store } from '../store/index.js';
 import { hostPortOf, peerUrl } from './addresses.js';
+import { validateSchedule } from '../scheduler/plan.js';
 import type { RunRegistry } from './runs.js';
 import type { Config } from './state-dir.js';
 
@@ -38,6 +40,9 @@ export interface AdminDeps {
 }
 
 export class AdminService implements AdminPorts {
+  /** Called after tasks or the service switch changed, so the scheduler can follow. */
+  onTasksChanged: () => void = () => undefined;
+
   constructor(private readonly d: AdminDeps) {}
 
   serviceEnabled(): boolean {
@@ -66,6 +71,7 @@ export class AdminService implements AdminPorts {
 
   setService(enabled: boolean): Promise<void> {
     this.d.store.settings.set(SERVICE_SETTING, enabled ? 'true' : 'false');
+    this.onTasksChanged();
     return Promise.resolve();
   }
 
@@ -157,8 +163,14 @@ export class AdminService implements AdminPorts {
       keepRemote: body.keepRemote ?? defaultKeepRemote,
       paused: false,
       createdAt: new Date().toISOString(),
+      healthPolicy: {
+        onDegradedSource: body.onDegradedSource ?? defaultHealthPolicy.onDegradedSource,
+        onDegradedTarget: body.onDegradedTarget ?? defaultHealthPolicy.onDegradedTarget,
+      },
     };
+    validateSchedule(task.schedule);
     store.tasks.add(task);
+    this.onTasksChanged();
     const warnings = this.serviceEnabled() ? [] : ["the replication service is disabled: no scheduled run starts until 'ferry service enable'"];
     return { task: this.#taskView(task), warnings };
   }
@@ -185,11 +197,13 @@ export class AdminService implements AdminPorts {
   pauseTask(name: string, paused: boolean): Promise<TaskView> {
     this.#task(name);
     this.d.store.tasks.setPaused(name, paused);
+    this.onTasksChanged();
     return Promise.resolve(this.#taskView(this.#task(name)));
   }
 
   removeTask(name: string): Promise<void> {
     if (!this.d.store.tasks.remove(name)) throw new FerryError('NOT_FOUND', `no task named '${name}'`);
+    this.onTasksChanged();
     return Promise.resolve();
   }
 
@@ -274,6 +288,8 @@ export class AdminService implements AdminPorts {
       schedule: task.schedule.kind === 'every' ? `every ${formatDuration(task.schedule.seconds)}` : `cron ${task.schedule.expr}`,
       keepLocal: task.keepLocal,
       keepRemote: task.keepRemote,
+      onDegradedSource: (task.healthPolicy ?? defaultHealthPolicy).onDegradedSource,
+      onDegradedTarget: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
       paused: task.paused,
       running: this.d.driver.isRunning(task.name),
       health: taskHealth(recent, new Date()),

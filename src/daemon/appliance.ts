@@ -15,6 +15,7 @@ import { createPeerServer, PeerClient, toPeerRecord, type PeerServer } from '../
 import { Receiver } from '../receiver/receiver.js';
 import type { ReceiverEndpoint } from '../replication/endpoints.js';
 import { ReplicationDriver } from '../replication/driver.js';
+import { Scheduler } from '../scheduler/scheduler.js';
 import { Sender } from '../sender/sender.js';
 import { openStore, type Store } from '../store/index.js';
 import { AdminService } from './admin.js';
@@ -25,6 +26,8 @@ import type { Config, StateDir } from './state-dir.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;
+  /** Scheduled runs at once, across all tasks. */
+  readonly maxConcurrentRuns?: number;
 }
 
 export class Appliance {
@@ -33,6 +36,7 @@ export class Appliance {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   readonly runs = new RunRegistry();
+  readonly scheduler: Scheduler;
   readonly id: string;
   #peerServer: PeerServer | null = null;
   #adminServer: FastifyInstance | null = null;
@@ -74,7 +78,29 @@ export class Appliance {
       stopping: this.#stopping.signal,
       dispatcher: this.#dispatcher,
     });
+    this.scheduler = new Scheduler({
+      onDue: (name) => this.#runScheduled(name),
+      slots: { get: (name) => this.store.tasks.lastSlot(name), set: (name, slot) => this.store.tasks.setLastSlot(name, slot) },
+      maxConcurrent: options.maxConcurrentRuns ?? 2,
+      logger: this.#logger,
+    });
+    this.admin.onTasksChanged = () => this.#reschedule();
     this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger });
+  }
+
+  /** A scheduled run: on the main thread, through the same registry as run-now. */
+  async #runScheduled(name: string): Promise<void> {
+    const task = this.store.tasks.get(name);
+    if (!task || this.driver.isRunning(name) || this.#stopping.signal.aborted) return;
+    const view = this.runs.start(name, () => this.driver.run(task, this.#stopping.signal));
+    await this.runs.wait(view.id);
+  }
+
+  /** After any change to tasks or the service switch: the scheduler follows the store. */
+  #reschedule(): void {
+    this.scheduler.setTasks(this.store.tasks.list());
+    if (this.admin.serviceEnabled()) this.scheduler.start();
+    else this.scheduler.stop();
   }
 
   static async open(state: StateDir, options: ApplianceOptions = {}): Promise<Appliance> {
@@ -109,6 +135,7 @@ export class Appliance {
     await this.#peerServer.listen({ host: listen.host, port: listen.port });
     const admin = splitHostPort(this.config.admin);
     await this.#adminServer?.listen({ host: admin.host, port: admin.port });
+    this.#reschedule();
     this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
   }
 
@@ -117,6 +144,7 @@ export class Appliance {
    * 'interrupted' on both sides, never 'running'), then the servers close.
    */
   async stop(): Promise<void> {
+    this.scheduler.stop();
     this.#stopping.abort(new FerryError('INTERRUPTED', 'the appliance is stopping'));
     await this.runs.settled(20_000);
     await this.#adminServer?.close();

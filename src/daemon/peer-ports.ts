@@ -17,10 +17,21 @@ export function peerDirectory(store: Store): PeerDirectory {
   };
 }
 
+/** How often expired nonces are purged: on traffic only, so an idle daemon writes nothing. */
+const NONCE_PURGE_EVERY_MS = 10 * 60_000;
+
 export function nonceCache(store: Store): NonceCache {
+  let lastPurge = 0;
   return {
     has: (sender, nonce) => store.nonces.has(sender, nonce),
-    remember: (sender, nonce, expiresAt) => store.nonces.remember(sender, nonce, expiresAt),
+    remember: (sender, nonce, expiresAt) => {
+      const now = Date.now();
+      if (now - lastPurge > NONCE_PURGE_EVERY_MS) {
+        lastPurge = now;
+        store.nonces.purge(Math.floor(now / 1000));
+      }
+      return store.nonces.remember(sender, nonce, expiresAt);
+    },
   };
 }
 

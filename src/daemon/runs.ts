@@ -47,6 +47,11 @@ export class RunRegistry {
     return entry.view;
   }
 
+  /** Resolves when the run has ended (however it ended). */
+  wait(id: string): Promise<void> {
+    return this.#runs.get(id)?.done ?? Promise.resolve();
+  }
+
   progress(task: string, bytes: number): void {
     const entry = this.#byTask.get(task);
     if (entry && entry.view.state === 'running') entry.view = { ...entry.view, bytes };

@@ -32,7 +32,7 @@ import { createOpener, receiverStreamKey, type Identity } from '../crypto/index.
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortReason } from '../util/backoff.js';
-import { toWireError, wireError, type WireError } from './errors.js';
+import { fromProtocolError, toWireError, wireError, type WireError } from './errors.js';
 import { nonceExpiry, pairAcceptResponse, verifyAcceptRequest } from './pairing.js';
 import type { NonceCache, PairingPort, PeerDirectory, PeerRecord, ReceiverPort } from './ports.js';
 import { idOf, signResponse, unixNow, verifyRequestSignature } from './signing.js';
@@ -387,7 +387,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     } catch (thrown) {
       // An abort (stall, unpairing, disconnect) explains the failure better than what it caused downstream.
       const err = signal.aborted ? toFerryError(abortReason(signal)) : thrown;
-      if (!handedOver) dropIssued(issued, toFerryError(err));
+      if (!handedOver) dropIssued(issued, err instanceof ProtocolError ? fromProtocolError(err) : toFerryError(err));
       detach?.();
       throw err;
     } finally {

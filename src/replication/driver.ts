@@ -3,7 +3,6 @@
 // planner and retention do) and knows the two ends only by their interfaces.
 
 import { pipeline } from 'node:stream/promises';
-import { PassThrough } from 'node:stream';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { newAttemptId } from '../domain/ids.js';
 import { snapshotName } from '../domain/names.js';
@@ -192,12 +191,14 @@ export class ReplicationDriver {
         signal,
       );
       const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, signal);
-      const wire = new PassThrough({ highWaterMark: 1 << 20 });
-      const pumping = pipeline(source, counter, wire, { signal });
+      // The counter is what the receiver reads: a stage less for every piece
+      // (the send stream buffers 1 MiB already). The pipeline settles when the
+      // counter has taken the last byte; the receiver's own result says the rest.
+      const pumping = pipeline(source, counter, { signal });
       // Wait for both ends to settle, so the attempt ends only after the
       // receiver has cleaned up; report the sending side's error first, as it
       // is the cause when both fail.
-      const [received, pumped] = await Promise.allSettled([receiver.transfer(transferId, wire, signal), pumping]);
+      const [received, pumped] = await Promise.allSettled([receiver.transfer(transferId, counter, signal), pumping]);
       if (pumped.status === 'rejected' && !(received.status === 'rejected' && isConsequence(pumped.reason))) throw pumped.reason;
       if (received.status === 'rejected') throw received.reason;
       const receipt = received.value;

@@ -8,7 +8,8 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
-const MAIN = path.resolve(import.meta.dirname, '../../src/cli/main.ts');
+// Built by the global setup (test/support/global-setup.ts), as production runs it.
+const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -18,7 +19,7 @@ export interface CliResult {
 
 export function ferry(state: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--state', state, ...args], {
+    const child = spawn(process.execPath, [MAIN, '--state', state, ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
@@ -77,7 +78,7 @@ export async function initAppliance(name: string): Promise<{ state: string; port
 }
 
 export async function startDaemon(appliance: { state: string; port: number; adminPort: number }, name: string): Promise<Daemon> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--state', appliance.state, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [MAIN, '--state', appliance.state, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => logs.push(b));
   child.stderr.on('data', (b: Buffer) => logs.push(b));

@@ -24,6 +24,11 @@ export async function setup(): Promise<void> {
     const found = await run(tool, ['--version']).catch(() => null);
     if (found?.code !== 0) throw new Error(`The Ferry test suite needs ${tool} (btrfs-progs, util-linux) on PATH.`);
   }
+  // Daemons and the CLI run in tests as they run in production: compiled, from
+  // dist/ (a loader such as tsx would add its own thread and wake-ups to
+  // every measurement of an idle daemon). Build it fresh for every run.
+  const built = await run(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
+  if (built.code !== 0) throw new Error(`npm run build failed before the tests:\n${built.stdout}${built.stderr}`);
 }
 
 export async function teardown(): Promise<void> {

@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { request } from 'undici';
 import { fromBase64url } from '../../proto/ids.js';
 import { Btrfs } from '../../src/btrfs/index.js';
@@ -78,23 +78,16 @@ export function pairingPort(store: Store, clock: () => number = Date.now): Pairi
 /**
  * The local Receiver as the peer server's port. `keepRemote` does not travel on
  * the wire (proto's OpenTransferRequest has no such field), so the receiving
- * side supplies its own retention count. The Receiver has no abort for an
- * opened transfer yet, so `abort` hands it a stream that fails at once with the
- * reason: the trail records it and the share lock is freed.
+ * side supplies its own retention count. `abort` is the Receiver's own, as the
+ * daemon wires it (src/daemon/peer-ports.ts): the opened transfer is dropped,
+ * its trail entry records the reason with its code, and the share lock is freed.
  */
 export function receiverPort(receiver: Receiver, keepRemote: number): ReceiverPort {
   return {
     holdings: (peer, req) => receiver.holdings(peer, req),
     open: (peer, req) => receiver.open(peer, { ...req, keepRemote }),
     transfer: (peer, transferId, stream, signal) => receiver.transfer(peer, transferId, stream, signal),
-    abort: async (peer: string, transferId: string, reason: FerryError) => {
-      const dead = new Readable({
-        read() {
-          this.destroy(reason);
-        },
-      });
-      await receiver.transfer(peer, transferId, dead, AbortSignal.abort(reason)).catch(() => undefined);
-    },
+    abort: (peer: string, transferId: string, reason: FerryError) => receiver.abort(peer, transferId, reason),
   };
 }
 

@@ -25,6 +25,14 @@ interface AddOptions {
   cron?: string;
   keepLocal?: string;
   keepRemote?: string;
+  onDegradedSource?: string;
+  onDegradedTarget?: string;
+}
+
+function degradedChoice(flag: string, text: string | undefined): 'replicate' | 'hold' | undefined {
+  if (text === undefined) return undefined;
+  if (text !== 'replicate' && text !== 'hold') throw new UsageError(`${flag} takes 'replicate' or 'hold', not '${text}'`);
+  return text;
 }
 
 export function registerTask(program: Command, globals: () => GlobalOptions): void {
@@ -39,10 +47,14 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .option('--cron <expr>', 'run on a cron schedule, like "0 3 * * *"')
     .option('--keep-local <n>', 'snapshots to keep here')
     .option('--keep-remote <n>', 'replicas to keep on the peer')
+    .option('--on-degraded-source <choice>', "'replicate' (default: a fresh copy matters most then) or 'hold'")
+    .option('--on-degraded-target <choice>', "'hold' (default: no writes to a pool without redundancy) or 'replicate'")
     .action(async (name: string, opts: AddOptions) => {
       if ((opts.every === undefined) === (opts.cron === undefined)) throw new UsageError('give exactly one of --every DURATION or --cron EXPR');
       const keepLocal = keepOf('--keep-local', opts.keepLocal);
       const keepRemote = keepOf('--keep-remote', opts.keepRemote);
+      const onDegradedSource = degradedChoice('--on-degraded-source', opts.onDegradedSource);
+      const onDegradedTarget = degradedChoice('--on-degraded-target', opts.onDegradedTarget);
       const { task: added, warnings } = await (await adminClient(globals())).addTask({
         name,
         sharePath: opts.share,
@@ -52,6 +64,8 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
         ...(opts.cron === undefined ? {} : { cron: opts.cron }),
         ...(keepLocal === undefined ? {} : { keepLocal }),
         ...(keepRemote === undefined ? {} : { keepRemote }),
+        ...(onDegradedSource === undefined ? {} : { onDegradedSource }),
+        ...(onDegradedTarget === undefined ? {} : { onDegradedTarget }),
       });
       line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
@@ -79,6 +93,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`to           ${t.peer} pool ${t.pool}`);
       line(`schedule     ${t.schedule}`);
       line(`keep         ${t.keepLocal} here, ${t.keepRemote} there`);
+      line(`if degraded  source: ${t.onDegradedSource}, target: ${t.onDegradedTarget}`);
       line(`health       ${t.health.state}${t.health.reason ? `: ${t.health.reason}` : ''}`);
       line('recent attempts');
       printTable(

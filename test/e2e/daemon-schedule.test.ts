@@ -1,0 +1,97 @@
+// The daemon on its own: scheduled runs fire, the service switch stops them
+// and refuses transfers, and an idle daemon neither writes to disk nor uses
+// measurable CPU.
+
+import { readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { SendTrailEntry } from '../../src/domain/trail.js';
+import { ferry, ferryJson, ferryOk } from '../support/cli.js';
+import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
+
+let pair: PairedDaemons;
+
+beforeAll(async () => {
+  pair = await pairedDaemons({ sourceMiB: 256, targetMiB: 256 });
+  await writeFile(path.join(pair.share, 'a.txt'), 'scheduled\n');
+});
+
+afterAll(async () => {
+  await pair?.close();
+});
+
+async function sent(): Promise<SendTrailEntry[]> {
+  return ferryJson<SendTrailEntry[]>(pair.alpha.state, ['trail', 'send', '--task', 'often']);
+}
+
+async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  while (Date.now() < deadline) {
+    if (await what()) return true;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return false;
+}
+
+it('runs a task on its schedule, again and again', async () => {
+  await ferryOk(pair.alpha.state, ['task', 'add', 'often', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '4s']);
+  expect(await until(async () => (await sent()).filter((e) => e.status === 'succeeded').length >= 2, 40_000)).toBe(true);
+  const entries = await sent();
+  expect(entries.at(-1)?.mode).toBe('full');
+  expect(entries[0]?.mode).toBe('incremental');
+});
+
+it('starts no scheduled run while the service is disabled, and warns when a task is added', async () => {
+  await ferryOk(pair.alpha.state, ['service', 'disable']);
+  // A run under way may finish; then nothing more starts.
+  await until(async () => (await sent()).every((e) => e.status !== 'running'), 20_000);
+  const before = (await sent()).length;
+  await new Promise((r) => setTimeout(r, 9_000));
+  expect((await sent()).length).toBe(before);
+
+  const added = await ferry(pair.alpha.state, ['task', 'add', 'later', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
+  expect(added.code).toBe(0);
+  expect(added.stderr).toMatch(/warning: the replication service is disabled/);
+});
+
+it('refuses transfers with a clear code while the receiving service is disabled', async () => {
+  await ferryOk(pair.beta.state, ['service', 'disable']);
+  const run = await ferry(pair.alpha.state, ['task', 'run', 'often', '--wait']);
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/SERVICE_DISABLED/);
+  await ferryOk(pair.beta.state, ['service', 'enable']);
+  const again = await ferry(pair.alpha.state, ['task', 'run', 'often', '--wait']);
+  expect(again.code, again.stderr).toBe(0);
+});
+
+interface Usage {
+  writeBytes: number;
+  wchar: number;
+  cpuTicks: number;
+}
+
+async function usage(pid: number): Promise<Usage> {
+  const io = await readFile(`/proc/${pid}/io`, 'utf8');
+  const field = (name: string): number => Number(new RegExp(`^${name}: (\\d+)$`, 'm').exec(io)?.[1] ?? NaN);
+  const stat = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1]?.split(' ') ?? [];
+  // Fields 14 and 15 of stat (utime, stime), counted from after the command name.
+  return { writeBytes: field('write_bytes'), wchar: field('wchar'), cpuTicks: Number(stat[11]) + Number(stat[12]) };
+}
+
+it('writes nothing to disk and uses no measurable CPU while idle for a minute', async () => {
+  // Alpha's service is off and beta has no task: nothing is due on either.
+  await new Promise((r) => setTimeout(r, 2_000));
+  const pids = [pair.alpha.process.pid ?? 0, pair.beta.process.pid ?? 0];
+  const before = await Promise.all(pids.map(usage));
+  await new Promise((r) => setTimeout(r, 60_000));
+  const after = await Promise.all(pids.map(usage));
+  for (const [i, b] of before.entries()) {
+    const a = after[i] as Usage;
+    const delta = { writeBytes: a.writeBytes - b.writeBytes, wchar: a.wchar - b.wchar, cpuTicks: a.cpuTicks - b.cpuTicks };
+    console.log(`idle minute, daemon ${i === 0 ? 'alpha' : 'beta'}: ${JSON.stringify(delta)}`);
+    expect(delta.writeBytes).toBe(0);
+    expect(delta.wchar).toBe(0);
+    // Clock ticks are 10 ms: a few ticks a minute is the runtime's own housekeeping.
+    expect(delta.cpuTicks).toBeLessThanOrEqual(5);
+  }
+}, 120_000);
