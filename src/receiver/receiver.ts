@@ -131,18 +131,7 @@ export class Receiver {
     }
 
     const id = randomUUID();
-    this.#store.receiveTrail.start({
-      id: request.attemptId,
-      task: request.task,
-      share: request.share,
-      snapshot: request.snapshot,
-      parent: request.parent?.name ?? null,
-      mode: request.parent ? 'incremental' : 'full',
-      peer,
-      pool: request.pool,
-      reason: null,
-      startedAt: this.#clock().toISOString(),
-    });
+    this.#startTrail(peer, request, this.#clock().toISOString());
     const expiry = setTimeout(() => {
       const pending = this.#pending.get(id);
       if (pending && !pending.streaming) {
@@ -264,11 +253,7 @@ export class Receiver {
     });
   }
 
-  /** A refused open is logged; it lands in the trail too when its names were valid. */
-  #refuse(peer: string, request: OpenRequest, err: FerryError): void {
-    this.#logger.warn('transfer refused', { peer, attemptId: request.attemptId, share: request.share, code: err.code, error: err.message });
-    if (this.#store.receiveTrail.get(request.attemptId)) return;
-    const now = this.#clock().toISOString();
+  #startTrail(peer: string, request: OpenRequest, startedAt: string): void {
     this.#store.receiveTrail.start({
       id: request.attemptId,
       task: request.task,
@@ -279,8 +264,16 @@ export class Receiver {
       peer,
       pool: request.pool,
       reason: null,
-      startedAt: now,
+      startedAt,
     });
+  }
+
+  /** A refused open is logged; it lands in the trail too when its names were valid. */
+  #refuse(peer: string, request: OpenRequest, err: FerryError): void {
+    this.#logger.warn('transfer refused', { peer, attemptId: request.attemptId, share: request.share, code: err.code, error: err.message });
+    if (this.#store.receiveTrail.get(request.attemptId)) return;
+    const now = this.#clock().toISOString();
+    this.#startTrail(peer, request, now);
     this.#store.receiveTrail.finish(request.attemptId, { status: 'failed', endedAt: now, bytes: 0, errorCode: err.code, error: describeError(err), replicaPath: null });
   }
 
