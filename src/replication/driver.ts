@@ -342,8 +342,23 @@ class HeldError extends FerryError {
   }
 }
 
-/** A pipeline error that only reports that the other end went away. */
+/**
+ * A pipeline error that only reports that the other end went away. The
+ * network's own errors count too: when the connection to the peer breaks, the
+ * HTTP client destroys the upload body with the socket's error (ECONNRESET,
+ * undici's UND_ERR_SOCKET...) and the pipeline passes it back to this side's
+ * streams; reported first, that raw error became an INTERNAL (permanent)
+ * failure instead of the receiver's PEER_UNREACHABLE (transient, retried).
+ */
 function isConsequence(err: unknown): boolean {
   const code = (err as { code?: string } | null)?.code;
-  return code === 'ERR_STREAM_PREMATURE_CLOSE' || code === 'EPIPE' || code === 'ERR_STREAM_DESTROYED';
+  return (
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'EPIPE' ||
+    code === 'ERR_STREAM_DESTROYED' ||
+    code === 'ECONNRESET' ||
+    code === 'ECONNABORTED' ||
+    code === 'ETIMEDOUT' ||
+    (typeof code === 'string' && code.startsWith('UND_ERR_'))
+  );
 }

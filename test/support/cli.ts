@@ -77,8 +77,16 @@ export async function initAppliance(name: string): Promise<{ state: string; port
   return { state, port, adminPort };
 }
 
-export async function startDaemon(appliance: { state: string; port: number; adminPort: number }, name: string): Promise<Daemon> {
-  const child = spawn(process.execPath, [MAIN, '--state', appliance.state, 'serve'], { stdio: ['ignore', 'pipe', 'pipe'] });
+export interface StartOptions {
+  /** Added to (and overriding) this process's environment: a PATH with a fake tool, LD_PRELOAD, ... */
+  env?: NodeJS.ProcessEnv | undefined;
+}
+
+export async function startDaemon(appliance: { state: string; port: number; adminPort: number }, name: string, options: StartOptions = {}): Promise<Daemon> {
+  const child = spawn(process.execPath, [MAIN, '--state', appliance.state, 'serve'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+  });
   const logs: Buffer[] = [];
   child.stdout.on('data', (b: Buffer) => logs.push(b));
   child.stderr.on('data', (b: Buffer) => logs.push(b));

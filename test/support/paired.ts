@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { StatusView } from '../../src/api/schemas.js';
 import { Btrfs } from '../../src/btrfs/index.js';
-import { ferryJson, ferryOk, initAppliance, removeState, startDaemon, stopAllDaemons, type Daemon } from './cli.js';
+import { ferryJson, ferryOk, initAppliance, removeState, startDaemon, stopAllDaemons, type Daemon, type StartOptions } from './cli.js';
 import { createPool, type Pool } from './pools.js';
 
 export interface PairedDaemons {
@@ -16,26 +16,31 @@ export interface PairedDaemons {
   sourcePool: Pool;
   targetPool: Pool;
   share: string;
-  /** Restarts a daemon (after stop or kill) on the same state dir and ports. */
-  restart(which: 'alpha' | 'beta'): Promise<Daemon>;
+  /**
+   * Restarts a daemon (after stop or kill) on the same state dir and ports,
+   * with the environment it was first started with unless `options` give another.
+   */
+  restart(which: 'alpha' | 'beta', options?: StartOptions): Promise<Daemon>;
   close(): Promise<void>;
 }
 
-export async function pairedDaemons(options: { sourceMiB?: number; targetMiB?: number; shareName?: string } = {}): Promise<PairedDaemons> {
+export async function pairedDaemons(
+  options: { sourceMiB?: number; targetMiB?: number; shareName?: string; env?: { alpha?: NodeJS.ProcessEnv | undefined; beta?: NodeJS.ProcessEnv | undefined } } = {},
+): Promise<PairedDaemons> {
   const sourcePool = await createPool({ sizeMiB: options.sourceMiB ?? 512 });
   const targetPool = await createPool({ sizeMiB: options.targetMiB ?? 512 });
   const a = await initAppliance('alpha');
   const b = await initAppliance('beta');
   const pair: PairedDaemons = {
-    alpha: await startDaemon(a, 'alpha'),
-    beta: await startDaemon(b, 'beta'),
+    alpha: await startDaemon(a, 'alpha', { env: options.env?.alpha }),
+    beta: await startDaemon(b, 'beta', { env: options.env?.beta }),
     alphaId: '',
     betaId: '',
     sourcePool,
     targetPool,
     share: path.join(sourcePool.path, options.shareName ?? 'data'),
-    restart: async (which) => {
-      const d = await startDaemon(which === 'alpha' ? a : b, which);
+    restart: async (which, startOptions) => {
+      const d = await startDaemon(which === 'alpha' ? a : b, which, startOptions ?? { env: options.env?.[which] });
       pair[which] = d;
       return d;
     },

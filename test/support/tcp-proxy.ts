@@ -17,6 +17,7 @@ export class TcpProxy {
   #rate: number | undefined;
   #cutAfter: number | null = null;
   #stalled = false;
+  #down = false;
   #forwarded = 0;
   port = 0;
 
@@ -54,6 +55,12 @@ export class TcpProxy {
     this.#stalled = stalled;
   }
 
+  /** The link goes down (every connection cut, new ones closed at once) or comes back. */
+  setDown(down: boolean): void {
+    this.#down = down;
+    if (down) this.cutAll();
+  }
+
   cutAll(): void {
     for (const s of this.#sockets) s.destroy();
     this.#sockets.clear();
@@ -65,6 +72,10 @@ export class TcpProxy {
   }
 
   #connect(client: net.Socket): void {
+    if (this.#down) {
+      client.resetAndDestroy();
+      return;
+    }
     const server = net.connect(this.targetPort, '127.0.0.1');
     this.#sockets.add(client);
     this.#sockets.add(server);
