@@ -5,35 +5,23 @@
 
 import { appendFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
 import { localReceiverEndpoint } from '../../src/daemon/local-pair.js';
 import { ReplicationDriver } from '../../src/replication/driver.js';
 import type { ReceiverEndpoint } from '../../src/replication/endpoints.js';
-import { LOCAL_PEER, localPair, type LocalPair } from '../support/pair.js';
-import { createPool, type Pool } from '../support/pools.js';
+import { LOCAL_PEER } from '../support/pair.js';
+import { useLocalPair } from '../support/local-pair-hooks.js';
 
-let source: Pool;
-let target: Pool;
-let pair: LocalPair;
+const setup = useLocalPair({ sizeMiB: 256 });
 
 beforeAll(async () => {
-  source = await createPool({ sizeMiB: 256 });
-  target = await createPool({ sizeMiB: 256 });
-  pair = await localPair({ source, target });
-  await pair.btrfs.create(path.join(source.path, 'share'));
-  await writeFile(path.join(source.path, 'share', 'a.txt'), 'one\n');
-});
-
-afterAll(async () => {
-  await pair?.close();
-  await source?.destroy();
-  await target?.destroy();
+  await writeFile(path.join(setup.source.path, 'share', 'a.txt'), 'one\n');
 });
 
 /** A receiver that commits, then the answer never arrives; optionally unreachable from then on. */
 function lossyReceiver(options: { downAfterCommit: boolean }): ReceiverEndpoint {
-  const real = localReceiverEndpoint(pair.receiver, LOCAL_PEER);
+  const real = localReceiverEndpoint(setup.pair.receiver, LOCAL_PEER);
   let down = false;
   return {
     ...real,
@@ -48,40 +36,40 @@ function lossyReceiver(options: { downAfterCommit: boolean }): ReceiverEndpoint 
 
 function driverWith(receiver: ReceiverEndpoint): ReplicationDriver {
   return new ReplicationDriver({
-    sender: pair.sender,
+    sender: setup.pair.sender,
     receiverFor: () => receiver,
-    trail: pair.senderStore.sendTrail,
+    trail: setup.pair.senderStore.sendTrail,
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
   });
 }
 
 it('learns within the run that the receiver committed, and records success', async () => {
-  const outcome = await driverWith(lossyReceiver({ downAfterCommit: false })).run(pair.task());
+  const outcome = await driverWith(lossyReceiver({ downAfterCommit: false })).run(setup.pair.task());
   expect(outcome.status).toBe('succeeded');
-  const [entry] = pair.senderStore.sendTrail.list({ limit: 1 });
+  const [entry] = setup.pair.senderStore.sendTrail.list({ limit: 1 });
   expect(entry).toMatchObject({ status: 'succeeded', errorCode: null, mode: 'full', snapshot: outcome.snapshot });
   expect(entry?.reason).toMatch(/reconciled/);
-  expect((await pair.receiver.holdings(LOCAL_PEER, { share: 'share', pool: 'backup' })).map((r) => r.name)).toEqual([outcome.snapshot]);
+  expect((await setup.pair.receiver.holdings(LOCAL_PEER, { share: 'share', pool: 'backup' })).map((r) => r.name)).toEqual([outcome.snapshot]);
 });
 
 it('reconciles at the next run when the receiver could not be asked, and builds on that snapshot', async () => {
-  await appendFile(path.join(source.path, 'share', 'a.txt'), 'two\n');
-  const lost = await driverWith(lossyReceiver({ downAfterCommit: true })).run(pair.task());
+  await appendFile(path.join(setup.source.path, 'share', 'a.txt'), 'two\n');
+  const lost = await driverWith(lossyReceiver({ downAfterCommit: true })).run(setup.pair.task());
   expect(lost.status).toBe('failed');
-  const [failed] = pair.senderStore.sendTrail.list({ limit: 1 });
+  const [failed] = setup.pair.senderStore.sendTrail.list({ limit: 1 });
   expect(failed).toMatchObject({ status: 'failed', errorCode: 'PEER_UNREACHABLE', mode: 'incremental' });
 
-  await appendFile(path.join(source.path, 'share', 'a.txt'), 'three\n');
-  const next = await pair.driver.run(pair.task());
+  await appendFile(path.join(setup.source.path, 'share', 'a.txt'), 'three\n');
+  const next = await setup.pair.driver.run(setup.pair.task());
   expect(next.status, JSON.stringify(next.attempts)).toBe('succeeded');
-  const [latest, earlier] = pair.senderStore.sendTrail.list({ limit: 2 });
+  const [latest, earlier] = setup.pair.senderStore.sendTrail.list({ limit: 2 });
   expect(earlier).toMatchObject({ id: failed?.id, status: 'succeeded', errorCode: null });
   expect(earlier?.reason).toMatch(/reconciled/);
   expect(latest).toMatchObject({ mode: 'incremental', parent: failed?.snapshot, status: 'succeeded' });
 });
 
 it('deletes the snapshot of an attempt that never committed', async () => {
-  const real = localReceiverEndpoint(pair.receiver, LOCAL_PEER);
+  const real = localReceiverEndpoint(setup.pair.receiver, LOCAL_PEER);
   let calls = 0;
   // Reachable for the first question, then the link goes down for good.
   const refusing: ReceiverEndpoint = {
@@ -93,26 +81,26 @@ it('deletes the snapshot of an attempt that never committed', async () => {
   // sender cannot delete anything. The next run must drop that snapshot.
   const crashing = new ReplicationDriver({
     sender: {
-      listSnapshots: (t) => pair.sender.listSnapshots(t),
-      takeSnapshot: (t, n) => pair.sender.takeSnapshot(t, n),
-      send: (t, s, p, sig) => pair.sender.send(t, s, p, sig),
+      listSnapshots: (t) => setup.pair.sender.listSnapshots(t),
+      takeSnapshot: (t, n) => setup.pair.sender.takeSnapshot(t, n),
+      send: (t, s, p, sig) => setup.pair.sender.send(t, s, p, sig),
       deleteSnapshots: () => Promise.resolve(),
     },
     receiverFor: () => refusing,
-    trail: pair.senderStore.sendTrail,
+    trail: setup.pair.senderStore.sendTrail,
     retry: { maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 1 },
   });
-  await appendFile(path.join(source.path, 'share', 'a.txt'), 'four\n');
-  const failed = await crashing.run(pair.task());
+  await appendFile(path.join(setup.source.path, 'share', 'a.txt'), 'four\n');
+  const failed = await crashing.run(setup.pair.task());
   expect(failed.status).toBe('failed');
-  const [entry] = pair.senderStore.sendTrail.list({ limit: 1 });
-  const before = (await pair.sender.listSnapshots(pair.task())).map((s) => s.name);
+  const [entry] = setup.pair.senderStore.sendTrail.list({ limit: 1 });
+  const before = (await setup.pair.sender.listSnapshots(setup.pair.task())).map((s) => s.name);
   expect(before).toContain(entry?.snapshot);
 
-  const next = await pair.driver.run(pair.task());
+  const next = await setup.pair.driver.run(setup.pair.task());
   expect(next.status, JSON.stringify(next.attempts)).toBe('succeeded');
-  const after = (await pair.sender.listSnapshots(pair.task())).map((s) => s.name);
+  const after = (await setup.pair.sender.listSnapshots(setup.pair.task())).map((s) => s.name);
   expect(after).not.toContain(entry?.snapshot);
-  const [latest] = pair.senderStore.sendTrail.list({ limit: 1 });
+  const [latest] = setup.pair.senderStore.sendTrail.list({ limit: 1 });
   expect(latest?.mode).toBe('incremental');
 });

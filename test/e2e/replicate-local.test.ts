@@ -4,32 +4,17 @@
 import { randomBytes } from 'node:crypto';
 import { appendFile, chmod, link, mkdir, open, readdir, rename, rm, symlink, truncate, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { taskSnapshotDir } from '../../src/sender/paths.js';
 import { manifest } from '../support/manifest.js';
-import { LOCAL_PEER, localPair, type LocalPair } from '../support/pair.js';
-import { createPool, type Pool } from '../support/pools.js';
+import { LOCAL_PEER } from '../support/pair.js';
+import { useLocalPair } from '../support/local-pair-hooks.js';
 import { run } from '../support/run.js';
 
-let source: Pool;
-let target: Pool;
-let pair: LocalPair;
+const setup = useLocalPair({ sizeMiB: 512 });
 
-beforeAll(async () => {
-  source = await createPool({ sizeMiB: 512 });
-  target = await createPool({ sizeMiB: 512 });
-  pair = await localPair({ source, target });
-  await pair.btrfs.create(path.join(source.path, 'share'));
-});
-
-afterAll(async () => {
-  await pair?.close();
-  await source?.destroy();
-  await target?.destroy();
-});
-
-const share = (): string => path.join(source.path, 'share');
-const replicaDir = (): string => path.join(target.path, LOCAL_PEER, 'share');
+const share = (): string => path.join(setup.source.path, 'share');
+const replicaDir = (): string => path.join(setup.target.path, LOCAL_PEER, 'share');
 
 async function populate(root: string): Promise<void> {
   await writeFile(path.join(root, 'big.bin'), randomBytes(16 << 20));
@@ -65,7 +50,7 @@ async function mutate(root: string, round: number): Promise<void> {
 }
 
 async function expectReplicaMatches(snapshot: string): Promise<void> {
-  const task = pair.task();
+  const task = setup.pair.task();
   const src = await manifest(path.join(taskSnapshotDir(task), snapshot));
   const dst = await manifest(path.join(replicaDir(), snapshot));
   expect(src.length).toBeGreaterThan(8);
@@ -77,56 +62,56 @@ describe('full -> incremental -> incremental', () => {
 
   it('sends the first run in full, and the replica equals the snapshot', async () => {
     await populate(share());
-    const outcome = await pair.driver.run(pair.task());
+    const outcome = await setup.pair.driver.run(setup.pair.task());
     expect(outcome.status, JSON.stringify(outcome.attempts)).toBe('succeeded');
     expect(outcome.snapshot).toBeTruthy();
     snapshots.push(outcome.snapshot ?? '');
     await expectReplicaMatches(snapshots[0] ?? '');
 
-    const [entry] = pair.senderStore.sendTrail.list({ task: 'nightly' });
+    const [entry] = setup.pair.senderStore.sendTrail.list({ task: 'nightly' });
     expect(entry).toMatchObject({ mode: 'full', parent: null, status: 'succeeded', snapshot: snapshots[0] });
     expect(entry?.reason).toMatch(/no replica|first/i);
     expect(entry?.bytes).toBeGreaterThan(16 << 20);
-    const [received] = pair.receiverStore.receiveTrail.list({});
+    const [received] = setup.pair.receiverStore.receiveTrail.list({});
     expect(received).toMatchObject({ id: entry?.id, status: 'succeeded', mode: 'full', peer: LOCAL_PEER });
     expect(received?.replicaPath).toBe(path.join(replicaDir(), snapshots[0] ?? ''));
   });
 
   it.each([1, 2])('sends round %i incrementally against the previous snapshot', async (round) => {
     await mutate(share(), round);
-    const outcome = await pair.driver.run(pair.task());
+    const outcome = await setup.pair.driver.run(setup.pair.task());
     expect(outcome.status, JSON.stringify(outcome.attempts)).toBe('succeeded');
     const snapshot = outcome.snapshot ?? '';
     await expectReplicaMatches(snapshot);
 
-    const [entry] = pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
-    const full = pair.senderStore.sendTrail.list({ task: 'nightly' }).at(-1);
+    const [entry] = setup.pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
+    const full = setup.pair.senderStore.sendTrail.list({ task: 'nightly' }).at(-1);
     expect(entry).toMatchObject({ mode: 'incremental', parent: snapshots.at(-1), status: 'succeeded' });
     // The increment carries the changes, not the 16 MiB that did not change.
     expect(entry?.bytes).toBeLessThan((full?.bytes ?? 0) / 20);
-    const [received] = pair.receiverStore.receiveTrail.list({ limit: 1 });
+    const [received] = setup.pair.receiverStore.receiveTrail.list({ limit: 1 });
     expect(received).toMatchObject({ id: entry?.id, mode: 'incremental', parent: snapshots.at(-1), status: 'succeeded' });
     snapshots.push(snapshot);
   });
 
   it('uses an older common snapshot as parent when the newest replica was deleted on the target', async () => {
     const newest = snapshots.at(-1) ?? '';
-    await pair.btrfs.delete(path.join(replicaDir(), newest));
+    await setup.pair.btrfs.delete(path.join(replicaDir(), newest));
     await appendFile(path.join(share(), 'empty'), 'x');
-    const outcome = await pair.driver.run(pair.task());
+    const outcome = await setup.pair.driver.run(setup.pair.task());
     expect(outcome.status, JSON.stringify(outcome.attempts)).toBe('succeeded');
-    const [entry] = pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
+    const [entry] = setup.pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
     expect(entry).toMatchObject({ mode: 'incremental', parent: snapshots.at(-2), status: 'succeeded' });
     await expectReplicaMatches(outcome.snapshot ?? '');
   });
 
   it('falls back to a full send, saying why, when the parent was deleted on the target', async () => {
     for (const name of await readdir(replicaDir())) {
-      await pair.btrfs.delete(path.join(replicaDir(), name));
+      await setup.pair.btrfs.delete(path.join(replicaDir(), name));
     }
-    const outcome = await pair.driver.run(pair.task());
+    const outcome = await setup.pair.driver.run(setup.pair.task());
     expect(outcome.status, JSON.stringify(outcome.attempts)).toBe('succeeded');
-    const [entry] = pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
+    const [entry] = setup.pair.senderStore.sendTrail.list({ task: 'nightly', limit: 1 });
     expect(entry).toMatchObject({ mode: 'full', parent: null, status: 'succeeded' });
     expect(entry?.reason).toMatch(/holds no replica/i);
     await expectReplicaMatches(outcome.snapshot ?? '');
