@@ -38,6 +38,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { shebangNodeFlags } from '../test/support/launch.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -45,7 +46,9 @@ const ROOT = path.resolve(import.meta.dirname, '..');
 /** The daemons run as installed (`npm run build`, dist/): tsx's loader thread alone adds ~35 MiB of RSS. */
 const useTsx = process.env.FERRY_BENCH_TSX === '1';
 const MAIN = useTsx ? path.join(ROOT, 'src/cli/main.ts') : path.join(ROOT, 'dist/src/cli/main.js');
-const NODE_ARGS = useTsx ? ['--import', 'tsx'] : [];
+/** The node flags of the installed `ferry` (its shebang line), and tsx's loader when asked. */
+/** The node flags of the installed `ferry` (its shebang line; read once dist/ is built), and tsx's loader when asked. */
+const nodeArgs = (): string[] => [...shebangNodeFlags(MAIN), ...(useTsx ? ['--import', 'tsx'] : [])];
 const CLK_TCK = 100;
 
 const largeMiB = (process.env.FERRY_BENCH_LARGE_MIB ?? '400,400,400,400,400').split(',').map(Number);
@@ -104,7 +107,7 @@ function run(file: string, args: readonly string[], options: { allowFail?: boole
   });
 }
 
-const ferry = (state: string, args: readonly string[]): Promise<Ran> => run(process.execPath, [...NODE_ARGS, MAIN, '--state', state, ...args]);
+const ferry = (state: string, args: readonly string[]): Promise<Ran> => run(process.execPath, [...nodeArgs(), MAIN, '--state', state, ...args]);
 const ferryJson = async <T>(state: string, args: readonly string[]): Promise<T> => JSON.parse((await ferry(state, [...args, '--json'])).stdout) as T;
 
 function freePort(): Promise<number> {
@@ -267,7 +270,7 @@ async function startDaemon(name: string, work: string): Promise<Daemon> {
   await ferry(state, ['init', '--name', name, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${admin}`]);
   const log = openSync(path.join(work, `${name}.log`), 'a');
   const extra = (process.env.FERRY_BENCH_NODE_FLAGS ?? '').split(' ').filter(Boolean);
-  const execArgv = [...NODE_ARGS, ...extra, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
+  const execArgv = [...nodeArgs(), ...extra, ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
   const child = spawn(process.execPath, [...execArgv, MAIN, '--state', state, 'serve'], { stdio: ['ignore', log, log] });
   closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -280,7 +283,7 @@ async function startDaemon(name: string, work: string): Promise<Daemon> {
   });
   const deadline = Date.now() + 30_000;
   for (;;) {
-    const r = await run(process.execPath, [...NODE_ARGS, MAIN, '--state', state, 'status', '--json'], { allowFail: true });
+    const r = await run(process.execPath, [...nodeArgs(), MAIN, '--state', state, 'status', '--json'], { allowFail: true });
     if (r.code === 0) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`daemon ${name} did not start; see ${path.join(work, `${name}.log`)}`);
     await new Promise((res) => setTimeout(res, 200));
@@ -460,7 +463,7 @@ async function main(): Promise<void> {
   const rows = [header, row(`full (median of ${repeat})`, fullRaw, fullFerry), row(`incremental (median of ${repeat})`, incRaw, incFerry)];
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
   console.log('');
-  console.log(`node ${process.version}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; data ${(dataBytes / GiB).toFixed(2)} GiB; auth + AES-256-GCM on`);
+  console.log(`node ${process.version} ${nodeArgs().join(' ')}, ${os.cpus().length} CPUs, ${os.cpus()[0]?.model ?? ''}; data ${(dataBytes / GiB).toFixed(2)} GiB; auth + AES-256-GCM on`);
   for (const [i, r] of rows.entries()) {
     console.log(r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]!) : cell.padStart(widths[c]!))).join('  '));
     if (i === 0) console.log(widths.map((w) => '-'.repeat(w)).join('  '));

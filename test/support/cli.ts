@@ -7,9 +7,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { ferryArgv } from './launch.js';
 
-// Built by the global setup (test/support/global-setup.ts), as production runs it.
-const MAIN = path.resolve(import.meta.dirname, '../../dist/src/cli/main.js');
 
 export interface CliResult {
   code: number | null;
@@ -19,7 +18,7 @@ export interface CliResult {
 
 export function ferry(state: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN, '--state', state, ...args], {
+    const child = spawn(process.execPath, ferryArgv(['--state', state, ...args]), {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
@@ -83,7 +82,7 @@ export interface StartOptions {
 }
 
 export async function startDaemon(appliance: { state: string; port: number; adminPort: number }, name: string, options: StartOptions = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, [MAIN, '--state', appliance.state, 'serve'], {
+  const child = spawn(process.execPath, ferryArgv(['--state', appliance.state, 'serve']), {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });

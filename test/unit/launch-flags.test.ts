@@ -1,0 +1,29 @@
+// The daemon's node flags are written in two places that must agree: the
+// shebang of the `ferry` command and the systemd unit's ExecStart.
+
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { shebangNodeFlags } from '../support/launch.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+
+describe('launch flags', () => {
+  it('the shebang of the CLI carries the young-generation cap', () => {
+    expect(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts'))).toContain('--max-semi-space-size=2');
+  });
+
+  it('the systemd unit starts node with exactly the flags of the shebang', () => {
+    const unit = readFileSync(path.join(ROOT, 'deploy/ferry.service'), 'utf8');
+    const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ') ?? [];
+    expect(exec[0]).toBe('/usr/bin/node');
+    const main = exec.findIndex((a) => a.endsWith('/dist/src/cli/main.js'));
+    expect(main).toBeGreaterThan(0);
+    expect(exec.slice(1, main)).toEqual(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts')));
+    expect(exec.slice(main + 1)).toEqual(['--state', '/var/lib/ferry', 'serve']);
+  });
+
+  it('refuses a first line that is not an env -S node shebang', () => {
+    expect(() => shebangNodeFlags(path.join(ROOT, 'package.json'))).toThrow(/does not start with/);
+  });
+});
