@@ -4,16 +4,26 @@
 // The receiving side runs in a child process, as it would run on another
 // machine, so sealing and opening do not share one event loop. Prints figures,
 // asserts nothing: each figure is the best of `rounds` runs.
+// The source is `cat` of a file in /dev/shm through a real pipe (as `btrfs
+// send` hands its stream over) and the sink a `cat > /dev/null` (as `btrfs
+// receive` takes it), so that the figures include the pipe reads and writes;
+// both processes run with the daemon's heap settings. Also prints each side's
+// CPU seconds per GiB (median over the rounds), which on a shared machine is
+// steadier than MB/s for comparing two builds.
 // Run: npx tsx bench/peer.ts [MiB=512] [rounds=3]
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Readable, Writable } from 'node:stream';
+import type { Readable} from 'node:stream';
+import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { fork } from 'node:child_process';
+import { fork, spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { request } from 'undici';
 import { generateIdentity, type Identity } from '../src/crypto/index.js';
+import { tuneHeapForStreaming } from '../src/daemon/heap.js';
+import { shebangNodeFlags } from '../test/support/launch.js';
 import { createPeerServer, idOf, PeerClient, type PeerRecord, type ReceiverPort } from '../src/peer/index.js';
 
 const slice = 64 * 1024;
@@ -48,7 +58,21 @@ async function serve(setup: Setup): Promise<void> {
     },
     transfer: async (_peer, id, stream) => {
       let bytes = 0;
-      await pipeline(stream, drain((n) => (bytes += n)));
+      const cpu = process.cpuUsage();
+      const sink = spawn('cat', [], { stdio: ['pipe', 'ignore', 'inherit'] });
+      await pipeline(stream, new Writable({
+        highWaterMark: slice,
+        write(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          if (sink.stdin.write(chunk)) cb();
+          else sink.stdin.once('drain', () => cb());
+        },
+        final(cb) {
+          sink.stdin.end(cb);
+        },
+      }));
+      const used = process.cpuUsage(cpu);
+      process.send?.({ cpuSeconds: (used.user + used.system) / 1e6 });
       return { attemptId: receipts.get(id) ?? '', snapshot: 's', receivedUuid: randomUUID(), bytes, replicaPath: '/x' };
     },
   };
@@ -70,24 +94,12 @@ async function main(): Promise<void> {
   const totalMiB = Number(process.argv[2] ?? 512);
   const rounds = Number(process.argv[3] ?? 3);
   const total = totalMiB * 1024 * 1024;
-  const pattern = randomBytes(4 * 1024 * 1024);
-  /** `total` bytes in fresh 64 KiB buffers, as a pipe from `btrfs send` hands them over. */
-  const source = (): Readable => {
-    let sent = 0;
-    return new Readable({
-      highWaterMark: slice,
-      read() {
-        if (sent >= total) {
-          this.push(null);
-          return;
-        }
-        const at = sent % pattern.length;
-        const n = Math.min(slice, pattern.length - at);
-        this.push(Buffer.from(pattern.subarray(at, at + n)));
-        sent += n;
-      },
-    });
-  };
+  tuneHeapForStreaming();
+  const file = `/dev/shm/ferry-bench-peer-${process.pid}`;
+  writeFileSync(file, randomBytes(total));
+  process.once('exit', () => rmSync(file, { force: true }));
+  /** `total` bytes through a pipe from `cat`, as `btrfs send` hands its stream over. */
+  const source = (): Readable => spawn('cat', [file], { stdio: ['ignore', 'pipe', 'inherit'] }).stdout;
 
   const receiver = generateIdentity();
   const sender = generateIdentity();
@@ -96,7 +108,9 @@ async function main(): Promise<void> {
     receiver: { signing: hex(receiver.signing), box: hex(receiver.box) },
     sender: { ...senderRecord, signingPublicKey: Buffer.from(senderRecord.signingPublicKey).toString('hex'), boxPublicKey: Buffer.from(senderRecord.boxPublicKey).toString('hex') },
   });
-  const child = fork(new URL(import.meta.url).pathname, ['--serve', setup], { execArgv: ['--import', 'tsx', ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])] });
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', setup], {
+    execArgv: [...shebangNodeFlags(new URL('../src/cli/main.ts', import.meta.url).pathname), '--import', 'tsx', ...(process.env.PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] : [])],
+  });
   const ports = await new Promise<{ plain: number; address: string }>((resolve, reject) => {
     child.once('message', (m) => resolve(m as { plain: number; address: string }));
     child.once('error', reject);
@@ -112,13 +126,22 @@ async function main(): Promise<void> {
     await res.body.text();
     return performance.now() - started;
   };
+  const senderCpu: number[] = [];
+  const receiverCpu: number[] = [];
   const sealed = async (): Promise<number> => {
     const { transferId } = await client.open({ attemptId: randomUUID(), task: 't', share: 's', pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, sizeEstimate: null });
+    const receiverUsed = new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { cpuSeconds: number }).cpuSeconds)));
+    const cpu = process.cpuUsage();
     const started = performance.now();
     const receipt = await client.transfer(transferId, source());
     if (receipt.bytes !== total) throw new Error(`received ${receipt.bytes} of ${total}`);
-    return performance.now() - started;
+    const elapsed = performance.now() - started;
+    const used = process.cpuUsage(cpu);
+    senderCpu.push((used.user + used.system) / 1e6 / (total / 2 ** 30));
+    receiverCpu.push((await receiverUsed) / (total / 2 ** 30));
+    return elapsed;
   };
+  const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
   const rate = (ms: number): string => `${((total / 1e6 / ms) * 1000).toFixed(0)} MB/s`;
   let bestPlain = Infinity;
@@ -128,6 +151,7 @@ async function main(): Promise<void> {
     bestSealed = Math.min(bestSealed, await sealed());
   }
   console.log(`${totalMiB} MiB: plain HTTP ${rate(bestPlain)}, sealed peer upload ${rate(bestSealed)} (${((bestPlain / bestSealed) * 100).toFixed(0)}% of plain)`);
+  console.log(`sealed upload CPU s/GiB (median of ${rounds}): sender ${median(senderCpu).toFixed(2)}, receiver ${median(receiverCpu).toFixed(2)}`);
   child.send('exit');
 }
 
@@ -141,6 +165,7 @@ const unhex = (pair: { publicKey: string; secretKey: string }) => ({
 });
 
 if (process.argv[2] === '--serve') {
+  tuneHeapForStreaming();
   const raw = JSON.parse(process.argv[3] ?? '{}') as {
     receiver: { signing: { publicKey: string; secretKey: string }; box: { publicKey: string; secretKey: string } };
     sender: Omit<PeerRecord, 'signingPublicKey' | 'boxPublicKey'> & { signingPublicKey: string; boxPublicKey: string };

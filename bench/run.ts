@@ -301,11 +301,39 @@ interface Measure {
   rss: { sender: number; receiver: number };
 }
 
+/** The bench's private directory (state dirs, logs, the raw pipe's FIFO); set by main. */
+let workDir = os.tmpdir();
+let rawPipes = 0;
+
+/**
+ * `btrfs send | btrfs receive` through a real kernel pipe, without a shell: a
+ * FIFO (made in the bench's own directory) that send writes with -f and
+ * receive reads with -f. If either fails, the other is killed rather than left
+ * waiting on the FIFO.
+ */
 async function rawSend(snapshot: string, parent: string | null, targetDir: string, bytes: number): Promise<Measure> {
+  const fifo = path.join(workDir, `raw-${++rawPipes}.fifo`);
+  await run('mkfifo', ['-m', '600', fifo]);
   const before = await cpuOf('self');
   const t0 = performance.now();
-  const pipe = `btrfs send -q ${parent ? `-p '${parent}' ` : ''}'${snapshot}' | btrfs receive -e '${targetDir}'`;
-  await run('sh', ['-c', `set -e; ${pipe}`]);
+  const sender = spawn('btrfs', ['send', '-q', ...(parent ? ['-p', parent] : []), '-f', fifo, '--', snapshot], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const receiver = spawn('btrfs', ['receive', '-e', '-f', fifo, '--', targetDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const finished = (child: ChildProcess, other: ChildProcess, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const err: Buffer[] = [];
+      child.stderr?.on('data', (b: Buffer) => err.push(b));
+      child.once('error', reject);
+      child.once('close', (code) => {
+        if (code === 0) return resolve();
+        other.kill('SIGKILL');
+        reject(new Error(`${what} exited ${code}: ${Buffer.concat(err).toString('utf8').trim()}`));
+      });
+    });
+  try {
+    await Promise.all([finished(sender, receiver, 'btrfs send'), finished(receiver, sender, 'btrfs receive')]);
+  } finally {
+    await rm(fifo, { force: true });
+  }
   const seconds = (performance.now() - t0) / 1000;
   const after = await cpuOf('self');
   const btrfsCpu = after.children - before.children;
@@ -370,6 +398,7 @@ async function main(): Promise<void> {
   const rawTarget = await makePool('raw', poolMiB);
   const ferryTarget = await makePool('ferry', poolMiB);
   const work = await mkdtemp(path.join(os.tmpdir(), 'ferry-bench-state-'));
+  workDir = work;
   if (process.env.FERRY_BENCH_KEEP_LOGS === '1') log(`state and logs in ${work} (kept)`);
   else atExit(() => rm(work, { recursive: true, force: true }));
 

@@ -37,65 +37,26 @@ export interface ReceiveOptions {
 
 /** Bytes buffered between btrfs and the caller on top of the pipe's own 64 KiB. */
 const HIGH_WATER_MARK = 64 * 1024;
-/**
- * The send stream hands its reader pieces of this size: a pipe gives 64 KiB per
- * read, and every stage after it (counting, sealing, HTTP) pays per piece, not
- * per byte, so one copy into 1 MiB pieces here saves more than it costs.
- */
-export const SEND_PIECE = 1024 * 1024;
-/** A partial piece waits at most this long, so a slow `btrfs send` still shows progress. */
-const PIECE_LINGER_MS = 100;
 
 export function send(ctx: BtrfsContext, options: SendOptions): { stream: Transform; done: Promise<void> } {
   const args = ['send', '-q', ...(options.parent === undefined ? [] : ['-p', options.parent]), '--', options.path];
   const child = startBtrfs(args, { ...ctx, failure: 'SEND_FAILED', refine: 'space', signal: options.signal, stdout: 'stream' });
 
   let ended = false;
-  let piece: Buffer | null = null;
-  let fill = 0;
-  let linger: NodeJS.Timeout | null = null;
-  /** Hands the gathered piece (whole or partial) to the reader. */
-  const pushPiece = (): void => {
-    if (linger) clearTimeout(linger);
-    linger = null;
-    if (piece === null || fill === 0) return;
-    const out = fill === piece.length ? piece : piece.subarray(0, fill);
-    piece = null;
-    fill = 0;
-    if (!stream.destroyed) stream.push(out);
-  };
-  // A lingering partial piece goes out only to a reader that is waiting for it
-  // (piped, nothing buffered): a reader that is behind or not reading gets
-  // whole pieces, so what the stream holds stays within one piece.
-  const lingered = (): void => {
-    linger = null;
-    if (piece === null || fill === 0 || stream.destroyed) return;
-    if (stream.readableFlowing === true && stream.readableLength === 0) pushPiece();
-    else linger = setTimeout(lingered, PIECE_LINGER_MS).unref();
-  };
-  // A pass-through that joins the pipe's reads into larger pieces, except
-  // that its end waits for the exit status: the reader sees 'end' only after
-  // btrfs send exited 0, and an error otherwise.
+  // A pass-through of the pipe's reads, as they come (the sealer gathers them
+  // into chunks in a buffer it reuses; joining them here first cost a copy and
+  // a fresh buffer per byte), except that its end waits for the exit status:
+  // the reader sees 'end' only after btrfs send exited 0, and an error otherwise.
   const stream = new Transform({
     writableHighWaterMark: HIGH_WATER_MARK,
-    readableHighWaterMark: SEND_PIECE,
+    readableHighWaterMark: HIGH_WATER_MARK,
     transform(chunk: Buffer, _encoding, callback) {
-      for (let at = 0; at < chunk.length; ) {
-        piece ??= Buffer.allocUnsafeSlow(SEND_PIECE);
-        const n = Math.min(SEND_PIECE - fill, chunk.length - at);
-        chunk.copy(piece, fill, at, at + n);
-        fill += n;
-        at += n;
-        if (fill === SEND_PIECE) pushPiece();
-      }
-      if (fill > 0 && linger === null) linger = setTimeout(lingered, PIECE_LINGER_MS).unref();
-      callback();
+      callback(null, chunk);
     },
     flush(callback) {
       child.result.then(
         () => {
           ended = true;
-          pushPiece();
           callback();
         },
         (err: unknown) => failStream(stream, err as Error),
@@ -116,7 +77,6 @@ export function send(ctx: BtrfsContext, options: SendOptions): { stream: Transfo
   // A reader that gives up (destroys the stream) must not leave btrfs send
   // blocked on a full pipe for ever.
   stream.once('close', () => {
-    if (linger) clearTimeout(linger);
     if (!ended && !child.settled) {
       child.fail(new FerryError('SEND_FAILED', `The reader of "${child.command}" stopped before the stream ended.`));
     }
@@ -129,7 +89,10 @@ export function send(ctx: BtrfsContext, options: SendOptions): { stream: Transfo
 
 export function receive(ctx: BtrfsContext, options: ReceiveOptions): { input: Writable; done: Promise<{ name: string }> } {
   // -e: stop at the stream's end marker instead of waiting for EOF.
-  const child = startBtrfs(['receive', '-e', '--', options.dir], {
+  // -C: chroot into the directory first. The paths in a send stream come from
+  // the peer; without it, a hostile stream could make a symlink to anywhere and
+  // then create files through it (test/btrfs/adapter.test.ts does exactly that).
+  const child = startBtrfs(['receive', '-e', '-C', '--', options.dir], {
     ...ctx,
     failure: 'RECEIVE_FAILED',
     refine: 'space',

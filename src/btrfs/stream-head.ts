@@ -139,7 +139,9 @@ export class StreamHeadGuard extends Transform {
     private readonly stagingName: string,
     private readonly check: (head: StreamHead) => void,
   ) {
-    super({ highWaterMark: 1 << 20 });
+    // Node's default buffering: each chunk here is a freshly opened 256 KiB one,
+    // and any more held between the opener and btrfs receive is peak RSS.
+    super();
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {

@@ -191,9 +191,9 @@ export class ReplicationDriver {
         signal,
       );
       const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, signal);
-      // The counter is what the receiver reads: a stage less for every piece
-      // (the send stream buffers 1 MiB already). The pipeline settles when the
-      // counter has taken the last byte; the receiver's own result says the rest.
+      // The counter is what the receiver reads (one stage less for every read
+      // of the pipe). The pipeline settles when the counter has taken the last
+      // byte; the receiver's own result says the rest.
       const pumping = pipeline(source, counter, { signal });
       // Wait for both ends to settle, so the attempt ends only after the
       // receiver has cleaned up; report the sending side's error first, as it

@@ -2,13 +2,14 @@
 // by test/support/pools.ts.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
+import { access, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Btrfs, type SubvolumeInfo } from '../../src/btrfs/index.js';
+import { btrfsCrc32c } from '../../src/btrfs/stream-head.js';
 import { FerryError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPool, usePools, type Pool } from '../support/pools.js';
@@ -67,6 +68,58 @@ async function transfer(path: string, dir: string, parent?: string): Promise<Sub
   await sent.done;
   const { name } = await received.done;
   return btrfs.show(join(dir, name));
+}
+
+/**
+ * `stream` (a v1 send stream) with every path TLV (path, path_to, path_link)
+ * that `rewrite` maps to a string replaced by it, each changed command's
+ * crc32c redone: what a paired but hostile sender could send.
+ */
+function rewritePaths(stream: Buffer, rewrite: (path: string) => string | null): Buffer {
+  const HEADER = 17; // "btrfs-stream\0" and a u32 version
+  const parts: Buffer[] = [stream.subarray(0, HEADER)];
+  for (let at = HEADER; at < stream.length; ) {
+    const length = stream.readUInt32LE(at);
+    const cmd = stream.readUInt16LE(at + 4);
+    const tlvs: Buffer[] = [];
+    let changed = false;
+    for (let t = at + 10; t < at + 10 + length; ) {
+      const type = stream.readUInt16LE(t);
+      const size = stream.readUInt16LE(t + 2);
+      let value = stream.subarray(t + 4, t + 4 + size);
+      const replaced = type === 15 || type === 16 || type === 17 ? rewrite(value.toString('utf8')) : null;
+      if (replaced !== null) {
+        value = Buffer.from(replaced, 'utf8');
+        changed = true;
+      }
+      const tlv = Buffer.alloc(4 + value.length);
+      tlv.writeUInt16LE(type, 0);
+      tlv.writeUInt16LE(value.length, 2);
+      value.copy(tlv, 4);
+      tlvs.push(tlv);
+      t += 4 + size;
+    }
+    if (!changed) {
+      parts.push(stream.subarray(at, at + 10 + length));
+    } else {
+      const payload = Buffer.concat(tlvs);
+      const command = Buffer.alloc(10 + payload.length);
+      command.writeUInt32LE(payload.length, 0);
+      command.writeUInt16LE(cmd, 4);
+      payload.copy(command, 10);
+      command.writeUInt32LE(btrfsCrc32c(command), 6);
+      parts.push(command);
+    }
+    at += 10 + length;
+  }
+  return Buffer.concat(parts);
+}
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 describe('subvolumes', () => {
@@ -326,6 +379,32 @@ describe('send and receive', () => {
       await btrfs.delete(subvolume.path);
     }
     expect(await btrfsProcessesOn(dir)).toEqual([]);
+  });
+
+  it('confines btrfs receive to its directory: a stream cannot create files through a symlink to outside', async () => {
+    // The symlink first, so that it exists (inode 257) when the file (inode 258) is made.
+    const outside = dirname(target.path);
+    const share = join(source.path, 'climb-share');
+    await btrfs.create(share);
+    await symlink(outside, join(share, 'l'));
+    await writeFile(join(share, 'a'), 'written by a hostile stream\n');
+    const snap = join(source.path, 'climb-snap');
+    await btrfs.snapshot(share, snap, { readOnly: true });
+    const sent = btrfs.send({ path: snap });
+    const chunks: Buffer[] = [];
+    for await (const chunk of sent.stream) chunks.push(chunk as Buffer);
+    await sent.done;
+
+    // The file's temporary name (o258-...) becomes a path through the symlink.
+    const name = `escaped-${randomBytes(6).toString('hex')}`;
+    const hostile = rewritePaths(Buffer.concat(chunks), (p) => (p.startsWith('o258-') ? `l/${name}` : null));
+    const dir = join(target.path, 'climb');
+    await mkdir(dir);
+    const received = btrfs.receive({ dir });
+    const [, done] = await Promise.allSettled([pipeline(Readable.from([hostile]), received.input), received.done]);
+    expect(await exists(join(outside, name))).toBe(false);
+    expect(done.status).toBe('rejected');
+    for (const subvolume of await btrfs.children(dir)) await btrfs.delete(subvolume.path);
   });
 
   it('fails with NO_SPACE when the target pool is too small, and the partial subvolume can be deleted', async () => {
