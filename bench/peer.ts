@@ -10,7 +10,8 @@
 // both processes run with the daemon's heap settings. Also prints each side's
 // CPU seconds per GiB (median over the rounds), which on a shared machine is
 // steadier than MB/s for comparing two builds.
-// Run: npx tsx bench/peer.ts [MiB=512] [rounds=3]
+// Run: npx tsx bench/peer.ts [MiB=512] [rounds=3]; FERRY_BENCH_CHUNK sets the
+// sealed chunk size (default 256 KiB; 64 and 128 KiB measured the same, within noise).
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -117,6 +118,7 @@ async function main(): Promise<void> {
   });
   const client = new PeerClient({
     identity: sender,
+    ...(process.env.FERRY_BENCH_CHUNK ? { chunkSize: Number(process.env.FERRY_BENCH_CHUNK) } : {}),
     peer: { id: idOf(receiver), name: 'receiver', address: ports.address, signingPublicKey: receiver.signing.publicKey, boxPublicKey: receiver.box.publicKey },
   });
 
