@@ -4,7 +4,8 @@
 // as ~30 MiB more peak RSS for no CPU saved (npm run bench). It can only be given at
 // launch, so it sits here and in deploy/ferry.service; test/support/launch.ts
 // reads it from this line so tests and the bench launch the daemon the same
-// way. src/daemon/heap.ts has the other half, which can be set at run time.)
+// way. src/daemon/heap.ts has the other half, which can be set at run time,
+// and LAUNCH_FLAGS, which `serve` checks for, warning when they are missing.)
 // The `ferry` command line (the contract is shared/CLI.md): verbs, flags,
 // JSON fields and exit codes that scripts rely on.
 

@@ -139,6 +139,11 @@ export class Appliance {
     this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
   }
 
+  /** The daemon's logger, for what its launcher has to say. */
+  get logger(): Logger {
+    return this.#logger;
+  }
+
   /**
    * Stops cleanly: runs under way are aborted (their attempts end
    * 'interrupted' on both sides, never 'running'), then the servers close.

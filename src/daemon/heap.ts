@@ -21,3 +21,16 @@ export const HEAP_GROWING_PERCENT = 300;
 export function tuneHeapForStreaming(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
 }
+
+/**
+ * The node flags the `ferry` command starts with (its shebang line and
+ * deploy/ferry.service say the same; a unit test checks all three). They can
+ * only be given at launch, unlike the growing factor above.
+ */
+export const LAUNCH_FLAGS: readonly string[] = ['--max-semi-space-size=2'];
+
+/** The launch flags this process was started without (on the command line or in NODE_OPTIONS). */
+export function missingLaunchFlags(execArgv: readonly string[] = process.execArgv, nodeOptions: string = process.env.NODE_OPTIONS ?? ''): string[] {
+  const given = new Set([...execArgv, ...nodeOptions.split(/\s+/).filter(Boolean)]);
+  return LAUNCH_FLAGS.filter((flag) => !given.has(flag));
+}

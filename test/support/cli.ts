@@ -7,7 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { ferryArgv } from './launch.js';
+import { ferryArgv, MAIN } from './launch.js';
 
 
 export interface CliResult {
@@ -79,10 +79,13 @@ export async function initAppliance(name: string): Promise<{ state: string; port
 export interface StartOptions {
   /** Added to (and overriding) this process's environment: a PATH with a fake tool, LD_PRELOAD, ... */
   env?: NodeJS.ProcessEnv | undefined;
+  /** Node flags instead of those on the `ferry` shebang line. */
+  nodeFlags?: readonly string[];
 }
 
 export async function startDaemon(appliance: { state: string; port: number; adminPort: number }, name: string, options: StartOptions = {}): Promise<Daemon> {
-  const child = spawn(process.execPath, ferryArgv(['--state', appliance.state, 'serve']), {
+  const args = ['--state', appliance.state, 'serve'];
+  const child = spawn(process.execPath, options.nodeFlags ? [...options.nodeFlags, MAIN, ...args] : ferryArgv(args), {
     stdio: ['ignore', 'pipe', 'pipe'],
     ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
   });

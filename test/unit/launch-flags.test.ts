@@ -4,13 +4,24 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { LAUNCH_FLAGS, missingLaunchFlags } from '../../src/daemon/heap.js';
 import { shebangNodeFlags } from '../support/launch.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
 describe('launch flags', () => {
-  it('the shebang of the CLI carries the young-generation cap', () => {
-    expect(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts'))).toContain('--max-semi-space-size=2');
+  it('the shebang of the CLI carries exactly the launch flags the daemon checks for', () => {
+    expect(LAUNCH_FLAGS).toContain('--max-semi-space-size=2');
+    expect(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts'))).toEqual([...LAUNCH_FLAGS]);
+  });
+
+  it.each([
+    { execArgv: [], nodeOptions: '', missing: ['--max-semi-space-size=2'] },
+    { execArgv: ['--max-semi-space-size=2'], nodeOptions: '', missing: [] },
+    { execArgv: ['--inspect'], nodeOptions: '--max-semi-space-size=2  --trace-gc', missing: [] },
+    { execArgv: ['--max-semi-space-size=16'], nodeOptions: '', missing: ['--max-semi-space-size=2'] },
+  ])('missing launch flags of $execArgv with NODE_OPTIONS "$nodeOptions": $missing', ({ execArgv, nodeOptions, missing }) => {
+    expect(missingLaunchFlags(execArgv, nodeOptions)).toEqual(missing);
   });
 
   it('the systemd unit starts node with exactly the flags of the shebang', () => {

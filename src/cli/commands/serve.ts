@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { Appliance } from '../../daemon/appliance.js';
-import { tuneHeapForStreaming } from '../../daemon/heap.js';
+import { missingLaunchFlags, tuneHeapForStreaming } from '../../daemon/heap.js';
 import { stateDirOf, type GlobalOptions } from '../context.js';
 
 export function registerServe(program: Command, globals: () => GlobalOptions): void {
@@ -10,6 +10,11 @@ export function registerServe(program: Command, globals: () => GlobalOptions): v
     .action(async () => {
       tuneHeapForStreaming();
       const appliance = await Appliance.open(stateDirOf(globals()));
+      const missing = missingLaunchFlags();
+      if (missing.length > 0) {
+        // Started as `node main.js serve` rather than as `ferry serve` or the unit: it works, with a larger young generation.
+        appliance.logger.warn('node was started without the flags of the ferry command; transfers will use about 30 MiB more memory', { missing });
+      }
       await appliance.start();
       await new Promise<void>((resolve) => {
         const stop = (): void => {
