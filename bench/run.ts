@@ -501,6 +501,11 @@ async function main(): Promise<void> {
   console.log('per run (s): full raw ' + fullRaw.map((m) => m.seconds.toFixed(2)).join(' ') + ' | full ferry ' + fullFerry.map((m) => m.seconds.toFixed(2)).join(' '));
   console.log('             inc raw ' + incRaw.map((m) => m.seconds.toFixed(2)).join(' ') + ' | inc ferry ' + incFerry.map((m) => m.seconds.toFixed(2)).join(' '));
   const maxRss = Math.max(...[...fullFerry, ...incFerry].flatMap((m) => [m.rss.sender, m.rss.receiver]));
+  // Each Ferry run against the raw run just before it: the machine's speed
+  // drifts over minutes, so adjacent pairs compare like with like.
+  const paired = (raws: Measure[], ferries: Measure[]): number[] => ferries.map((f, i) => mbps(f) / mbps(raws[i]!));
+  const show = (ratios: number[]): string => `${ratios.map((r) => `${(100 * r).toFixed(0)}%`).join(' ')} (median ${(100 * median(ratios)).toFixed(1)}%)`;
+  console.log(`paired ratios (each Ferry run / the raw run before it): full ${show(paired(fullRaw, fullFerry))} | inc ${show(paired(incRaw, incFerry))}`);
   const fullRatio = median(fullFerry.map(mbps)) / median(fullRaw.map(mbps));
   console.log(`full-send ratio ${(100 * fullRatio).toFixed(1)}% (goal >= 75%, aim 90%); peak daemon RSS ${maxRss.toFixed(0)} MiB (goal < 150 MB)`);
   if (profDir) log(`CPU profiles of the daemons go to ${profDir} when they stop`);
