@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import {
   formatDuration,
   isSnapshotName,
@@ -17,16 +16,7 @@ import {
   validateShareName,
   validateTaskName,
 } from '../../src/domain/names.js';
-
-function errorOf(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err;
-    throw err;
-  }
-  throw new Error('expected a FerryError, but nothing was thrown');
-}
+import { errorOf } from '../support/errors.js';
 
 const validators = [
   ['share', validateShareName, shareNameSchema],

@@ -1,24 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import { newestCommon } from '../../src/domain/planner.js';
 import { receiverRetention, senderRetention, validateKeep } from '../../src/domain/retention.js';
 import type { LocalSnapshot, Replica } from '../../src/domain/snapshot.js';
+import { codeOf } from '../support/errors.js';
 
 const n = (minute: number): string => `20261121T21${String(minute).padStart(2, '0')}00.000Z`;
 const snaps = (...minutes: number[]): LocalSnapshot[] => minutes.map((m) => ({ name: n(m), uuid: `uuid-${m}` }));
 const replicas = (...minutes: number[]): Replica[] => minutes.map((m) => ({ name: n(m), receivedUuid: `uuid-${m}` }));
 const names = (...minutes: number[]): string[] => minutes.map(n);
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err.code;
-    throw err;
-  }
-  return 'nothing thrown';
-}
 
 describe('validateKeep', () => {
   it.each([1, 2, 10, 10_000])('accepts %i', (k) => {

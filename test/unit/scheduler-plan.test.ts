@@ -1,6 +1,5 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import type { Schedule } from '../../src/domain/task.js';
 import { compileCron, cronMatches, parseCron } from '../../src/scheduler/cron.js';
 import {
@@ -14,20 +13,11 @@ import {
   validateSchedule,
   type SchedulableTask,
 } from '../../src/scheduler/plan.js';
+import { errorOf } from '../support/errors.js';
 
 const d = (iso: string): Date => new Date(iso);
 const every = (seconds: number): Schedule => ({ kind: 'every', seconds });
 const cron = (expr: string): Schedule => ({ kind: 'cron', expr });
-
-function errorOf(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err;
-    throw err;
-  }
-  throw new Error('expected a FerryError, but nothing was thrown');
-}
 
 // 2026-01-01 is a Thursday; 2026-01-04 a Sunday; 2026-02-01 a Sunday.
 

@@ -3,21 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import { migrations } from '../../src/store/migrations.js';
 import { MAX_INVITE_FAILURES, openStore, type Store } from '../../src/store/index.js';
+import { codeOf } from '../support/errors.js';
 
 const key = (): string => randomBytes(32).toString('base64url');
-
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a FerryError, but nothing was thrown');
-}
 
 const peer = (over: Partial<{ id: string; name: string; address: string; signingPublicKey: string; boxPublicKey: string }> = {}) => ({
   id: 'fabcdefghijklmnopqrst',

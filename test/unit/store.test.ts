@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import type { Task } from '../../src/domain/task.js';
 import type { ReceiveTrailEntry, SendTrailEntry, TrailStatus } from '../../src/domain/trail.js';
 import type { Db } from '../../src/store/db.js';
@@ -12,27 +11,7 @@ import type { Migration } from '../../src/store/migrations.js';
 import { migrate, migrations } from '../../src/store/migrations.js';
 import type { Store, TrailStart } from '../../src/store/index.js';
 import { openStore } from '../../src/store/index.js';
-
-/** The code of the FerryError `fn` throws; fails the test when it throws something else or nothing. */
-function codeOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err.code;
-    throw err;
-  }
-  throw new Error('expected a FerryError, but nothing was thrown');
-}
-
-function errorOf(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err;
-    throw err;
-  }
-  throw new Error('expected a FerryError, but nothing was thrown');
-}
+import { codeOf, errorOf } from '../support/errors.js';
 
 function task(name: string, over: Partial<Task> = {}): Task {
   return {
