@@ -103,16 +103,14 @@ export function parseStreamHead(buf: Buffer): { head: StreamHead; length: number
   };
 }
 
-/** The stream header and first command again, with the subvolume path replaced. */
-export function renameStreamHead(buf: Buffer, parsed: { length: number; tlvs: Map<number, Buffer> }, newName: string): Buffer {
-  const cmd = buf.readUInt16LE(STREAM_HEADER + 4);
+/** One send-stream command: its header (payload length, command, crc32c over the whole command) and its TLVs. */
+export function encodeCommand(cmd: number, tlvs: Iterable<readonly [number, Buffer]>): Buffer {
   const parts: Buffer[] = [];
-  for (const [type, value] of parsed.tlvs) {
-    const v = type === ATTR_PATH ? Buffer.from(newName, 'utf8') : value;
-    const tlv = Buffer.alloc(4 + v.length);
+  for (const [type, value] of tlvs) {
+    const tlv = Buffer.alloc(4 + value.length);
     tlv.writeUInt16LE(type, 0);
-    tlv.writeUInt16LE(v.length, 2);
-    v.copy(tlv, 4);
+    tlv.writeUInt16LE(value.length, 2);
+    value.copy(tlv, 4);
     parts.push(tlv);
   }
   const payload = Buffer.concat(parts);
@@ -121,7 +119,14 @@ export function renameStreamHead(buf: Buffer, parsed: { length: number; tlvs: Ma
   command.writeUInt16LE(cmd, 4);
   payload.copy(command, CMD_HEADER);
   command.writeUInt32LE(btrfsCrc32c(command), 6);
-  return Buffer.concat([buf.subarray(0, STREAM_HEADER), command]);
+  return command;
+}
+
+/** The stream header and first command again, with the subvolume path replaced. */
+export function renameStreamHead(buf: Buffer, parsed: { length: number; tlvs: Map<number, Buffer> }, newName: string): Buffer {
+  const cmd = buf.readUInt16LE(STREAM_HEADER + 4);
+  const tlvs = [...parsed.tlvs].map(([type, value]) => [type, type === ATTR_PATH ? Buffer.from(newName, 'utf8') : value] as const);
+  return Buffer.concat([buf.subarray(0, STREAM_HEADER), encodeCommand(cmd, tlvs)]);
 }
 
 /**

@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Btrfs, type SubvolumeInfo } from '../../src/btrfs/index.js';
-import { btrfsCrc32c } from '../../src/btrfs/stream-head.js';
+import { encodeCommand } from '../../src/btrfs/stream-head.js';
 import { FerryError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPool, usePools, type Pool } from '../support/pools.js';
@@ -80,36 +80,17 @@ function rewritePaths(stream: Buffer, rewrite: (path: string) => string | null):
   const parts: Buffer[] = [stream.subarray(0, HEADER)];
   for (let at = HEADER; at < stream.length; ) {
     const length = stream.readUInt32LE(at);
-    const cmd = stream.readUInt16LE(at + 4);
-    const tlvs: Buffer[] = [];
+    const tlvs: [number, Buffer][] = [];
     let changed = false;
     for (let t = at + 10; t < at + 10 + length; ) {
       const type = stream.readUInt16LE(t);
       const size = stream.readUInt16LE(t + 2);
-      let value = stream.subarray(t + 4, t + 4 + size);
-      const replaced = type === 15 || type === 16 || type === 17 ? rewrite(value.toString('utf8')) : null;
-      if (replaced !== null) {
-        value = Buffer.from(replaced, 'utf8');
-        changed = true;
-      }
-      const tlv = Buffer.alloc(4 + value.length);
-      tlv.writeUInt16LE(type, 0);
-      tlv.writeUInt16LE(value.length, 2);
-      value.copy(tlv, 4);
-      tlvs.push(tlv);
+      const replaced = type === 15 || type === 16 || type === 17 ? rewrite(stream.toString('utf8', t + 4, t + 4 + size)) : null;
+      changed ||= replaced !== null;
+      tlvs.push([type, replaced === null ? stream.subarray(t + 4, t + 4 + size) : Buffer.from(replaced, 'utf8')]);
       t += 4 + size;
     }
-    if (!changed) {
-      parts.push(stream.subarray(at, at + 10 + length));
-    } else {
-      const payload = Buffer.concat(tlvs);
-      const command = Buffer.alloc(10 + payload.length);
-      command.writeUInt32LE(payload.length, 0);
-      command.writeUInt16LE(cmd, 4);
-      payload.copy(command, 10);
-      command.writeUInt32LE(btrfsCrc32c(command), 6);
-      parts.push(command);
-    }
+    parts.push(changed ? encodeCommand(stream.readUInt16LE(at + 4), tlvs) : stream.subarray(at, at + 10 + length));
     at += 10 + length;
   }
   return Buffer.concat(parts);
