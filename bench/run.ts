@@ -35,10 +35,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '../test/support/cli.js';
 import { shebangNodeFlags } from '../test/support/launch.js';
+import { runCommand, type CommandResult } from '../test/support/run.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -85,41 +86,18 @@ for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
 
 // ---- processes ------------------------------------------------------------------------
 
-interface Ran {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+type Ran = CommandResult;
 
-function run(file: string, args: readonly string[], options: { allowFail?: boolean } = {}): Promise<Ran> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      const r = { code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
-      if (code !== 0 && !options.allowFail) reject(new Error(`${file} ${args.join(' ')} exited ${code}: ${r.stderr.trim()}`));
-      else resolve(r);
-    });
-  });
+/** A command's result; rejects on a non-zero exit unless `allowFail`. */
+async function run(file: string, args: readonly string[], options: { allowFail?: boolean } = {}): Promise<Ran> {
+  const r = await runCommand(file, args);
+  if (r.code !== 0 && !options.allowFail) throw new Error(`${file} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
+  return r;
 }
 
 const ferry = (state: string, args: readonly string[]): Promise<Ran> => run(process.execPath, [...nodeArgs(), MAIN, '--state', state, ...args]);
 const ferryJson = async <T>(state: string, args: readonly string[]): Promise<T> => JSON.parse((await ferry(state, [...args, '--json'])).stdout) as T;
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** utime, stime, cutime, cstime of a process, in seconds. */
 async function cpuOf(pid: number | 'self'): Promise<{ self: number; children: number }> {

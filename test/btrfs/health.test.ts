@@ -8,7 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { FerryError } from '../../src/domain/errors.js';
 import { assessPool, decide, defaultHealthPolicy, describeFindings, type HealthFinding } from '../../src/domain/health.js';
-import { createPool, createRaid1Pool, runCommand, unmount, usePools } from '../support/pools.js';
+import { createPool, createRaid1Pool, unmount, usePools } from '../support/pools.js';
+import { runCommand } from '../support/run.js';
 
 usePools();
 

@@ -23,7 +23,7 @@ import { Btrfs } from '../../src/btrfs/index.js';
 import { ferry, ferryJson, ferryOk, type CliResult } from '../support/cli.js';
 import { manifest } from '../support/manifest.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { runCommand } from '../support/pools.js';
+import { runCommand } from '../support/run.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 // ---- the seeded generator ------------------------------------------------------------

@@ -30,7 +30,8 @@ import { FerryError } from '../../src/domain/errors.js';
 import { snapshotName } from '../../src/domain/names.js';
 import { subvolumesOf, treeOf } from '../support/leftovers.js';
 import { pairByInvite, rawRequest, signedHeaders, signedJson, startAppliance, type RawResponse, type TestAppliance } from '../support/peer-appliance.js';
-import { createPool, runCommand, type Pool } from '../support/pools.js';
+import { createPool, type Pool } from '../support/pools.js';
+import { runCommand } from '../support/run.js';
 
 const CHUNK = 4 * 1024;
 

@@ -4,7 +4,8 @@
 import { readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { detach, runCommand as run, TEMP_PREFIX, unmount } from './pools.js';
+import { detach, TEMP_PREFIX, unmount } from './pools.js';
+import { runCommand as run } from './run.js';
 
 const RUN_ID = String(process.pid);
 

@@ -4,7 +4,7 @@
 
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { runCommand } from './pools.js';
+import { runCommand } from './run.js';
 
 /** Every subvolume of the filesystem mounted at `mountPoint`, as paths relative to it (`btrfs subvolume list`). */
 export async function subvolumesOf(mountPoint: string): Promise<string[]> {

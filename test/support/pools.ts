@@ -2,11 +2,11 @@
 // and a mount, all inside one temp dir whose name starts with `ferry-test-`
 // so that global-setup.ts (and people) can find leaks.
 
-import { spawn } from 'node:child_process';
 import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
+import { runCommand } from './run.js';
 
 export interface Pool {
   /** Mount point. */
@@ -27,27 +27,6 @@ export interface PoolOptions {
 
 export const TEMP_PREFIX = 'ferry-test-';
 
-export interface CommandResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Run a system tool (argv array, no shell) and report how it exited; rejects only if it cannot start. */
-export function runCommand(file: string, args: readonly string[]): Promise<CommandResult> {
-  return new Promise((resolve, reject) => {
-    // LC_ALL=C: the retry logic matches English messages ("target is busy").
-    const child = spawn(file, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C' } });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => out.push(c));
-    child.stderr.on('data', (c: Buffer) => err.push(c));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      resolve({ code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') });
-    });
-  });
-}
 
 async function run(file: string, args: readonly string[]): Promise<string> {
   const result = await runCommand(file, args);
