@@ -10,24 +10,14 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Btrfs, type SubvolumeInfo } from '../../src/btrfs/index.js';
 import { encodeCommand } from '../../src/btrfs/stream-head.js';
-import { FerryError } from '../../src/domain/errors.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPool, usePools, type Pool } from '../support/pools.js';
+import { rejection } from '../support/errors.js';
 
 usePools();
 
 const logged: string[] = [];
 const btrfs = new Btrfs({ logger: createLogger({ level: 'debug', write: (line) => { logged.push(line); if (process.env.FERRY_TEST_LOG) process.stderr.write(line + '\n'); } }) });
-
-/** The rejection of `promise`, which must reject. */
-async function rejection(promise: Promise<unknown>): Promise<FerryError> {
-  const outcome = await promise.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(FerryError);
-  return outcome as FerryError;
-}
 
 async function writeRandom(file: string, mib: number): Promise<void> {
   const chunks = Array.from({ length: mib }, () => randomBytes(1024 * 1024));

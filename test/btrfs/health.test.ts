@@ -6,10 +6,10 @@ import { mkdir, open, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Btrfs } from '../../src/btrfs/index.js';
-import { FerryError } from '../../src/domain/errors.js';
 import { assessPool, decide, defaultHealthPolicy, describeFindings, type HealthFinding } from '../../src/domain/health.js';
 import { createPool, createRaid1Pool, unmount, usePools } from '../support/pools.js';
 import { runCommand } from '../support/run.js';
+import { rejection } from '../support/errors.js';
 
 usePools();
 
@@ -20,15 +20,6 @@ const zero = { write: 0, read: 0, flush: 0, corruption: 0, generation: 0 };
 async function must(file: string, args: string[]): Promise<void> {
   const result = await runCommand(file, args);
   if (result.code !== 0) throw new Error(`${file} ${args.join(' ')}: ${result.stderr.trim()}`);
-}
-
-async function rejection(promise: Promise<unknown>): Promise<FerryError> {
-  const outcome = await promise.then(
-    () => null,
-    (err: unknown) => err,
-  );
-  expect(outcome).toBeInstanceOf(FerryError);
-  return outcome as FerryError;
 }
 
 const codes = (findings: readonly HealthFinding[]): string[] => findings.map((f) => `${f.pool} ${f.severity} ${f.code}`);
