@@ -16,7 +16,7 @@
 
 import { setFlagsFromString } from 'node:v8';
 
-export const HEAP_GROWING_PERCENT = 300;
+const HEAP_GROWING_PERCENT = 300;
 
 export function tuneHeapForStreaming(): void {
   setFlagsFromString(`--heap-growing-percent=${HEAP_GROWING_PERCENT}`);
