@@ -29,9 +29,11 @@
 // FERRY_BENCH_REPEAT (default 3), FERRY_BENCH_PROF (a directory: the daemons
 // run with --cpu-prof into it), FERRY_BENCH_TSX=1 (run the daemons from src/
 // through tsx instead of building dist/ first), FERRY_BENCH_NODE_FLAGS (more
-// node flags for the daemons, e.g. --trace-gc; their logs are in the state dir).
+// node flags for the daemons, e.g. --trace-gc; their logs are in the state dir),
+// FERRY_BENCH_FLOOR=0 (skip the floor: bench/floor.ts, the leanest Node relay
+// with and without AES-256-GCM, run beside the raw pipe in each full round).
 
-import { spawn, type ChildProcess } from 'node:child_process';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -56,6 +58,8 @@ const largeMiB = (process.env.FERRY_BENCH_LARGE_MIB ?? '400,400,400,400,400').sp
 const smallCount = Number(process.env.FERRY_BENCH_SMALL ?? 25_000);
 const repeat = Math.max(1, Number(process.env.FERRY_BENCH_REPEAT ?? 3));
 const profDir = process.env.FERRY_BENCH_PROF;
+const withFloor = process.env.FERRY_BENCH_FLOOR !== '0';
+const FLOOR = path.join(ROOT, 'bench/floor.ts');
 
 // ---- cleanup ------------------------------------------------------------------------
 
@@ -318,6 +322,50 @@ async function rawSend(snapshot: string, parent: string | null, targetDir: strin
   return { seconds, bytes, cpu: { senderNode: 0, senderBtrfs: btrfsCpu, receiverNode: 0, receiverBtrfs: 0 }, rss: { sender: 0, receiver: 0 } };
 }
 
+type FloorMode = 'plain' | 'aes';
+
+/**
+ * bench/floor.ts between the same btrfs send and receive: the leanest Node
+ * relay (raw TCP, one cipher call per 256 KiB chunk), timed from the go to the
+ * end of btrfs receive. Its CPU is each relay process's own, as for the daemons.
+ */
+async function floorSend(mode: FloorMode, snapshot: string, targetDir: string, bytes: number): Promise<Measure> {
+  const key = randomBytes(32).toString('hex');
+  const execArgv = [...shebangNodeFlags(MAIN), '--import', 'tsx'];
+  const start = (args: string[]): { child: ChildProcess; next: () => Promise<Record<string, number>> } => {
+    const child = fork(FLOOR, args, { execArgv, env: { ...process.env, FERRY_FLOOR_KEY: key }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const queue: Record<string, number>[] = [];
+    const waiting: ((m: Record<string, number>) => void)[] = [];
+    child.on('message', (m) => {
+      const w = waiting.shift();
+      if (w) w(m as Record<string, number>);
+      else queue.push(m as Record<string, number>);
+    });
+    const failed = new Promise<never>((_, reject) =>
+      child.once('exit', (code) => {
+        if (code !== 0) reject(new Error(`bench/floor.ts ${args[0]} exited ${code}`));
+      }),
+    );
+    failed.catch(() => undefined);
+    atExit(() => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      return Promise.resolve();
+    });
+    const next = (): Promise<Record<string, number>> =>
+      Promise.race([failed, new Promise<Record<string, number>>((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiting.push(resolve)))]);
+    return { child, next };
+  };
+  const receiver = start(['receive', targetDir, mode]);
+  const { port } = await receiver.next();
+  const sender = start(['send', snapshot, String(port), mode]);
+  await sender.next(); // ready
+  const t0 = performance.now();
+  sender.child.send('go');
+  const [sent, received] = await Promise.all([sender.next(), receiver.next()]);
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, bytes, cpu: { senderNode: sent.cpu ?? 0, senderBtrfs: 0, receiverNode: received.cpu ?? 0, receiverBtrfs: 0 }, rss: { sender: 0, receiver: 0 } };
+}
+
 interface TrailEntry {
   status: string;
   mode: string;
@@ -410,12 +458,26 @@ async function main(): Promise<void> {
   // ---- full sends, alternating --------------------------------------------------------
   const fullRaw: Measure[] = [];
   const fullFerry: Measure[] = [];
+  const floors: Record<FloorMode, Measure[]> = { plain: [], aes: [] };
+  // The floor lands on the raw target too (one copy at a time fits), before the
+  // raw run, so that the raw run stays next to Ferry's and its copy stays the
+  // parent of the raw incrementals.
+  const floorReceived = path.join(rawTarget.path, 'floor');
+  await mkdir(floorReceived);
+  const clearRawTarget = async (): Promise<void> => {
+    await deleteSubvolumesIn(rawReceived);
+    await deleteSubvolumesIn(floorReceived);
+    await settle(rawTarget);
+  };
   for (let i = 0; i < repeat; i++) {
-    if (i > 0) {
-      await deleteSubvolumesIn(rawReceived);
-      await settle(rawTarget);
-    }
     const bytes = fullFerry[0]?.bytes ?? 0;
+    for (const mode of withFloor ? (['plain', 'aes'] as const) : []) {
+      await clearRawTarget();
+      const floor = await floorSend(mode, path.join(rawSnaps, 'full'), floorReceived, bytes);
+      floors[mode].push(floor);
+      log(`full floor ${mode.padEnd(5)} #${i + 1}: ${floor.seconds.toFixed(2)} s`);
+    }
+    if (i > 0 || withFloor) await clearRawTarget();
     const raw = await rawSend(path.join(rawSnaps, 'full'), null, rawReceived, bytes);
     fullRaw.push(raw);
     log(`full raw   #${i + 1}: ${raw.seconds.toFixed(2)} s`);
@@ -427,7 +489,7 @@ async function main(): Promise<void> {
     fullFerry.push(f);
     log(`full ferry #${i + 1}: ${f.seconds.toFixed(2)} s, ${(f.bytes / GiB).toFixed(2)} GiB stream, ${mbps(f).toFixed(0)} MB/s`);
   }
-  for (const r of fullRaw) r.bytes = fullFerry[0]!.bytes;
+  for (const r of [...fullRaw, ...floors.plain, ...floors.aes]) r.bytes = fullFerry[0]!.bytes;
 
   // ---- incrementals -------------------------------------------------------------------
   const incRaw: Measure[] = [];
@@ -486,6 +548,20 @@ async function main(): Promise<void> {
   console.log(`paired ratios (each Ferry run / the raw run before it): full ${show(paired(fullRaw, fullFerry))} | inc ${show(paired(incRaw, incFerry))}`);
   const fullRatio = median(fullFerry.map(mbps)) / median(fullRaw.map(mbps));
   console.log(`full-send ratio ${(100 * fullRatio).toFixed(1)}% (goal >= 75%, aim 90%); peak daemon RSS ${maxRss.toFixed(0)} MiB (goal < 150 MB)`);
+  if (withFloor) {
+    // The floor: what two Node processes cost at all between the same btrfs send and receive.
+    const rawRate = median(fullRaw.map(mbps));
+    const ferryRate = median(fullFerry.map(mbps));
+    const perGiB = (ms: Measure[], pick: (m: Measure) => number): string => median(ms.map((m) => pick(m) / (m.bytes / GiB))).toFixed(2);
+    for (const mode of ['plain', 'aes'] as const) {
+      const rate = median(floors[mode].map(mbps));
+      const label = mode === 'aes' ? 'AES-256-GCM' : 'plain TCP  ';
+      console.log(
+        `floor, leanest Node relay, ${label}: ${rate.toFixed(0)} MB/s = ${((100 * rate) / rawRate).toFixed(1)}% of raw; node CPU s/GiB ${perGiB(floors[mode], (m) => m.cpu.senderNode)} / ${perGiB(floors[mode], (m) => m.cpu.receiverNode)} (snd/rcv); per run (s) ${floors[mode].map((m) => m.seconds.toFixed(2)).join(' ')}`,
+      );
+    }
+    console.log(`Ferry's full send is ${((100 * ferryRate) / median(floors.aes.map(mbps))).toFixed(1)}% of the AES-256-GCM floor's throughput`);
+  }
   if (profDir) log(`CPU profiles of the daemons go to ${profDir} when they stop`);
 }
 
