@@ -3,15 +3,20 @@
 import { expect } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
 
-/** The FerryError `fn` throws; fails the test when it throws something else or nothing. */
-export function errorOf(fn: () => unknown): FerryError {
+/**
+ * The error of class `type` (FerryError unless given) that `fn` throws; fails
+ * the test when it throws something else or nothing.
+ */
+export function errorOf(fn: () => unknown): FerryError;
+export function errorOf<E extends Error>(fn: () => unknown, type: abstract new (...args: never[]) => E): E;
+export function errorOf(fn: () => unknown, type: abstract new (...args: never[]) => Error = FerryError): Error {
   try {
     fn();
   } catch (err) {
-    if (err instanceof FerryError) return err;
+    if (err instanceof type) return err;
     throw err;
   }
-  throw new Error('expected a FerryError, but nothing was thrown');
+  throw new Error(`expected a ${type.name}, but nothing was thrown`);
 }
 
 /** The code of the FerryError `fn` throws; fails the test when it throws something else or nothing. */

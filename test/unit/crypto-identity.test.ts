@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import nacl from 'tweetnacl';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../src/domain/errors.js';
 import {
   applianceId,
   fingerprint,
@@ -14,16 +13,7 @@ import {
 import { sign, verify } from '../../src/crypto/sign.js';
 import { receiverStreamKey, senderStreamKey, senderStreamKeyWith } from '../../src/crypto/agree.js';
 import { APPLIANCE_ID_PATTERN, applianceIdOf } from '../../proto/ids.js';
-
-function ferryError(fn: () => unknown): FerryError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof FerryError) return err;
-    throw err;
-  }
-  throw new Error('expected a FerryError');
-}
+import { errorOf } from '../support/errors.js';
 
 describe('appliance ids', () => {
   it('start with a letter, fit the wire pattern, and match the reference derivation in proto', () => {
@@ -47,7 +37,7 @@ describe('appliance ids', () => {
   });
 
   it('refuse a key of the wrong length', () => {
-    expect(ferryError(() => applianceId(new Uint8Array(31))).code).toBe('BAD_KEY');
+    expect(errorOf(() => applianceId(new Uint8Array(31))).code).toBe('BAD_KEY');
   });
 });
 
@@ -96,11 +86,11 @@ describe('identity files', () => {
   ];
   it.each(tampered)('refuse %s', (_name, change) => {
     const file = JSON.parse(serializeIdentity(generateIdentity())) as Record<string, unknown>;
-    expect(ferryError(() => parseIdentity(JSON.stringify(change(file)))).code).toBe('BAD_KEY');
+    expect(errorOf(() => parseIdentity(JSON.stringify(change(file)))).code).toBe('BAD_KEY');
   });
 
   it('refuse text that is not JSON', () => {
-    expect(ferryError(() => parseIdentity('not json')).code).toBe('BAD_KEY');
+    expect(errorOf(() => parseIdentity('not json')).code).toBe('BAD_KEY');
   });
 });
 
@@ -175,11 +165,11 @@ describe('stream key agreement', () => {
 
   it('refuses a low-order public key, salts of the wrong size, and malformed transfer ids', () => {
     const zero = new Uint8Array(32);
-    expect(ferryError(() => senderStreamKey({ senderBox: sender.box, receiverBoxPublicKey: zero, salt, transferId })).code).toBe('BAD_KEY');
+    expect(errorOf(() => senderStreamKey({ senderBox: sender.box, receiverBoxPublicKey: zero, salt, transferId })).code).toBe('BAD_KEY');
     expect(
-      ferryError(() => receiverStreamKey({ receiverBox: receiver.box, senderBoxPublicKey: sender.box.publicKey, ephemeralPublicKey: zero, salt, transferId })).code,
+      errorOf(() => receiverStreamKey({ receiverBox: receiver.box, senderBoxPublicKey: sender.box.publicKey, ephemeralPublicKey: zero, salt, transferId })).code,
     ).toBe('BAD_KEY');
-    expect(ferryError(() => both(new Uint8Array(15))).code).toBe('BAD_KEY');
-    expect(ferryError(() => both(salt, 'bad id with spaces')).code).toBe('INVALID_INPUT');
+    expect(errorOf(() => both(new Uint8Array(15))).code).toBe('BAD_KEY');
+    expect(errorOf(() => both(salt, 'bad id with spaces')).code).toBe('INVALID_INPUT');
   });
 });

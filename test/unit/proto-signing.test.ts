@@ -12,6 +12,7 @@ import {
 import { ProtocolError } from '../../proto/errors.js';
 import { generateIdentity, applianceId } from '../../src/crypto/identity.js';
 import { sign, verify } from '../../src/crypto/sign.js';
+import { errorOf } from '../support/errors.js';
 
 const alice = 'faaaaaaaaaaaaaaaaaaaa';
 const bob = 'fbbbbbbbbbbbbbbbbbbbb';
@@ -26,16 +27,6 @@ const request: RequestSigningInput = {
   nonce,
   digest: bodyDigest('{"share":"data","pool":"tank"}'),
 };
-
-function protocolError(fn: () => unknown): ProtocolError {
-  try {
-    fn();
-  } catch (err) {
-    if (err instanceof ProtocolError) return err;
-    throw err;
-  }
-  throw new Error('expected a ProtocolError');
-}
 
 describe('body digests', () => {
   it('are sha256 in unpadded base64url', () => {
@@ -88,7 +79,7 @@ describe('the request signing string', () => {
     ['a short nonce', { nonce: 'AAAA' }],
     ['a hex digest', { digest: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855' }],
   ])('refuses %s', (_name, change) => {
-    expect(protocolError(() => requestSigningString({ ...request, ...change })).code).toBe('INVALID_INPUT');
+    expect(errorOf(() => requestSigningString({ ...request, ...change }), ProtocolError).code).toBe('INVALID_INPUT');
   });
 
   it('signs and verifies with appliance keys', () => {
@@ -108,7 +99,7 @@ describe('the response signing string', () => {
     expect(responseSigningString(input)).toBe(['ferry-response-v1', '1', bob, alice, nonce, '200', EMPTY_BODY_DIGEST].join('\n'));
     expect(responseSigningString({ ...input, status: 409 })).not.toBe(responseSigningString(input));
     expect(responseSigningString({ ...input, requestNonce: 'BAAAAAAAAAAAAAAAAAAAAA' })).not.toBe(responseSigningString(input));
-    expect(protocolError(() => responseSigningString({ ...input, status: 99 })).code).toBe('INVALID_INPUT');
+    expect(errorOf(() => responseSigningString({ ...input, status: 99 }), ProtocolError).code).toBe('INVALID_INPUT');
   });
 });
 
@@ -145,6 +136,6 @@ describe('request header checks', () => {
     ['another version and a bad audience', { [HEADERS.version]: '0', [HEADERS.audience]: alice }, 'UNSUPPORTED_VERSION'],
     ['a bad audience and a stale time', { [HEADERS.audience]: alice, [HEADERS.time]: '5' }, 'WRONG_AUDIENCE'],
   ])('refuse %s', (_name, change, code) => {
-    expect(protocolError(() => checkRequestHeaders({ ...headers, ...change }, { self: bob, now })).code).toBe(code);
+    expect(errorOf(() => checkRequestHeaders({ ...headers, ...change }, { self: bob, now }), ProtocolError).code).toBe(code);
   });
 });
