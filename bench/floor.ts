@@ -22,11 +22,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
+import { chunkNonce, DEFAULT_CHUNK_SIZE as CHUNK, LENGTH_PREFIX as PREFIX, STREAM_CIPHER, TAG_LENGTH as TAG } from '../proto/frame.js';
 import { tuneHeapForStreaming } from '../src/daemon/heap.js';
-
-const CHUNK = 256 * 1024;
-const TAG = 16;
-const PREFIX = 4;
 
 /** This process's CPU seconds (user + system), from /proc: what run.ts reports per GiB. */
 function cpuSeconds(): number {
@@ -52,14 +49,6 @@ function exited(child: ChildProcess, what: string): Promise<void> {
     child.once('error', (err) => fail(`${what}: ${err.message}`));
     child.once('close', (code) => (code === 0 ? resolve() : fail(`${what} exited ${code}: ${Buffer.concat(said).toString('utf8').trim()}`)));
   });
-}
-
-/** The counter nonce: 11-byte big-endian chunk index, then the final flag (as Ferry's). */
-function nonceOf(index: number, final: boolean): Buffer {
-  const nonce = Buffer.alloc(12);
-  nonce.writeUIntBE(index, 5, 6);
-  nonce[11] = final ? 1 : 0;
-  return nonce;
 }
 
 async function receive(dir: string, aes: boolean, key: Buffer): Promise<void> {
@@ -94,7 +83,7 @@ async function receive(dir: string, aes: boolean, key: Buffer): Promise<void> {
     const tag = sealed.subarray(sealed.length - TAG);
     // As Ferry's opener: a full chunk is tried as non-final first, a short one is final.
     for (const final of text.length === CHUNK ? [false, true] : [true]) {
-      const decipher = createDecipheriv('aes-256-gcm', key, nonceOf(index, final));
+      const decipher = createDecipheriv(STREAM_CIPHER, key, chunkNonce(index, final));
       decipher.setAuthTag(tag);
       const plain = decipher.update(text);
       try {
@@ -172,7 +161,7 @@ async function send(snapshot: string, port: number, aes: boolean, key: Buffer): 
   let fill = 0;
   let index = 0;
   const seal = (final: boolean): void => {
-    const cipher = createCipheriv('aes-256-gcm', key, nonceOf(index++, final));
+    const cipher = createCipheriv(STREAM_CIPHER, key, chunkNonce(index++, final));
     const prefix = Buffer.allocUnsafe(PREFIX);
     prefix.writeUInt32BE(fill + TAG, 0);
     const sealed = cipher.update(staging.subarray(0, fill));

@@ -34,6 +34,7 @@
 // with and without AES-256-GCM, run beside the raw pipe in each full round).
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { closeSync, openSync, writeSync, mkdirSync, writeFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
@@ -334,13 +335,6 @@ async function floorSend(mode: FloorMode, snapshot: string, targetDir: string, b
   const execArgv = [...shebangNodeFlags(MAIN), '--import', 'tsx'];
   const start = (args: string[]): { child: ChildProcess; next: () => Promise<Record<string, number>> } => {
     const child = fork(FLOOR, args, { execArgv, env: { ...process.env, FERRY_FLOOR_KEY: key }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-    const queue: Record<string, number>[] = [];
-    const waiting: ((m: Record<string, number>) => void)[] = [];
-    child.on('message', (m) => {
-      const w = waiting.shift();
-      if (w) w(m as Record<string, number>);
-      else queue.push(m as Record<string, number>);
-    });
     const failed = new Promise<never>((_, reject) =>
       child.once('exit', (code) => {
         if (code !== 0) reject(new Error(`bench/floor.ts ${args[0]} exited ${code}`));
@@ -351,17 +345,18 @@ async function floorSend(mode: FloorMode, snapshot: string, targetDir: string, b
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
       return Promise.resolve();
     });
-    const next = (): Promise<Record<string, number>> =>
-      Promise.race([failed, new Promise<Record<string, number>>((resolve) => (queue.length > 0 ? resolve(queue.shift()!) : waiting.push(resolve)))]);
+    // Each role posts one message at a time and waits for the next step, so a listener set before that step misses nothing.
+    const next = (): Promise<Record<string, number>> => Promise.race([failed, once(child, 'message').then(([m]) => m as Record<string, number>)]);
     return { child, next };
   };
   const receiver = start(['receive', targetDir, mode]);
   const { port } = await receiver.next();
   const sender = start(['send', snapshot, String(port), mode]);
   await sender.next(); // ready
+  const done = Promise.all([sender.next(), receiver.next()]);
   const t0 = performance.now();
   sender.child.send('go');
-  const [sent, received] = await Promise.all([sender.next(), receiver.next()]);
+  const [sent, received] = await done;
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, bytes, cpu: { senderNode: sent.cpu ?? 0, senderBtrfs: 0, receiverNode: received.cpu ?? 0, receiverBtrfs: 0 }, rss: { sender: 0, receiver: 0 } };
 }
