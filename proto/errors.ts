@@ -17,6 +17,9 @@ export const wireErrors = {
   INVITE_INVALID: { status: 403, retry: false, summary: 'the invite is unknown, used, expired, or its proof is wrong' },
   // Opening a transfer.
   POOL_NOT_GRANTED: { status: 403, retry: false, summary: 'the pool is not granted to this peer' },
+  SHARE_MISMATCH: { status: 409, retry: false, summary: 'the replica chain of this share name belongs to another source subvolume' },
+  UUID_CONFLICT: { status: 409, retry: false, summary: 'a UUID of the transfer names another subvolume on the receiving pool' },
+  QUOTA_EXCEEDED: { status: 507, retry: false, summary: "the transfer would pass the peer's quota on the pool" },
   PARENT_MISSING: { status: 409, retry: false, summary: 'the receiver does not hold the announced parent' },
   SHARE_BUSY: { status: 409, retry: true, summary: 'another transfer of this share is running' },
   NO_SPACE: { status: 507, retry: true, summary: 'the target pool has not enough free space' },
@@ -27,6 +30,7 @@ export const wireErrors = {
   BAD_STREAM: { status: 400, retry: true, summary: 'the sealed stream failed to open (tampered, truncated or reordered)' },
   RECEIVE_FAILED: { status: 500, retry: true, summary: 'btrfs receive failed' },
   RECEIVED_MISMATCH: { status: 500, retry: false, summary: 'the received subvolume is not the announced snapshot' },
+  STREAM_REFUSED: { status: 422, retry: false, summary: "the send stream breaks the receiver's rules (clone source, path, commands, attributes)" },
   ABORTED: { status: 409, retry: true, summary: 'the transfer was aborted' },
   NOT_FOUND: { status: 404, retry: false, summary: 'no such route or resource' },
   INTERNAL: { status: 500, retry: true, summary: 'an unexpected error on the receiver' },

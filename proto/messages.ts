@@ -97,8 +97,11 @@ export type Hello = z.infer<typeof Hello>;
 
 // ---- holdings ----------------------------------------------------------------
 
-/** "What do you hold of this share from me?" The sender is the signer; no peer can ask about another's replicas. */
-export const HoldingsRequest = z.strictObject({ share: name, pool: name });
+/**
+ * "What do you hold of this share from me?" The sender is the signer; no peer can ask about another's replicas.
+ * `shareUuid` is the share subvolume's UUID on the sender: the receiver answers only for the chain of that share.
+ */
+export const HoldingsRequest = z.strictObject({ share: name, pool: name, shareUuid: uuid });
 export type HoldingsRequest = z.infer<typeof HoldingsRequest>;
 
 export const Replica = z.strictObject({ name, receivedUuid: uuid });
@@ -134,6 +137,8 @@ export const OpenTransferRequest = z.strictObject({
   attemptId: uuid,
   task: name,
   share: name,
+  /** The UUID of the subvolume the snapshot was taken of: the replica chain's identity on the receiver. */
+  shareUuid: uuid,
   pool: name,
   snapshot: name,
   snapshotUuid: uuid,
@@ -141,7 +146,7 @@ export const OpenTransferRequest = z.strictObject({
   parent: z.strictObject({ name, uuid }).nullable(),
   /** Bytes the sender expects to send, for the receiver's free-space check; null when unknown. */
   sizeEstimate: z.number().int().nonnegative().nullable(),
-  /** The task's keep-remote count: the receiver prunes this share's replicas to it after a commit. */
+  /** The task's keep-remote count: a request; the receiver prunes this share's replicas to it, or to its own floor if that is higher. */
   keepRemote: z.number().int().min(1).max(10_000).optional(),
 });
 export type OpenTransferRequest = z.infer<typeof OpenTransferRequest>;
@@ -169,6 +174,8 @@ export const Receipt = z.strictObject({
   bytes: z.number().int().nonnegative(),
   /** Where the replica now lives on the receiver, for the sender's trail. */
   replicaPath: z.string().min(1).max(4096),
+  /** What the receiver's retention kept and deleted after the commit, and why; null when it deleted nothing. */
+  retention: z.string().max(4096).nullable(),
 });
 export type Receipt = z.infer<typeof Receipt>;
 

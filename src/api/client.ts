@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import type { PoolView, ReplicaView, TaskView } from './ports.js';
-import type { PeerView, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 import { ADMIN_PREFIX } from './server.js';
 
 export class ApiError extends Error {
@@ -73,8 +73,11 @@ export class AdminClient {
   listPools = (): Promise<PoolView[]> => this.call('GET', '/pools');
   addPool = (name: string, path: string): Promise<PoolView> => this.call('POST', '/pools', { name, path });
   removePool = (name: string): Promise<unknown> => this.call('DELETE', `/pools/${encodeURIComponent(name)}`);
-  invite = (ttlSeconds?: number): Promise<{ invite: string; expiresAt: string; fingerprint: string }> =>
-    this.call('POST', '/pair/invite', ttlSeconds === undefined ? {} : { ttlSeconds });
+  grantPool = (pool: string, peer: string): Promise<PoolView> => this.call('POST', `/pools/${encodeURIComponent(pool)}/grants`, { peer });
+  revokePool = (pool: string, peer: string): Promise<PoolView> => this.call('DELETE', `/pools/${encodeURIComponent(pool)}/grants/${encodeURIComponent(peer)}`);
+  setPoolPolicy = (pool: string, change: PolicyBody): Promise<PoolView> => this.call('PUT', `/pools/${encodeURIComponent(pool)}/policy`, change);
+  invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<{ invite: string; expiresAt: string; fingerprint: string }> =>
+    this.call('POST', '/pair/invite', options);
   accept = (invite: string): Promise<PeerView> => this.call('POST', '/pair/accept', { invite });
   listPeers = (): Promise<PeerView[]> => this.call('GET', '/peers');
   removePeer = (peer: string): Promise<PeerView> => this.call('DELETE', `/peers/${encodeURIComponent(peer)}`);
@@ -89,7 +92,7 @@ export class AdminClient {
   removeTask = (name: string): Promise<unknown> => this.call('DELETE', `/tasks/${encodeURIComponent(name)}`);
   sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call('GET', `/trail/send${queryString(query)}`);
   receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call('GET', `/trail/receive${queryString(query)}`);
-  listReplicas = (): Promise<ReplicaView[]> => this.call('GET', '/replicas');
+  listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`);
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

@@ -2,12 +2,25 @@
 // API layer only validates, authenticates and translates to HTTP.
 
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { PoolAddBody, PeerView, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { PoolAddBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+
+/** A retention floor and quota as stored: null for not set. */
+export interface PolicyView {
+  readonly keepAtLeast: number | null;
+  readonly keepDays: number | null;
+  readonly quotaBytes: number | null;
+}
 
 export interface PoolView {
   readonly name: string;
   readonly path: string;
   readonly createdAt: string;
+  /** Peers granted (id and name); empty: every paired peer may write, each in its own directory. */
+  readonly grants: readonly { readonly id: string; readonly name: string | null }[];
+  /** The pool's own floor and quota (the quota applies to each peer). */
+  readonly policy: PolicyView;
+  /** Per-peer overrides, field by field. */
+  readonly peerPolicies: readonly (PolicyView & { readonly peer: string; readonly peerName: string | null })[];
 }
 
 export interface TaskView {
@@ -32,7 +45,9 @@ export interface ReplicaView {
   readonly peerName: string | null;
   readonly pool: string;
   readonly share: string;
-  readonly snapshots: readonly { name: string; path: string; receivedUuid: string }[];
+  /** The source share's subvolume UUID on the sender: the chain's identity. */
+  readonly sourceUuid: string;
+  readonly snapshots: readonly { name: string; path: string; receivedUuid: string; committedAt: string; bytes: number }[];
 }
 
 export interface AdminPorts {
@@ -41,7 +56,10 @@ export interface AdminPorts {
   addPool(body: PoolAddBody): Promise<PoolView>;
   listPools(): Promise<PoolView[]>;
   removePool(name: string): Promise<void>;
-  invite(ttlSeconds: number | undefined): Promise<{ invite: string; expiresAt: string; fingerprint: string }>;
+  grantPool(pool: string, peer: string): Promise<PoolView>;
+  revokePool(pool: string, peer: string): Promise<PoolView>;
+  setPoolPolicy(pool: string, change: PolicyBody): Promise<PoolView>;
+  invite(options: { ttlSeconds?: number | undefined; grantPool?: string | undefined }): Promise<{ invite: string; expiresAt: string; fingerprint: string }>;
   accept(invite: string): Promise<PeerView>;
   listPeers(): Promise<PeerView[]>;
   removePeer(peer: string): Promise<PeerView>;
@@ -55,5 +73,5 @@ export interface AdminPorts {
   removeTask(name: string): Promise<void>;
   sendTrail(query: TrailQuery): Promise<SendTrailEntry[]>;
   receiveTrail(query: TrailQuery): Promise<ReceiveTrailEntry[]>;
-  listReplicas(): Promise<ReplicaView[]>;
+  listReplicas(query: ReplicaQuery): Promise<ReplicaView[]>;
 }

@@ -4,16 +4,43 @@
 import { z } from 'zod';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
 
-export const PoolAddBody = z.strictObject({ name: poolNameSchema, path: z.string().min(1).max(4096).startsWith('/', 'pool path must be absolute') });
+/** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
+function absolutePath(what: string) {
+  return z
+    .string()
+    .min(1)
+    .max(4096)
+    .startsWith('/', `${what} must be absolute`)
+    .refine((p) => !p.includes('\0'), `${what} must not contain a NUL character`);
+}
+
+export const PoolAddBody = z.strictObject({ name: poolNameSchema, path: absolutePath('pool path') });
 export type PoolAddBody = z.infer<typeof PoolAddBody>;
 
-export const InviteBody = z.strictObject({ ttlSeconds: z.number().int().min(60).max(7 * 86400).optional() });
+export const InviteBody = z.strictObject({
+  ttlSeconds: z.number().int().min(60).max(7 * 86400).optional(),
+  /** A pool of this appliance to grant to whoever accepts the invite. */
+  grantPool: poolNameSchema.optional(),
+});
+
+export const GrantBody = z.strictObject({ peer: z.string().min(1).max(200) });
+
+/** A change to a pool's policy (or one peer's on it): a number sets, null clears, absent leaves. */
+export const PolicyBody = z.strictObject({
+  peer: z.string().min(1).max(200).optional(),
+  keepAtLeast: z.number().int().min(1).max(10_000).nullable().optional(),
+  keepDays: z.number().int().min(1).max(36_500).nullable().optional(),
+  quotaBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+});
+export type PolicyBody = z.infer<typeof PolicyBody>;
 export const AcceptBody = z.strictObject({ invite: z.string().min(1).max(8192) });
 export const SetAddressBody = z.strictObject({ address: z.string().min(1).max(300) });
 
 export const TaskAddBody = z.strictObject({
   name: taskNameSchema,
-  sharePath: z.string().min(2).max(4096).startsWith('/', 'share path must be absolute'),
+  sharePath: absolutePath('share path'),
+  /** The share's name on the receiver (its replica directory); default the share's folder name. */
+  shareName: shareNameSchema.optional(),
   peer: z.string().min(1).max(200),
   pool: poolNameSchema,
   every: z.number().int().positive().optional(),
@@ -32,6 +59,12 @@ export const TrailQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(10000).optional(),
 });
 export type TrailQuery = z.infer<typeof TrailQuery>;
+
+export const ReplicaQuery = z.strictObject({
+  peer: z.string().min(1).max(200).optional(),
+  share: shareNameSchema.optional(),
+});
+export type ReplicaQuery = z.infer<typeof ReplicaQuery>;
 
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 
@@ -65,4 +98,6 @@ export interface PeerView {
   readonly address: string;
   readonly fingerprint: string;
   readonly pairedAt: string;
+  /** Pools of this appliance granted to the peer by name (a pool without grants takes every peer and is not listed). */
+  readonly grants: readonly string[];
 }

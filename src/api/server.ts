@@ -9,7 +9,7 @@ import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { httpStatusFor } from './errors.js';
 import type { AdminPorts } from './ports.js';
-import { AcceptBody, InviteBody, PoolAddBody, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
+import { AcceptBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -67,7 +67,11 @@ export function createAdminApi(options: { ports: AdminPorts; token: string; logg
     return { removed: req.params.name };
   });
 
-  app.post(`${p}/pair/invite`, (req) => ports.invite(parse(InviteBody, req.body).ttlSeconds));
+  app.post<{ Params: { name: string } }>(`${p}/pools/:name/grants`, (req) => ports.grantPool(req.params.name, parse(GrantBody, req.body).peer));
+  app.delete<{ Params: { name: string; peer: string } }>(`${p}/pools/:name/grants/:peer`, (req) => ports.revokePool(req.params.name, req.params.peer));
+  app.put<{ Params: { name: string } }>(`${p}/pools/:name/policy`, (req) => ports.setPoolPolicy(req.params.name, parse(PolicyBody, req.body)));
+
+  app.post(`${p}/pair/invite`, (req) => ports.invite(parse(InviteBody, req.body)));
   app.post(`${p}/pair/accept`, (req) => ports.accept(parse(AcceptBody, req.body).invite));
   app.get(`${p}/peers`, () => ports.listPeers());
   app.delete<{ Params: { peer: string } }>(`${p}/peers/:peer`, (req) => ports.removePeer(req.params.peer));
@@ -87,7 +91,7 @@ export function createAdminApi(options: { ports: AdminPorts; token: string; logg
 
   app.get(`${p}/trail/send`, (req) => ports.sendTrail(parse(TrailQuery, req.query)));
   app.get(`${p}/trail/receive`, (req) => ports.receiveTrail(parse(TrailQuery, req.query)));
-  app.get(`${p}/replicas`, () => ports.listReplicas());
+  app.get(`${p}/replicas`, (req) => ports.listReplicas(parse(ReplicaQuery, req.query)));
 
   return app;
 }

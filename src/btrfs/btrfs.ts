@@ -5,7 +5,7 @@ import type { BtrfsContext } from './context.js';
 import { poolHealth } from './health.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
 import * as subvolume from './subvolume.js';
-import type { BtrfsOptions, SubvolumeInfo } from './types.js';
+import type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
 
 /**
  * btrfs-progs, as Ferry uses it. Every failure is a FerryError whose `detail`
@@ -45,6 +45,15 @@ export class Btrfs {
   /** Subvolumes that are direct entries of `dir`, sorted by entry name; [] if `dir` is missing. */
   children(dir: string): Promise<SubvolumeInfo[]> {
     return subvolume.children(this.ctx, dir);
+  }
+
+  /**
+   * Every subvolume of the filesystem holding `path` (the top level excepted)
+   * with its UUID, parent UUID and received UUID: what `btrfs receive`
+   * searches when it resolves a parent or a clone source.
+   */
+  listAll(path: string, signal?: AbortSignal): Promise<SubvolumeListing[]> {
+    return subvolume.listAll(this.ctx, path, signal);
   }
 
   /** Refuses to make a received subvolume writable: that would clear its received UUID. */

@@ -2,7 +2,7 @@
 // unit tests can drive them with captured output and no btrfs at all.
 
 import { FerryError, type ErrorCode } from '../domain/errors.js';
-import type { SubvolumeInfo } from './types.js';
+import type { SubvolumeInfo, SubvolumeListing } from './types.js';
 
 /**
  * `btrfs subvolume show` output as a SubvolumeInfo. `path` is the caller's
@@ -40,15 +40,46 @@ export function parseSubvolumeShow(text: string, path: string): SubvolumeInfo {
     });
   }
   const flags = fields.get('Flags') ?? '-';
+  const id = required('Subvolume ID');
+  if (!/^\d+$/.test(id)) {
+    throw new FerryError('BTRFS_COMMAND_FAILED', `The subvolume ID of ${path} in btrfs subvolume show is not a number: "${id}".`, { detail: text });
+  }
   return {
     path,
     name: required('Name'),
+    id: Number(id),
     uuid: required('UUID'),
     parentUuid: optionalUuid('Parent UUID'),
     receivedUuid: optionalUuid('Received UUID'),
     generation: Number(generation),
     readOnly: flags.split(/[\s,|]+/).includes('readonly'),
   };
+}
+
+const LIST_LINE = /^ID (\d+) gen \d+ (?:cgen \d+ )?top level \d+ parent_uuid (\S+) +received_uuid (\S+) +uuid (\S+) path (.*?)\r?$/;
+const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * `btrfs subvolume list -u -q -R PATH`: one line per subvolume of the whole
+ * filesystem (the top level itself excepted). Lines that do not start a
+ * subvolume are skipped: a name holding a newline continues on them.
+ */
+export function parseSubvolumeList(text: string): SubvolumeListing[] {
+  const out: SubvolumeListing[] = [];
+  const uuidOrNull = (value: string, line: string): string | null => {
+    if (value === '-') return null;
+    if (!UUID_TEXT.test(value)) throw new FerryError('BTRFS_COMMAND_FAILED', `btrfs subvolume list printed "${value}" where a UUID belongs.`, { detail: line });
+    return value;
+  };
+  for (const line of text.split('\n')) {
+    const m = LIST_LINE.exec(line);
+    if (!m) continue;
+    const [, id = '', parent = '', received = '', uuid = '', path = ''] = m;
+    const own = uuidOrNull(uuid, line);
+    if (own === null) throw new FerryError('BTRFS_COMMAND_FAILED', `btrfs subvolume list printed subvolume ${id} without a UUID.`, { detail: line });
+    out.push({ id: Number(id), uuid: own, parentUuid: uuidOrNull(parent, line), receivedUuid: uuidOrNull(received, line), path });
+  }
+  return out;
 }
 
 /** The "Free (estimated)" byte count of `btrfs filesystem usage -b`. */

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { runBtrfs } from './command.js';
 import type { BtrfsContext } from './context.js';
-import { parseFreeEstimated, parseSubvolumeShow } from './parse.js';
-import type { SubvolumeInfo } from './types.js';
+import { parseFreeEstimated, parseSubvolumeList, parseSubvolumeShow } from './parse.js';
+import type { SubvolumeInfo, SubvolumeListing } from './types.js';
 
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** Inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
@@ -89,6 +89,12 @@ export async function children(ctx: BtrfsContext, dir: string): Promise<Subvolum
   };
   await Promise.all(Array.from({ length: Math.min(SHOW_CONCURRENCY, names.length) }, worker));
   return found.filter((info): info is SubvolumeInfo => info !== null);
+}
+
+/** Every subvolume of the filesystem that holds `path`, with its UUIDs (one tree search, however many there are). */
+export async function listAll(ctx: BtrfsContext, path: string, signal?: AbortSignal): Promise<SubvolumeListing[]> {
+  const { stdout } = await runBtrfs(['subvolume', 'list', '-u', '-q', '-R', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all', signal });
+  return parseSubvolumeList(stdout);
 }
 
 export async function setReadOnly(ctx: BtrfsContext, path: string, readOnly: boolean): Promise<void> {

@@ -5,6 +5,8 @@ export interface SubvolumeInfo {
   /** The path the caller named it by. */
   path: string;
   name: string;
+  /** The subvolume id; 5 is the filesystem's top level. */
+  id: number;
   uuid: string;
   /** UUID of the subvolume this one is a snapshot of; null for an original. */
   parentUuid: string | null;
@@ -12,6 +14,16 @@ export interface SubvolumeInfo {
   receivedUuid: string | null;
   generation: number;
   readOnly: boolean;
+}
+
+/** One line of `btrfs subvolume list -u -q -R`: every subvolume of a filesystem, by UUID. */
+export interface SubvolumeListing {
+  id: number;
+  uuid: string;
+  parentUuid: string | null;
+  receivedUuid: string | null;
+  /** Relative to the filesystem's top level. */
+  path: string;
 }
 
 export interface BtrfsOptions {

@@ -1,15 +1,13 @@
 // The admin API's ports, implemented over this appliance's parts.
 
-import { readdir, stat } from 'node:fs/promises';
-import path from 'node:path';
 import type { AdminPorts, PoolView, ReplicaView, TaskView } from '../api/ports.js';
-import type { PeerView, PoolAddBody, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
+import type { PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
 import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
 import { defaultHealthPolicy } from '../domain/health.js';
-import { formatDuration, validateShareName } from '../domain/names.js';
+import { formatDuration } from '../domain/names.js';
 import { taskHealth } from '../domain/report.js';
 import { defaultKeepLocal, defaultKeepRemote, type Task } from '../domain/task.js';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
@@ -19,7 +17,9 @@ import type { ReplicationDriver } from '../replication/driver.js';
 import type { Peer, Store } from '../store/index.js';
 import { hostPortOf, peerUrl } from './addresses.js';
 import { validateSchedule } from '../scheduler/plan.js';
+import { PoolAdmin } from './pool-admin.js';
 import type { RunRegistry } from './runs.js';
+import { checkShare } from './share-checks.js';
 import type { Config } from './state-dir.js';
 
 export const SERVICE_SETTING = 'service.enabled';
@@ -43,7 +43,11 @@ export class AdminService implements AdminPorts {
   /** Called after tasks or the service switch changed, so the scheduler can follow. */
   onTasksChanged: () => void = () => undefined;
 
-  constructor(private readonly d: AdminDeps) {}
+  readonly #pools: PoolAdmin;
+
+  constructor(private readonly d: AdminDeps) {
+    this.#pools = new PoolAdmin(d.store, d.btrfs, (peer) => this.#peer(peer));
+  }
 
   serviceEnabled(): boolean {
     return this.d.store.settings.get(SERVICE_SETTING) !== 'false';
@@ -75,35 +79,47 @@ export class AdminService implements AdminPorts {
     return Promise.resolve();
   }
 
-  async addPool(body: PoolAddBody): Promise<PoolView> {
-    const resolved = path.resolve(body.path);
-    const st = await stat(resolved).catch(() => null);
-    if (!st?.isDirectory()) throw new FerryError('NOT_FOUND', `pool path ${resolved} is not a directory`);
-    await this.d.btrfs.freeBytes(resolved).catch((cause: unknown) => {
-      throw new FerryError('NOT_BTRFS', `pool path ${resolved} is not on a btrfs filesystem`, { cause });
-    });
-    this.d.store.pools.add({ name: body.name, path: resolved });
-    return this.#pool(body.name);
+  addPool(body: PoolAddBody): Promise<PoolView> {
+    return this.#pools.add(body);
   }
 
   listPools(): Promise<PoolView[]> {
-    return Promise.resolve(this.d.store.pools.list());
+    return Promise.resolve(this.#pools.list());
   }
 
   removePool(name: string): Promise<void> {
-    if (!this.d.store.pools.remove(name)) throw new FerryError('NOT_FOUND', `no pool named '${name}'`);
+    this.#pools.remove(name);
     return Promise.resolve();
   }
 
-  invite(ttlSeconds: number | undefined): Promise<{ invite: string; expiresAt: string; fingerprint: string }> {
+  grantPool(pool: string, peer: string): Promise<PoolView> {
+    return Promise.resolve(this.#pools.grant(pool, peer));
+  }
+
+  revokePool(pool: string, peer: string): Promise<PoolView> {
+    return Promise.resolve(this.#pools.revoke(pool, peer));
+  }
+
+  setPoolPolicy(pool: string, change: PolicyBody): Promise<PoolView> {
+    return Promise.resolve(this.#pools.setPolicy(pool, change));
+  }
+
+  invite(options: { ttlSeconds?: number | undefined; grantPool?: string | undefined }): Promise<{ invite: string; expiresAt: string; fingerprint: string }> {
+    // The pool must exist now; the grant is made when the invite is accepted.
+    if (options.grantPool !== undefined) this.#pools.view(options.grantPool);
     const created = createInvite({
       identity: this.d.identity,
       name: this.d.config.name,
       address: peerUrl(this.d.config.advertise),
-      ...(ttlSeconds === undefined ? {} : { ttlSeconds }),
+      ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
     });
     this.d.store.invites.purgeExpired();
-    this.d.store.invites.create({ inviteId: created.invite.inviteId, secret: created.secret, expiresAt: created.invite.expiresAt });
+    this.d.store.invites.create({
+      inviteId: created.invite.inviteId,
+      secret: created.secret,
+      expiresAt: created.invite.expiresAt,
+      grantPool: options.grantPool ?? null,
+    });
     return Promise.resolve({
       invite: created.line,
       expiresAt: new Date(created.invite.expiresAt * 1000).toISOString(),
@@ -133,7 +149,12 @@ export class AdminService implements AdminPorts {
 
   removePeer(peer: string): Promise<PeerView> {
     const found = this.#peer(peer);
-    this.d.store.peers.remove(found.id);
+    const { store } = this.d;
+    store.transaction(() => {
+      store.peers.remove(found.id);
+      store.grants.removePeer(found.id);
+      store.policies.removePeer(found.id);
+    });
     // Removal from the store refuses its next request; this ends what is in flight.
     this.d.peerServer()?.abortPeer(found.id);
     return Promise.resolve(this.#peerView(found));
@@ -150,12 +171,13 @@ export class AdminService implements AdminPorts {
     const { store, btrfs } = this.d;
     if ((body.every === undefined) === (body.cron === undefined)) throw new FerryError('INVALID_INPUT', 'give exactly one of every or cron');
     const peer = this.#peer(body.peer);
-    const sharePath = path.resolve(body.sharePath);
-    if (!(await btrfs.isSubvolume(sharePath))) throw new FerryError('SHARE_MISSING', `share ${sharePath} is not a btrfs subvolume`);
+    if (store.tasks.get(body.name)) throw new FerryError('ALREADY_EXISTS', `a task named ${JSON.stringify(body.name)} exists already`);
+    const { sharePath, share, shareUuid } = await checkShare({ btrfs, store }, { sharePath: body.sharePath, shareName: body.shareName, peer: peer.id, peerName: peer.name, pool: body.pool });
     const task: Task = {
       name: body.name,
       sharePath,
-      share: validateShareName(path.basename(sharePath)),
+      share,
+      shareUuid,
       peer: peer.id,
       pool: body.pool,
       schedule: body.every !== undefined ? { kind: 'every', seconds: body.every } : { kind: 'cron', expr: body.cron ?? '' },
@@ -218,36 +240,16 @@ export class AdminService implements AdminPorts {
     );
   }
 
-  async listReplicas(): Promise<ReplicaView[]> {
-    const out: ReplicaView[] = [];
-    for (const pool of this.d.store.pools.list()) {
-      for (const peerDir of await subdirs(pool.path)) {
-        if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(peerDir)) continue;
-        for (const share of await subdirs(path.join(pool.path, peerDir))) {
-          let replicas;
-          try {
-            replicas = await this.d.receiver.holdings(peerDir, { share, pool: pool.name });
-          } catch {
-            continue;
-          }
-          if (replicas.length === 0) continue;
-          out.push({
-            peer: peerDir,
-            peerName: this.d.store.peers.get(peerDir)?.name ?? null,
-            pool: pool.name,
-            share,
-            snapshots: replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid, path: path.join(pool.path, peerDir, share, r.name) })),
-          });
-        }
-      }
-    }
-    return out;
-  }
-
-  #pool(name: string): PoolView {
-    const pool = this.d.store.pools.get(name);
-    if (!pool) throw new FerryError('NOT_FOUND', `no pool named '${name}'`);
-    return pool;
+  async listReplicas(query: ReplicaQuery): Promise<ReplicaView[]> {
+    const filter = { ...(query.peer ? { peer: this.#peerIdOrRaw(query.peer) } : {}), ...(query.share ? { share: query.share } : {}) };
+    return (await this.d.receiver.chains(filter)).map((c) => ({
+      peer: c.peer,
+      peerName: this.d.store.peers.get(c.peer)?.name ?? null,
+      pool: c.pool,
+      share: c.share,
+      sourceUuid: c.sourceUuid,
+      snapshots: c.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid, path: r.path, committedAt: r.committedAt, bytes: r.bytes })),
+    }));
   }
 
   #task(name: string): Task {
@@ -274,6 +276,7 @@ export class AdminService implements AdminPorts {
       address: hostPortOf(peer.address),
       fingerprint: fingerprint(toPeerRecord(peer)),
       pairedAt: peer.pairedAt,
+      grants: this.d.store.grants.poolsOf(peer.id),
     };
   }
 
@@ -292,16 +295,9 @@ export class AdminService implements AdminPorts {
       onDegradedTarget: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
       paused: task.paused,
       running: this.d.driver.isRunning(task.name),
-      health: taskHealth(recent, new Date()),
+      health: taskHealth(recent, new Date(), { peerPaired: this.d.store.peers.get(task.peer) !== undefined }),
       lastSucceeded: this.d.store.sendTrail.lastSucceeded(task.name)?.endedAt ?? null,
     };
   }
 }
 
-async function subdirs(dir: string): Promise<string[]> {
-  try {
-    return (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch {
-    return [];
-  }
-}

@@ -9,7 +9,7 @@ import type { ReceiverEndpoint } from '../replication/endpoints.js';
 export function localReceiverEndpoint(receiver: Receiver, peerId: string): ReceiverEndpoint {
   return {
     holdings: (request) => receiver.holdings(peerId, request),
-    poolHealth: (request) => receiver.poolHealth(request.pool),
+    poolHealth: (request) => receiver.poolHealth(peerId, request.pool),
     open: (request) => receiver.open(peerId, request),
     transfer: (transferId, stream, signal) => receiver.transfer(peerId, transferId, stream, signal),
   };

@@ -46,9 +46,12 @@ export function pairingPort(store: Store): PairingPort {
     },
     complete: (inviteId, accepter: PeerRecord) =>
       store.transaction(() => {
+        const grant = store.invites.get(inviteId)?.grantPool ?? null;
         if (!store.invites.markUsed(inviteId)) return false;
         if (store.peers.get(accepter.id)) store.peers.remove(accepter.id);
         store.peers.add(fromPeerRecord(accepter));
+        // The pool the invite granted, if the admin has not removed it meanwhile.
+        if (grant !== null && store.pools.get(grant)) store.grants.grant(grant, accepter.id);
         return true;
       }),
   };
@@ -61,7 +64,7 @@ export function pairingPort(store: Store): PairingPort {
 export function receiverPort(receiver: Receiver, enabled: () => boolean): ReceiverPort {
   return {
     holdings: (peer, request) => receiver.holdings(peer, request),
-    poolHealth: (_peer, request) => receiver.poolHealth(request.pool),
+    poolHealth: (peer, request) => receiver.poolHealth(peer, request.pool),
     open: (peer, request) => {
       if (!enabled()) {
         return Promise.reject(new FerryError('SERVICE_DISABLED', 'the replication service is disabled on the receiving appliance'));

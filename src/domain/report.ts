@@ -59,7 +59,16 @@ function describeFailure(attempt: AttemptSummary, now: Date): string {
  * the next success, but a daemon that crashes during every transfer must reach
  * 'needs-attention' like any other repeated failure (zrepl #171).
  */
-export function taskHealth(recent: readonly AttemptSummary[], now: Date): TaskHealth {
+export function taskHealth(recent: readonly AttemptSummary[], now: Date, context: { readonly peerPaired?: boolean } = {}): TaskHealth {
+  const health = fromAttempts(recent, now);
+  // A task whose peer was unpaired cannot run at all, however its last run went.
+  if (context.peerPaired === false) {
+    return { state: 'needs-attention', reason: "its peer is no longer paired: pair again, or remove the task", consecutiveFailures: health.consecutiveFailures };
+  }
+  return health;
+}
+
+function fromAttempts(recent: readonly AttemptSummary[], now: Date): TaskHealth {
   if (recent.length === 0) return { state: 'never-run', reason: null, consecutiveFailures: 0 };
 
   let i = 0;

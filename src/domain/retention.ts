@@ -70,25 +70,74 @@ export function senderRetention(input: SenderRetentionInput): RetentionDecision 
   );
 }
 
+/** The receiving admin's floor for a pool (or one peer on it): kept whatever the sender asks. */
+export interface RetentionFloor {
+  /** At least this many newest replicas of each chain; null for no floor. */
+  readonly keepAtLeast: number | null;
+  /** Every replica committed within this many days; null for no floor. */
+  readonly keepDays: number | null;
+}
+
+export const noFloor: RetentionFloor = { keepAtLeast: null, keepDays: null };
+
 export interface ReceiverRetentionInput {
-  /** The replicas of one share from one peer, under `<pool>/<peer-id>/<share>/`. */
-  readonly replicas: readonly Replica[];
+  /** The replicas of one chain (one share from one peer), with when the receiver committed each. */
+  readonly replicas: readonly (Replica & { readonly committedAt?: string })[];
+  /** The sender's keep-remote: a request. */
   readonly keep: number;
   /** Replicas being received or used as a parent right now. */
   readonly inFlight: readonly string[];
+  readonly floor?: RetentionFloor;
+  /** For the floor's days; required when it has any. */
+  readonly now?: Date;
 }
 
+export interface ReceiverRetentionDecision extends RetentionDecision {
+  /** What was kept and deleted and why, for both trails; null when nothing was deleted and the floor kept nothing extra. */
+  readonly summary: string | null;
+}
+
+const DAY_MS = 86_400_000;
+
 /**
- * Receiver retention: keep the newest `keep` replicas by name, and anything in
- * flight; remove the rest. The newest replica is always among those kept
- * (keep is at least 1): from the receiver's side it is the newest common pair,
- * since the receiver cannot see which snapshots the sender still has.
+ * Receiver retention: keep the newest `keep` replicas by name (the sender's
+ * request), raised to the floor's count, every replica committed within the
+ * floor's days, and anything in flight; remove the rest. The newest replica
+ * is always among those kept (keep is at least 1): from the receiver's side it
+ * is the newest common pair, since the receiver cannot see which snapshots the
+ * sender still has.
  */
-export function receiverRetention(input: ReceiverRetentionInput): RetentionDecision {
-  const keep = validateKeep(input.keep);
-  return decide(
+export function receiverRetention(input: ReceiverRetentionInput): ReceiverRetentionDecision {
+  const requested = validateKeep(input.keep);
+  const floor = input.floor ?? noFloor;
+  const keepNewest = Math.max(requested, floor.keepAtLeast ?? 0);
+  const protectedNames = new Set(input.inFlight);
+  if (floor.keepDays !== null) {
+    if (!input.now) throw new FerryError('INTERNAL', 'receiver retention with a floor in days needs the time');
+    const since = input.now.getTime() - floor.keepDays * DAY_MS;
+    for (const r of input.replicas) if (r.committedAt !== undefined && Date.parse(r.committedAt) >= since) protectedNames.add(r.name);
+  }
+  const decision = decide(
     input.replicas.map((r) => r.name),
-    keep,
+    keepNewest,
+    protectedNames,
+  );
+  const byRequest = decide(
+    input.replicas.map((r) => r.name),
+    requested,
     new Set(input.inFlight),
   );
+  const floorKept = decision.keep.length - byRequest.keep.length;
+  const parts: string[] = [];
+  if (floorKept > 0) {
+    const rules = [
+      ...(floor.keepAtLeast !== null ? [`at least ${floor.keepAtLeast}`] : []),
+      ...(floor.keepDays !== null ? [`every replica of the last ${floor.keepDays} ${floor.keepDays === 1 ? 'day' : 'days'}`] : []),
+    ];
+    parts.push(`kept ${decision.keep.length} replicas where the sender asked for ${requested}: this receiver's floor keeps ${rules.join(' and ')}`);
+  }
+  if (decision.remove.length > 0) {
+    parts.push(`deleted ${decision.remove.length} older ${decision.remove.length === 1 ? 'replica' : 'replicas'} (${decision.remove.join(', ')}), keeping the newest ${keepNewest}`);
+  }
+  return { ...decision, summary: parts.length > 0 ? parts.join('; ') : null };
 }

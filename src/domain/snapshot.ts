@@ -5,6 +5,8 @@
 export interface LocalSnapshot {
   readonly name: string;
   readonly uuid: string;
+  /** The UUID of the subvolume it was taken of (its parent UUID): the share it belongs to. */
+  readonly sourceUuid?: string | null;
 }
 
 /** A replica the receiver holds for a share: its name and received UUID. */

@@ -8,8 +8,10 @@ export interface Task {
   readonly name: string;
   /** Absolute path of the share (a btrfs subvolume) on this appliance. */
   readonly sharePath: string;
-  /** The share's name as the receiver files it: the last component of sharePath. */
+  /** The share's name as the receiver files it (its replica directory): the last component of sharePath unless the admin chose another. */
   readonly share: string;
+  /** The share subvolume's UUID when the task was added: two tasks of one share to one peer and pool are refused. */
+  readonly shareUuid?: string | null;
   /** Peer id (or, for an in-process pair, the local appliance id). */
   readonly peer: string;
   /** Pool on the receiving appliance. */

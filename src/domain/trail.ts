@@ -26,6 +26,8 @@ export interface TrailEntry {
   readonly reason: string | null;
   /** Pool health findings seen before the attempt, in words; null when all was well. */
   readonly findings: string | null;
+  /** What the receiver's retention kept and deleted after the commit, and why; null when it deleted nothing. */
+  readonly retention: string | null;
 }
 
 /** A send trail entry also names the peer and pool it went to. */

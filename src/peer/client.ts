@@ -18,12 +18,14 @@ import {
   Receipt,
   routes,
   type HealthFinding,
-  type OpenTransferRequest as WireOpenTransferRequest,
+  type HoldingsRequest,
+  type OpenTransferRequest,
 } from '../../proto/messages.js';
 import { bodyDigest } from '../../proto/signing.js';
 import { createSealer, senderStreamKey, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
 import type { Replica } from '../domain/snapshot.js';
+import type { HoldingsQuery, TransferRequest } from '../domain/transfer.js';
 import { answer, defaultTimeouts, exchange, networkError, refusal, urlFor, type PeerTimeouts } from './http.js';
 import type { PeerRecord } from './ports.js';
 import { watchStall } from './upload.js';
@@ -44,9 +46,6 @@ export interface PeerClientOptions {
   /** Plaintext bytes per sealed chunk; default proto's DEFAULT_CHUNK_SIZE (256 KiB). */
   readonly chunkSize?: number;
 }
-
-/** What open() takes: the wire request. */
-export type OpenRequest = WireOpenTransferRequest;
 
 interface Opened {
   readonly salt: Uint8Array;
@@ -77,8 +76,9 @@ export class PeerClient {
   }
 
   /** The replicas the peer holds of a share from this appliance, oldest first. */
-  async holdings(request: { share: string; pool: string }, signal?: AbortSignal): Promise<Replica[]> {
-    const answered = await this.#json('POST', routes.holdings.path, { share: request.share, pool: request.pool }, signal);
+  async holdings(request: HoldingsQuery, signal?: AbortSignal): Promise<Replica[]> {
+    const body: HoldingsRequest = { share: request.share, pool: request.pool, shareUuid: request.shareUuid };
+    const answered = await this.#json('POST', routes.holdings.path, body, signal);
     const response = answer(answered, HoldingsResponse, 'holdings answer', this.#label);
     if (response.share !== request.share || response.pool !== request.pool) {
       throw new FerryError('INTERNAL', `${this.#label} answered holdings of another share or pool`);
@@ -95,17 +95,18 @@ export class PeerClient {
   }
 
   /** Opens a transfer on the peer; keeps its salt for transfer(). */
-  async open(request: OpenRequest, signal?: AbortSignal): Promise<{ transferId: string }> {
-    const body: WireOpenTransferRequest = {
+  async open(request: TransferRequest, signal?: AbortSignal): Promise<{ transferId: string }> {
+    const body: OpenTransferRequest = {
       attemptId: request.attemptId,
       task: request.task,
       share: request.share,
+      shareUuid: request.shareUuid,
       pool: request.pool,
       snapshot: request.snapshot,
       snapshotUuid: request.snapshotUuid,
       parent: request.parent === null ? null : { name: request.parent.name, uuid: request.parent.uuid },
       sizeEstimate: request.sizeEstimate,
-      ...(request.keepRemote === undefined ? {} : { keepRemote: request.keepRemote }),
+      keepRemote: request.keepRemote,
     };
     const answered = await this.#json('POST', routes.openTransfer.path, body, signal);
     const response = answer(answered, OpenTransferResponse, 'open-transfer answer', this.#label);

@@ -5,6 +5,7 @@
 import type { Readable } from 'node:stream';
 import type { HealthFinding, HoldingsRequest, OpenTransferRequest, PoolHealthRequest, Replica } from '../../proto/messages.js';
 import type { FerryError } from '../domain/errors.js';
+import type { TransferReceipt } from '../domain/transfer.js';
 
 /** A paired appliance, with the keys this appliance trusts for it. */
 export interface PeerRecord {
@@ -32,18 +33,11 @@ export interface NonceCache {
   remember(sender: string, nonce: string, expiresAt: number): boolean;
 }
 
-/** What the local receiver answers in a receipt; the server adds the transfer id. */
-export interface ReceiverReceipt {
-  readonly attemptId: string;
-  readonly snapshot: string;
-  readonly receivedUuid: string;
-  readonly bytes: number;
-  readonly replicaPath: string;
-}
-
 /**
  * The local receiving end, called with the verified sender's id as `peer` (never
- * a field of a body). The daemon adapts src/receiver/Receiver to it. Errors are
+ * a field of a body). It takes the wire's requests as parsed (proto/messages.ts)
+ * and answers the domain's receipt (src/domain/transfer.ts); the server adds
+ * the transfer id. The daemon adapts src/receiver/Receiver to it. Errors are
  * FerryErrors; the server maps their codes onto wire codes (proto/errors.ts).
  */
 export interface ReceiverPort {
@@ -56,7 +50,7 @@ export interface ReceiverPort {
    * Receives the opened (authenticated, decrypted) send stream. `signal` fires when
    * the sender disconnects, stalls, aborts the transfer, or is unpaired.
    */
-  transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<ReceiverReceipt>;
+  transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<TransferReceipt>;
   /**
    * Drops a transfer that was opened but will never stream (its upload was
    * refused before any payload, the sender sent DELETE, it expired, or the peer

@@ -30,6 +30,7 @@ import { bodyDigest, checkRequestHeaders, EMPTY_BODY_DIGEST, HEADERS, type Signe
 import { API_PREFIX, PROTOCOL_VERSION } from '../../proto/version.js';
 import { createOpener, receiverStreamKey, type Identity } from '../crypto/index.js';
 import { FerryError, toFerryError } from '../domain/errors.js';
+import type { TransferReceipt } from '../domain/transfer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { abortReason } from '../util/backoff.js';
 import { fromProtocolError, toWireError, wireError, type WireError } from './errors.js';
@@ -441,6 +442,13 @@ function transferIdParam(request: FastifyRequest): string {
   return id;
 }
 
-function pick(receipt: { attemptId: string; snapshot: string; receivedUuid: string; bytes: number; replicaPath: string }): Omit<Receipt, 'transferId'> {
-  return { attemptId: receipt.attemptId, snapshot: receipt.snapshot, receivedUuid: receipt.receivedUuid, bytes: receipt.bytes, replicaPath: receipt.replicaPath };
+function pick(receipt: TransferReceipt): Omit<Receipt, 'transferId'> {
+  return {
+    attemptId: receipt.attemptId,
+    snapshot: receipt.snapshot,
+    receivedUuid: receipt.receivedUuid,
+    bytes: receipt.bytes,
+    replicaPath: receipt.replicaPath,
+    retention: receipt.retention === null ? null : receipt.retention.slice(0, 4096),
+  };
 }

@@ -1,50 +1,42 @@
-// The receiving appliance's end of a transfer. It checks everything it can
-// before any byte is accepted, receives into a staging directory, and commits
-// (a rename into the replica directory) only a subvolume it has verified.
+// The receiving appliance's end of a transfer, and the authority over its
+// pools. Before any byte is accepted it checks that the pool takes this peer
+// (grants), that the share is the one its replica chain belongs to, that the
+// parent is this chain's own replica as btrfs will resolve it, and the peer's
+// quota. It receives into a staging directory through the whole-stream check
+// (src/btrfs/stream-guard.ts), commits (a rename into the replica directory)
+// only a subvolume it has verified, and then applies retention: the sender's
+// keep-remote, raised to the receiving admin's floor.
 
 import { mkdir, readdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { StreamHeadGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
+import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
+import type { ChainReplica } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
 import { assessPool, type HealthFinding } from '../domain/health.js';
 import type { Replica } from '../domain/snapshot.js';
+import type { HoldingsQuery, TransferReceipt, TransferRequest } from '../domain/transfer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import type { Store } from '../store/index.js';
-import { ByteCounter } from '../util/bytes.js';
+import type { Pool, Store } from '../store/index.js';
+import { ByteCounter, formatBytes } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
+import { ChainBook } from './chains.js';
+import { checkIdentities } from './identity.js';
 import { replicaDir, STAGING_PREFIX, stagingName } from './paths.js';
 import { validatePeerId, validateShareName } from './validate.js';
-
-export interface OpenRequest {
-  readonly attemptId: string;
-  readonly task: string;
-  readonly share: string;
-  readonly pool: string;
-  readonly snapshot: string;
-  readonly snapshotUuid: string;
-  readonly parent: { readonly name: string; readonly uuid: string } | null;
-  readonly keepRemote: number;
-  readonly sizeEstimate: number | null;
-}
-
-export interface ReceiveReceipt {
-  readonly attemptId: string;
-  readonly snapshot: string;
-  readonly receivedUuid: string;
-  readonly bytes: number;
-  readonly replicaPath: string;
-}
 
 interface PendingTransfer {
   readonly id: string;
   readonly peer: string;
-  readonly request: OpenRequest;
-  readonly poolPath: string;
+  readonly key: string;
+  readonly request: TransferRequest;
+  readonly pool: Pool;
+  /** Bytes this peer may still receive on the pool (its quota less what it holds); null for no quota. */
+  readonly quotaLeft: number | null;
   readonly releaseShare: () => void;
   readonly expiry: NodeJS.Timeout;
   streaming: boolean;
@@ -55,12 +47,22 @@ export interface ReceiverOptions {
   readonly openTimeoutMs?: number;
 }
 
+/** A chain as the admin sees it: `ferry replica list`. */
+export interface ChainView {
+  readonly peer: string;
+  readonly pool: string;
+  readonly share: string;
+  readonly sourceUuid: string;
+  readonly replicas: readonly (ChainReplica & { readonly path: string })[];
+}
+
 export class Receiver {
   readonly #btrfs: Btrfs;
   readonly #store: Store;
   readonly #logger: Logger;
   readonly #clock: () => Date;
   readonly #openTimeoutMs: number;
+  readonly #chains: ChainBook;
   readonly #shares = new KeyedLock();
   readonly #pending = new Map<string, PendingTransfer>();
 
@@ -70,6 +72,7 @@ export class Receiver {
     this.#logger = deps.logger ?? silentLogger;
     this.#clock = deps.clock ?? (() => new Date());
     this.#openTimeoutMs = deps.options?.openTimeoutMs ?? 60_000;
+    this.#chains = new ChainBook(this.#btrfs, this.#store, this.#logger, this.#clock);
   }
 
   /** Transfers opened or streaming now. */
@@ -77,61 +80,87 @@ export class Receiver {
     return [...this.#pending.values()].map((t) => ({ id: t.id, peer: t.peer, share: t.request.share, snapshot: t.request.snapshot, streaming: t.streaming }));
   }
 
-  #poolPath(pool: string): string {
-    const found = this.#store.pools.get(pool);
-    if (!found) throw new FerryError('POOL_NOT_GRANTED', `pool '${pool}' is not granted on this appliance`);
-    return found.path;
+  /** The pool, if it takes this peer: it exists, and it has no grants or one for the peer. */
+  #poolFor(peer: string, name: string): Pool {
+    const pool = this.#store.pools.get(name);
+    if (!pool) throw new FerryError('POOL_NOT_GRANTED', `there is no pool '${name}' on this appliance`);
+    if (!this.#store.grants.admits(name, peer)) {
+      throw new FerryError('POOL_NOT_GRANTED', `pool '${name}' is not granted to this peer (${peer}): its admin granted it to other peers only ('ferry pool grant ${name} ${peer}' there)`);
+    }
+    return pool;
   }
 
   /** The committed replicas of a share from a peer, oldest first. */
-  async holdings(peer: string, request: { share: string; pool: string }): Promise<Replica[]> {
-    const dir = replicaDir(this.#poolPath(request.pool), peer, request.share);
-    const children = await this.#btrfs.children(dir);
-    return children
-      .filter((c) => c.readOnly && c.receivedUuid !== null && isSnapshotName(c.name))
-      .map((c) => ({ name: c.name, receivedUuid: c.receivedUuid as string }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  async holdings(peer: string, query: HoldingsQuery): Promise<Replica[]> {
+    validatePeerId(peer);
+    validateShareName(query.share);
+    const held = await this.#chains.held(peer, this.#poolFor(peer, query.pool), query.share, query.shareUuid);
+    this.#chains.checkSource(held, query.shareUuid, query.share);
+    return held.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
   }
 
-  /** Findings about the health of a granted pool, as the sender's policy will weigh them. */
-  async poolHealth(pool: string): Promise<HealthFinding[]> {
-    return assessPool('target', await this.#btrfs.poolHealth(this.#poolPath(pool)));
+  /** Findings about the health of a pool this peer may write into, as the sender's policy will weigh them. */
+  async poolHealth(peer: string, pool: string): Promise<HealthFinding[]> {
+    return assessPool('target', await this.#btrfs.poolHealth(this.#poolFor(peer, pool).path));
   }
 
-  async open(peer: string, request: OpenRequest): Promise<{ transferId: string }> {
+  /** Every chain on this appliance's pools, its replicas checked against the disk. */
+  async chains(filter: { peer?: string; share?: string } = {}): Promise<ChainView[]> {
+    const out: ChainView[] = [];
+    for (const chain of this.#store.chains.list(filter)) {
+      const pool = this.#store.pools.get(chain.pool);
+      if (!pool) continue;
+      const held = await this.#chains.held(chain.peer, pool, chain.share, null);
+      if (held.replicas.length === 0) continue;
+      const dir = replicaDir(pool.path, chain.peer, chain.share);
+      out.push({ peer: chain.peer, pool: chain.pool, share: chain.share, sourceUuid: chain.sourceUuid, replicas: held.replicas.map((r) => ({ ...r, path: path.join(dir, r.name) })) });
+    }
+    return out;
+  }
+
+  async open(peer: string, request: TransferRequest): Promise<{ transferId: string }> {
     validatePeerId(peer);
     validateShareName(request.share);
     validateTaskName(request.task);
     if (!isSnapshotName(request.snapshot)) throw new FerryError('INVALID_NAME', `'${request.snapshot}' is not a snapshot name`);
     if (request.parent && !isSnapshotName(request.parent.name)) throw new FerryError('INVALID_NAME', `'${request.parent.name}' is not a snapshot name`);
-    const poolPath = this.#poolPath(request.pool);
+    let pool: Pool;
+    try {
+      pool = this.#poolFor(peer, request.pool);
+    } catch (err) {
+      this.#refuse(peer, request, toFerryError(err));
+      throw err;
+    }
 
-    const releaseShare = this.#shares.tryAcquire(`${peer}/${request.pool}/${request.share}`);
+    const key = `${peer}/${pool.name}/${request.share}`;
+    const releaseShare = this.#shares.tryAcquire(key) ?? this.#supersede(peer, key);
     if (!releaseShare) {
-      const err = new FerryError('SHARE_BUSY', `a transfer of share '${request.share}' from this peer is already running`);
+      const err = new FerryError('SHARE_BUSY', `a transfer of share '${request.share}' from this peer is already streaming`);
       this.#refuse(peer, request, err);
       throw err;
     }
+    const id = randomUUID();
+    let quotaLeft: number | null;
     try {
-      const held = await this.holdings(peer, request);
-      if (held.some((r) => r.name === request.snapshot)) {
+      const held = await this.#chains.held(peer, pool, request.share, request.shareUuid);
+      this.#chains.checkSource(held, request.shareUuid, request.share);
+      if (held.replicas.some((r) => r.name === request.snapshot)) {
         throw new FerryError('ALREADY_EXISTS', `a replica named '${request.snapshot}' of share '${request.share}' exists already`);
       }
-      if (request.parent) {
-        const parent = request.parent;
-        if (!held.some((r) => r.name === parent.name && r.receivedUuid === parent.uuid)) {
-          const names = held.map((r) => r.name).join(', ') || 'none';
-          throw new FerryError('PARENT_MISSING', `parent '${parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
-        }
+      const parent = request.parent ? (held.replicas.find((r) => r.name === request.parent?.name && r.receivedUuid === request.parent.uuid) ?? null) : null;
+      if (request.parent && !parent) {
+        const names = held.replicas.map((r) => r.name).join(', ') || 'none';
+        throw new FerryError('PARENT_MISSING', `parent '${request.parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
       }
+      quotaLeft = this.#quotaLeft(peer, pool.name, request.sizeEstimate);
+      await checkIdentities(this.#btrfs, pool.path, request, parent, new Set([...this.#pending.values()].map((t) => t.request.snapshotUuid)));
+      this.#startTrail(peer, request, this.#clock().toISOString());
     } catch (err) {
       releaseShare();
       this.#refuse(peer, request, toFerryError(err));
       throw err;
     }
 
-    const id = randomUUID();
-    this.#startTrail(peer, request, this.#clock().toISOString());
     const expiry = setTimeout(() => {
       const pending = this.#pending.get(id);
       if (pending && !pending.streaming) {
@@ -140,9 +169,36 @@ export class Receiver {
       }
     }, this.#openTimeoutMs);
     expiry.unref();
-    this.#pending.set(id, { id, peer, request, poolPath, releaseShare, expiry, streaming: false });
+    this.#pending.set(id, { id, peer, key, request, pool, quotaLeft, releaseShare, expiry, streaming: false });
     this.#logger.info('transfer opened', { transferId: id, attemptId: request.attemptId, peer, share: request.share, snapshot: request.snapshot });
     return { transferId: id };
+  }
+
+  /**
+   * The same peer opening a share again while an earlier open of it waits for
+   * its stream: the answer to that open was lost (a sender only opens again
+   * when it has given up on the first), so the new one takes over instead of
+   * failing with SHARE_BUSY until the first expires.
+   */
+  #supersede(peer: string, key: string): (() => void) | null {
+    const stale = [...this.#pending.values()].find((t) => t.key === key && t.peer === peer && !t.streaming);
+    if (!stale) return null;
+    this.#close(stale);
+    this.#finish(stale, new FerryError('ABORTED', 'superseded: the peer opened this share again before streaming (the answer to this open was probably lost)'), 0);
+    this.#logger.warn('an open transfer was superseded by a new open of the same share', { peer, transferId: stale.id });
+    return this.#shares.tryAcquire(key);
+  }
+
+  /** What the peer may still receive on the pool, refusing an estimate that would pass it. */
+  #quotaLeft(peer: string, pool: string, estimate: number | null): number | null {
+    const quota = this.#store.policies.effective(pool, peer).quotaBytes;
+    if (quota === null) return null;
+    const used = this.#store.chains.bytesHeld(peer, pool);
+    const left = Math.max(0, quota - used);
+    if (estimate !== null && estimate > left) {
+      throw new FerryError('QUOTA_EXCEEDED', `this transfer of about ${formatBytes(estimate)} would pass this peer's quota on pool '${pool}': ${formatBytes(used)} of ${formatBytes(quota)} used`);
+    }
+    return left;
   }
 
   /** Drops a transfer that was opened but will never stream; its trail entry says why. */
@@ -154,7 +210,7 @@ export class Receiver {
   }
 
   /** Receives the stream of an opened transfer; resolves once the replica is committed. */
-  async transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<ReceiveReceipt> {
+  async transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<TransferReceipt> {
     const pending = this.#pending.get(transferId);
     if (!pending || pending.peer !== peer) {
       throw new FerryError('NOT_FOUND', `no open transfer '${transferId.slice(0, 64)}' for this peer`);
@@ -162,13 +218,21 @@ export class Receiver {
     if (pending.streaming) throw new FerryError('SHARE_BUSY', `transfer '${transferId}' is already streaming`);
     pending.streaming = true;
     clearTimeout(pending.expiry);
-    const { request, poolPath } = pending;
-    const dir = replicaDir(poolPath, peer, request.share);
+    const { request, pool, quotaLeft } = pending;
+    const dir = replicaDir(pool.path, peer, request.share);
     const staging = path.join(dir, stagingName(transferId));
-    const counter = new ByteCounter({ onProgress: (bytes) => this.#store.receiveTrail.progress(request.attemptId, bytes) });
-    // The stream's first command must be the announced snapshot on the
-    // announced parent; checked before `btrfs receive` sees a byte.
-    const guard = new StreamHeadGuard(stagingName(transferId), (head) => checkHead(head, request));
+    const counter = new ByteCounter({
+      onProgress: (bytes) => this.#store.receiveTrail.progress(request.attemptId, bytes),
+      ...(quotaLeft === null
+        ? {}
+        : { limit: { bytes: quotaLeft, error: () => new FerryError('QUOTA_EXCEEDED', `the stream passed this peer's quota on pool '${pool.name}' after ${formatBytes(quotaLeft)}`) } }),
+    });
+    const guard = new StreamGuard({
+      stagingName: stagingName(transferId),
+      checkHead: (head) => checkHead(head, request),
+      // The parent was resolved to this chain's own replica in open().
+      rules: { cloneSources: new Set([request.snapshotUuid, ...(request.parent ? [request.parent.uuid] : [])]) },
+    });
     try {
       await mkdir(dir, { recursive: true, mode: 0o755 });
       const { input, done } = this.#btrfs.receive({ dir, signal });
@@ -178,8 +242,7 @@ export class Receiver {
       if (piped.status === 'rejected') throw piped.reason;
       if (received.status === 'rejected') throw received.reason;
       const receipt = await this.#commit(pending, staging, received.value.name, counter.bytes);
-      this.#finish(pending, null, counter.bytes, receipt.replicaPath);
-      await this.#prune(pending);
+      this.#finish(pending, null, counter.bytes, receipt);
       return receipt;
     } catch (thrown) {
       const err = toFerryError(thrown);
@@ -191,8 +254,8 @@ export class Receiver {
     }
   }
 
-  async #commit(pending: PendingTransfer, staging: string, name: string, bytes: number): Promise<ReceiveReceipt> {
-    const { request } = pending;
+  async #commit(pending: PendingTransfer, staging: string, name: string, bytes: number): Promise<TransferReceipt> {
+    const { request, peer, pool } = pending;
     if (name !== path.basename(staging)) {
       throw new FerryError('RECEIVED_MISMATCH', `btrfs receive created '${name}', expected '${path.basename(staging)}'`);
     }
@@ -207,8 +270,17 @@ export class Receiver {
     if (await exists(target)) throw new FerryError('ALREADY_EXISTS', `replica ${target} exists already`);
     // The commit point: a rename within one directory, atomic.
     await rename(staging, target);
-    this.#logger.info('replica committed', { attemptId: request.attemptId, peer: pending.peer, share: request.share, replica: target });
-    return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target };
+    const chain = this.#chains.record(peer, pool.name, request.share, request.shareUuid, {
+      name: request.snapshot,
+      uuid: info.uuid,
+      receivedUuid: info.receivedUuid,
+      parent: request.parent?.name ?? null,
+      bytes,
+      committedAt: this.#clock().toISOString(),
+    });
+    this.#logger.info('replica committed', { attemptId: request.attemptId, peer, share: request.share, replica: target, chain: chain.id });
+    const retention = await this.#prune(pending);
+    return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target, retention };
   }
 
   /** Deletes what `btrfs receive` left under the staging name: a partial subvolume must never linger. */
@@ -220,19 +292,23 @@ export class Receiver {
     }
   }
 
-  async #prune(pending: PendingTransfer): Promise<void> {
-    const { request, peer, poolPath } = pending;
+  /** Retention after a commit: the sender's request above the admin's floor. Returns what it did, for both trails. */
+  async #prune(pending: PendingTransfer): Promise<string | null> {
+    const { request, peer, pool } = pending;
     try {
-      const replicas = await this.holdings(peer, request);
-      const inFlight = [...this.#pending.values()].filter((t) => t.peer === peer && t.request.share === request.share).map((t) => t.request.snapshot);
-      const { remove } = receiverRetention({ replicas, keep: request.keepRemote, inFlight });
-      const dir = replicaDir(poolPath, peer, request.share);
-      for (const name of remove) {
-        await this.#btrfs.delete(path.join(dir, name));
+      const held = await this.#chains.held(peer, pool, request.share, request.shareUuid);
+      if (!held.chain) return null;
+      const inFlight = [...this.#pending.values()].filter((t) => t.key === pending.key).map((t) => t.request.snapshot);
+      const policy = this.#store.policies.effective(pool.name, peer);
+      const decision = receiverRetention({ replicas: held.replicas, keep: request.keepRemote, inFlight, floor: policy, now: this.#clock() });
+      for (const name of decision.remove) {
+        await this.#chains.remove(held.chain, pool.path, name);
         this.#logger.info('replica pruned', { peer, share: request.share, replica: name });
       }
+      return decision.summary;
     } catch (err) {
       this.#logger.warn('receiver retention failed', { peer, share: request.share, error: String(err) });
+      return `retention failed: ${toFerryError(err).message}`;
     }
   }
 
@@ -242,18 +318,19 @@ export class Receiver {
     pending.releaseShare();
   }
 
-  #finish(pending: PendingTransfer, err: FerryError | null, bytes: number, replicaPath: string | null = null): void {
+  #finish(pending: PendingTransfer, err: FerryError | null, bytes: number, receipt: TransferReceipt | null = null): void {
     this.#store.receiveTrail.finish(pending.request.attemptId, {
       status: err ? (err.code === 'ABORTED' || err.code === 'INTERRUPTED' ? 'interrupted' : 'failed') : 'succeeded',
       endedAt: this.#clock().toISOString(),
       bytes,
       errorCode: err?.code ?? null,
       error: err ? describeError(err) : null,
-      replicaPath,
+      replicaPath: receipt?.replicaPath ?? null,
+      retention: receipt?.retention ?? null,
     });
   }
 
-  #startTrail(peer: string, request: OpenRequest, startedAt: string): void {
+  #startTrail(peer: string, request: TransferRequest, startedAt: string): void {
     this.#store.receiveTrail.start({
       id: request.attemptId,
       task: request.task,
@@ -269,12 +346,17 @@ export class Receiver {
   }
 
   /** A refused open is logged; it lands in the trail too when its names were valid. */
-  #refuse(peer: string, request: OpenRequest, err: FerryError): void {
+  #refuse(peer: string, request: TransferRequest, err: FerryError): void {
     this.#logger.warn('transfer refused', { peer, attemptId: request.attemptId, share: request.share, code: err.code, error: err.message });
-    if (this.#store.receiveTrail.get(request.attemptId)) return;
-    const now = this.#clock().toISOString();
-    this.#startTrail(peer, request, now);
-    this.#store.receiveTrail.finish(request.attemptId, { status: 'failed', endedAt: now, bytes: 0, errorCode: err.code, error: describeError(err), replicaPath: null });
+    try {
+      if (this.#store.receiveTrail.get(request.attemptId)) return;
+      const now = this.#clock().toISOString();
+      this.#startTrail(peer, request, now);
+      this.#store.receiveTrail.finish(request.attemptId, { status: 'failed', endedAt: now, bytes: 0, errorCode: err.code, error: describeError(err), replicaPath: null });
+    } catch (trailErr) {
+      // The refusal stands whether or not the trail could take it.
+      this.#logger.error('could not record a refused transfer', { peer, attemptId: request.attemptId, error: String(trailErr) });
+    }
   }
 
   /** At start-up: partial subvolumes left by a crash hold nothing anyone will ever commit. */
@@ -308,7 +390,7 @@ async function listDir(dir: string): Promise<string[]> {
 }
 
 /** The stream must be the snapshot the sender announced, on the parent it announced. */
-function checkHead(head: StreamHead, request: OpenRequest): void {
+function checkHead(head: StreamHead, request: TransferRequest): void {
   if (head.uuid !== request.snapshotUuid) {
     throw new FerryError('RECEIVED_MISMATCH', `the stream carries snapshot UUID ${head.uuid}, but ${request.snapshotUuid} was announced`);
   }

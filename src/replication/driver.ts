@@ -15,7 +15,8 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { ByteCounter } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
-import type { Receipt, ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
+import type { TransferReceipt } from '../domain/transfer.js';
+import type { ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
 
 export interface RetryPolicy {
   /** Attempts in one run, the first included. */
@@ -39,7 +40,7 @@ export interface RunOutcome {
   readonly status: 'succeeded' | 'failed' | 'interrupted';
   readonly snapshot: string | null;
   readonly attempts: readonly AttemptOutcome[];
-  readonly receipt: Receipt | null;
+  readonly receipt: TransferReceipt | null;
 }
 
 export interface DriverDeps {
@@ -87,7 +88,7 @@ export class ReplicationDriver {
     const attempts: AttemptOutcome[] = [];
     // The snapshot is taken once per run and reused by its retries, so a run
     // that needed three tries still ships the state of the moment it was due.
-    const state: { snapshot: LocalSnapshot | null } = { snapshot: null };
+    const state: RunState = { snapshot: null, shareUuid: null };
     for (let i = 0; i < this.#retry.maxAttempts; i++) {
       const attemptId = newAttemptId();
       try {
@@ -103,7 +104,7 @@ export class ReplicationDriver {
         }
         const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < this.#retry.maxAttempts;
         if (!retryable) {
-          if (!interrupted && (await this.#committedAfterAll(task, state.snapshot, attempts, signal))) {
+          if (!interrupted && (await this.#committedAfterAll(task, state, attempts, signal))) {
             return { task: task.name, status: 'succeeded', snapshot: state.snapshot?.name ?? null, attempts, receipt: null };
           }
           return { task: task.name, status: interrupted ? 'interrupted' : 'failed', snapshot: null, attempts, receipt: null };
@@ -122,10 +123,10 @@ export class ReplicationDriver {
   async #attempt(
     task: Task,
     attemptId: string,
-    state: { snapshot: LocalSnapshot | null },
+    state: RunState,
     signal: AbortSignal,
     attempts: AttemptOutcome[],
-  ): Promise<Receipt> {
+  ): Promise<TransferReceipt> {
     const { sender, trail } = this.#deps;
     let prepared: Prepared;
     try {
@@ -181,6 +182,8 @@ export class ReplicationDriver {
           attemptId,
           task: task.name,
           share: task.share,
+          // What the snapshot was taken of: the share as it was then.
+          shareUuid: snapshot.sourceUuid ?? prepared.shareUuid,
           pool: task.pool,
           snapshot: snapshot.name,
           snapshotUuid: snapshot.uuid,
@@ -203,7 +206,14 @@ export class ReplicationDriver {
       if (received.status === 'rejected') throw received.reason;
       const receipt = received.value;
       this.#deps.onProgress?.(task.name, counter.bytes);
-      trail.finish(attemptId, { status: 'succeeded', endedAt: this.#clock().toISOString(), bytes: counter.bytes, errorCode: null, error: null });
+      trail.finish(attemptId, {
+        status: 'succeeded',
+        endedAt: this.#clock().toISOString(),
+        bytes: counter.bytes,
+        errorCode: null,
+        error: null,
+        retention: receipt.retention,
+      });
       attempts.push({ attemptId, status: 'succeeded', mode: plan.mode, errorCode: null, error: null });
       await this.#pruneLocal(task, [...remote, { name: snapshot.name, receivedUuid: snapshot.uuid }]);
       return receipt;
@@ -221,12 +231,14 @@ export class ReplicationDriver {
    * what earlier attempts left behind, weigh pool health, plan, and take the
    * run's snapshot (once per run).
    */
-  async #prepare(task: Task, state: { snapshot: LocalSnapshot | null }, signal: AbortSignal): Promise<Prepared> {
+  async #prepare(task: Task, state: RunState, signal: AbortSignal): Promise<Prepared> {
     const { sender } = this.#deps;
     const receiver = this.#deps.receiverFor(task);
+    const shareUuid = await sender.shareUuid(task);
+    state.shareUuid = shareUuid;
     // Ask first, snapshot second: an unreachable receiver must not make
     // snapshots pile up on the source (btrbk #607).
-    const remote = await receiver.holdings({ share: task.share, pool: task.pool }, signal);
+    const remote = await receiver.holdings({ share: task.share, pool: task.pool, shareUuid }, signal);
     let local = await sender.listSnapshots(task);
     local = await this.#settle(task, local, remote, state.snapshot?.name ?? null);
 
@@ -244,7 +256,7 @@ export class ReplicationDriver {
       const name = snapshotName(this.#clock(), local.map((s) => s.name));
       state.snapshot = await sender.takeSnapshot(task, name);
     }
-    return { receiver, remote, plan, snapshot: state.snapshot, findings: described };
+    return { receiver, remote, plan, snapshot: state.snapshot, findings: described, shareUuid };
   }
 
   /**
@@ -287,11 +299,14 @@ export class ReplicationDriver {
    * nobody's parent and is dropped rather than take a retention slot. If the
    * receiver cannot be asked, the snapshot stays and the next run settles it.
    */
-  async #committedAfterAll(task: Task, snapshot: LocalSnapshot | null, attempts: AttemptOutcome[], signal: AbortSignal): Promise<boolean> {
+  async #committedAfterAll(task: Task, state: RunState, attempts: AttemptOutcome[], signal: AbortSignal): Promise<boolean> {
+    const { snapshot } = state;
     if (!snapshot) return false;
     let remote: readonly Replica[];
     try {
-      remote = await this.#deps.receiverFor(task).holdings({ share: task.share, pool: task.pool }, signal);
+      const shareUuid = snapshot.sourceUuid ?? state.shareUuid;
+      if (shareUuid === null) return false;
+      remote = await this.#deps.receiverFor(task).holdings({ share: task.share, pool: task.pool, shareUuid }, signal);
     } catch {
       return false;
     }
@@ -323,7 +338,16 @@ export class ReplicationDriver {
   }
 }
 
+/** What one run carries from attempt to attempt. */
+interface RunState {
+  /** Taken once per run and reused by its retries. */
+  snapshot: LocalSnapshot | null;
+  /** The share's UUID as last seen. */
+  shareUuid: string | null;
+}
+
 interface Prepared {
+  readonly shareUuid: string;
   readonly receiver: ReceiverEndpoint;
   readonly remote: readonly Replica[];
   readonly plan: Plan;

@@ -6,9 +6,12 @@ import type { Readable } from 'node:stream';
 import type { HealthFinding } from '../domain/health.js';
 import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
 import type { Task } from '../domain/task.js';
+import type { HoldingsQuery, TransferReceipt, TransferRequest } from '../domain/transfer.js';
 
 /** The sending appliance's side: snapshots of the task's share and `btrfs send`. */
 export interface SenderEndpoint {
+  /** The UUID of the task's share subvolume now (SHARE_MISSING when it is gone): the identity its replica chain carries. */
+  shareUuid(task: Task): Promise<string>;
   /** Read-only snapshots this task took of its share, oldest first. */
   listSnapshots(task: Task): Promise<LocalSnapshot[]>;
   /** Takes a read-only snapshot of the task's share under the given name. */
@@ -31,36 +34,16 @@ export interface TargetFinding {
   readonly message: string;
 }
 
-export interface OpenTransferRequest {
-  readonly attemptId: string;
-  readonly task: string;
-  readonly share: string;
-  readonly pool: string;
-  readonly snapshot: string;
-  readonly snapshotUuid: string;
-  readonly parent: { readonly name: string; readonly uuid: string } | null;
-  readonly keepRemote: number;
-  readonly sizeEstimate: number | null;
-}
-
-export interface Receipt {
-  readonly attemptId: string;
-  readonly snapshot: string;
-  readonly receivedUuid: string;
-  readonly bytes: number;
-  readonly replicaPath: string;
-}
-
 /** The receiving appliance's side, as reached from the sender. */
 export interface ReceiverEndpoint {
   /** The replicas the receiver holds of a share in a pool, oldest first. */
-  holdings(request: { share: string; pool: string }, signal: AbortSignal): Promise<Replica[]>;
+  holdings(request: HoldingsQuery, signal: AbortSignal): Promise<Replica[]>;
   /** Health findings about a pool the receiver granted. */
   poolHealth?(request: { pool: string }, signal: AbortSignal): Promise<readonly TargetFinding[]>;
   /** Checks and reserves a transfer; answers its id. */
-  open(request: OpenTransferRequest, signal: AbortSignal): Promise<{ transferId: string }>;
+  open(request: TransferRequest, signal: AbortSignal): Promise<{ transferId: string }>;
   /** Streams the send stream into the transfer; resolves once the replica is committed. */
-  transfer(transferId: string, stream: Readable, signal: AbortSignal): Promise<Receipt>;
+  transfer(transferId: string, stream: Readable, signal: AbortSignal): Promise<TransferReceipt>;
 }
 
 /** Where the driver writes the send trail (the store's send trail fits it). */
@@ -91,6 +74,7 @@ export interface SendTrailWriter {
       bytes: number;
       errorCode: string | null;
       error: string | null;
+      retention?: string | null;
     },
   ): void;
 }

@@ -27,21 +27,30 @@ export class Sender {
     // or a stray folder was not made by a run and must not become a parent.
     return children
       .filter((c) => c.readOnly && isSnapshotName(c.name))
-      .map((c) => ({ name: c.name, uuid: c.uuid }))
+      .map((c) => ({ name: c.name, uuid: c.uuid, sourceUuid: c.parentUuid }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async takeSnapshot(task: Task, name: string): Promise<LocalSnapshot> {
+  async shareUuid(task: Task): Promise<string> {
+    await this.#mustExist(task);
+    return (await this.#btrfs.show(task.sharePath)).uuid;
+  }
+
+  async #mustExist(task: Task): Promise<void> {
     if (!(await this.#btrfs.isSubvolume(task.sharePath))) {
       throw new FerryError('SHARE_MISSING', `share ${task.sharePath} is not a btrfs subvolume (or does not exist)`);
     }
+  }
+
+  async takeSnapshot(task: Task, name: string): Promise<LocalSnapshot> {
+    await this.#mustExist(task);
     const dir = taskSnapshotDir(task);
     await mkdir(dir, { recursive: true, mode: 0o700 });
     const dest = path.join(dir, name);
     await this.#btrfs.snapshot(task.sharePath, dest, { readOnly: true });
     const info = await this.#btrfs.show(dest);
     this.#logger.info('snapshot taken', { task: task.name, snapshot: name, uuid: info.uuid });
-    return { name, uuid: info.uuid };
+    return { name, uuid: info.uuid, sourceUuid: info.parentUuid };
   }
 
   send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable {

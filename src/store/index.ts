@@ -15,3 +15,8 @@ export type { Peer } from './peers.js';
 export { InviteRepo, MAX_INVITE_FAILURES } from './invites.js';
 export type { StoredInvite, InviteState } from './invites.js';
 export { NonceRepo } from './nonces.js';
+export { GrantRepo } from './grants.js';
+export { PoolPolicyRepo } from './pool-policies.js';
+export type { PoolPolicy, PoolPolicyChange, PoolPolicyRow } from './pool-policies.js';
+export { ChainRepo } from './chains.js';
+export type { ChainFilter } from './chains.js';

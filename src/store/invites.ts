@@ -25,6 +25,8 @@ export interface StoredInvite {
   /** Wrong proofs so far. */
   readonly failures: number;
   readonly state: InviteState;
+  /** A pool granted to whoever accepts the invite; null for none. */
+  readonly grantPool: string | null;
 }
 
 interface InviteRow {
@@ -34,9 +36,10 @@ interface InviteRow {
   expires_at: number;
   used_at: string | null;
   failures: number;
+  grant_pool: string | null;
 }
 
-const columns = 'invite_id, secret, created_at, expires_at, used_at, failures';
+const columns = 'invite_id, secret, created_at, expires_at, used_at, failures, grant_pool';
 const INVITE_ID_PATTERN = /^[A-Za-z0-9_-]{8,32}$/;
 const SECRET_PATTERN = /^[A-Za-z0-9_-]{42}[AEIMQUYcgkosw048]$/;
 
@@ -61,7 +64,7 @@ export class InviteRepo {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[InviteRow]>(
-      `INSERT INTO invites (${columns}) VALUES (@invite_id, @secret, @created_at, @expires_at, @used_at, @failures)`,
+      `INSERT INTO invites (${columns}) VALUES (@invite_id, @secret, @created_at, @expires_at, @used_at, @failures, @grant_pool)`,
     );
     this.getStmt = db.prepare<[string], InviteRow>(`SELECT ${columns} FROM invites WHERE invite_id = ?`);
     this.listStmt = db.prepare<[], InviteRow>(`SELECT ${columns} FROM invites ORDER BY created_at, invite_id`);
@@ -83,7 +86,7 @@ export class InviteRepo {
   }
 
   /** Records a new invite. `secret` is the 32-byte secret, raw or as base64url. */
-  create(invite: { inviteId: string; secret: Uint8Array | string; expiresAt: number; createdAt?: string }): StoredInvite {
+  create(invite: { inviteId: string; secret: Uint8Array | string; expiresAt: number; createdAt?: string; grantPool?: string | null }): StoredInvite {
     if (!INVITE_ID_PATTERN.test(invite.inviteId)) throw new FerryError('INVALID_INPUT', 'an invite id is 8 to 32 base64url characters');
     const secret =
       typeof invite.secret === 'string' ? invite.secret : Buffer.from(invite.secret.buffer, invite.secret.byteOffset, invite.secret.length).toString('base64url');
@@ -96,6 +99,7 @@ export class InviteRepo {
       expires_at: invite.expiresAt,
       used_at: null,
       failures: 0,
+      grant_pool: invite.grantPool ?? null,
     };
     try {
       this.insertStmt.run(row);
@@ -165,6 +169,7 @@ export class InviteRepo {
       usedAt: row.used_at,
       failures: row.failures,
       state,
+      grantPool: row.grant_pool,
     };
   }
 }

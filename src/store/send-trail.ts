@@ -15,7 +15,7 @@ export class SendTrailRepo extends TrailTable<SendTrailEntry> {
   constructor(db: Db) {
     super(db, 'send_trail', '', ['task', 'status']);
     this.finishStmt = db.prepare<[FinishRow]>(
-      'UPDATE send_trail SET status = @status, ended_at = @ended_at, bytes = @bytes, error_code = @error_code, error = @error ' +
+      'UPDATE send_trail SET status = @status, ended_at = @ended_at, bytes = @bytes, error_code = @error_code, error = @error, retention = @retention ' +
         "WHERE id = @id AND status = 'running'",
     );
     this.reconcileStmt = db.prepare<[{ id: string; note: string }]>(

@@ -1,10 +1,13 @@
 // The store: one SQLite file per appliance, its repositories, and start-up recovery.
+import { ChainRepo } from './chains.js';
 import type { Db } from './db.js';
+import { GrantRepo } from './grants.js';
 import { openDatabase } from './db.js';
 import { InviteRepo } from './invites.js';
 import { migrate } from './migrations.js';
 import { NonceRepo } from './nonces.js';
 import { PeerRepo } from './peers.js';
+import { PoolPolicyRepo } from './pool-policies.js';
 import { PoolRepo } from './pools.js';
 import { ReceiveTrailRepo } from './receive-trail.js';
 import { SendTrailRepo } from './send-trail.js';
@@ -20,6 +23,9 @@ export class Store {
   readonly peers: PeerRepo;
   readonly invites: InviteRepo;
   readonly nonces: NonceRepo;
+  readonly grants: GrantRepo;
+  readonly policies: PoolPolicyRepo;
+  readonly chains: ChainRepo;
 
   /** Use `openStore`; this expects a database already migrated. */
   constructor(private readonly db: Db) {
@@ -31,6 +37,9 @@ export class Store {
     this.peers = new PeerRepo(db);
     this.invites = new InviteRepo(db);
     this.nonces = new NonceRepo(db);
+    this.grants = new GrantRepo(db);
+    this.policies = new PoolPolicyRepo(db);
+    this.chains = new ChainRepo(db);
   }
 
   /**

@@ -24,9 +24,10 @@ interface TaskRow {
   created_at: string;
   on_degraded_source: string;
   on_degraded_target: string;
+  share_uuid: string | null;
 }
 
-const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at, on_degraded_source, on_degraded_target';
+const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at, on_degraded_source, on_degraded_target, share_uuid';
 
 function parseSchedule(row: TaskRow): Schedule {
   const where = `tasks row ${JSON.stringify(row.name)}, column schedule`;
@@ -58,6 +59,7 @@ function fromRow(row: TaskRow): Task {
     paused: row.paused !== 0,
     createdAt: row.created_at,
     healthPolicy: { onDegradedSource: choice(row.on_degraded_source), onDegradedTarget: choice(row.on_degraded_target) },
+    ...(row.share_uuid === null ? {} : { shareUuid: row.share_uuid }),
   };
 }
 
@@ -72,7 +74,7 @@ export class TaskRepo {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
-      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at, @on_degraded_source, @on_degraded_target)`,
+      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at, @on_degraded_source, @on_degraded_target, @share_uuid)`,
     );
     this.getStmt = db.prepare<[string], TaskRow>(`SELECT ${columns} FROM tasks WHERE name = ?`);
     this.listStmt = db.prepare<[], TaskRow>(`SELECT ${columns} FROM tasks ORDER BY name`);
@@ -101,6 +103,7 @@ export class TaskRepo {
       created_at: normalizeTimestamp(task.createdAt, 'createdAt'),
       on_degraded_source: (task.healthPolicy ?? defaultHealthPolicy).onDegradedSource,
       on_degraded_target: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
+      share_uuid: task.shareUuid ?? null,
     };
     try {
       this.insertStmt.run(row);

@@ -29,6 +29,8 @@ export interface TrailFinish {
   readonly bytes: number;
   readonly errorCode: string | null;
   readonly error: string | null;
+  /** What the receiver's retention deleted after this attempt committed, and why. */
+  readonly retention?: string | null;
 }
 
 export interface TrailListOptions {
@@ -57,6 +59,7 @@ export interface FinishRow {
   bytes: number;
   error_code: string | null;
   error: string | null;
+  retention: string | null;
 }
 
 type ListParams = Record<string, string | number>;
@@ -83,7 +86,7 @@ export abstract class TrailTable<E extends TrailEntry> {
   ) {
     const select =
       'SELECT id, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
-      `error_code AS errorCode, error, reason, findings, peer, pool${extraSelect} FROM ${table}`;
+      `error_code AS errorCode, error, reason, findings, retention, peer, pool${extraSelect} FROM ${table}`;
     this.insertStmt = db.prepare<[StartRow]>(
       `INSERT INTO ${table} (id, task, share, snapshot, parent, mode, peer, pool, reason, findings, status, started_at) ` +
         "VALUES (@id, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, @findings, 'running', @started_at)",
@@ -163,6 +166,7 @@ export abstract class TrailTable<E extends TrailEntry> {
       bytes: checkCount(r.bytes, 'bytes'),
       error_code: r.errorCode,
       error: r.error === null ? null : clipText(r.error),
+      retention: r.retention === undefined || r.retention === null ? null : clipText(r.retention),
     };
   }
 

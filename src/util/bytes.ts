@@ -9,15 +9,22 @@ export class ByteCounter extends Transform {
   #lastReport = 0;
   readonly #onProgress: ((bytes: number) => void) | undefined;
   readonly #intervalMs: number;
+  readonly #limit: { readonly bytes: number; readonly error: () => Error } | undefined;
 
-  constructor(options: { onProgress?: (bytes: number) => void; intervalMs?: number } = {}) {
+  /** `limit`: fail the stream with `error()` as soon as more than `bytes` went by. */
+  constructor(options: { onProgress?: (bytes: number) => void; intervalMs?: number; limit?: { bytes: number; error: () => Error } } = {}) {
     super();
     this.#onProgress = options.onProgress;
     this.#intervalMs = options.intervalMs ?? 1000;
+    this.#limit = options.limit;
   }
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, callback: TransformCallback): void {
     this.bytes += chunk.length;
+    if (this.#limit && this.bytes > this.#limit.bytes) {
+      callback(this.#limit.error());
+      return;
+    }
     if (this.#onProgress) {
       const now = Date.now();
       if (now - this.#lastReport >= this.#intervalMs) {

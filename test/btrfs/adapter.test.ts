@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { Btrfs, type SubvolumeInfo } from '../../src/btrfs/index.js';
-import { encodeCommand } from '../../src/btrfs/stream-head.js';
+import { encodeCommand } from '../../src/btrfs/stream-format.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPool, usePools, type Pool } from '../support/pools.js';
 import { rejection } from '../support/errors.js';

@@ -5,6 +5,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { Btrfs } from '../../src/btrfs/index.js';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
@@ -49,7 +50,10 @@ it('starts no scheduled run while the service is disabled, and warns when a task
   await new Promise((r) => setTimeout(r, 9_000));
   expect((await sent()).length).toBe(before);
 
-  const added = await ferry(pair.alpha.state, ['task', 'add', 'later', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
+  // Another share: a second task of the same share to the same peer and pool is refused.
+  const other = path.join(pair.sourcePool.path, 'later');
+  await new Btrfs().create(other);
+  const added = await ferry(pair.alpha.state, ['task', 'add', 'later', '--share', other, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
   expect(added.code).toBe(0);
   expect(added.stderr).toMatch(/warning: the replication service is disabled/);
 });

@@ -5,7 +5,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_PEER, localPair, type LocalPair } from '../support/pair.js';
+import { localPair, type LocalPair } from '../support/pair.js';
 import { createPool, createRaid1Pool, type Pool, type Raid1Pool } from '../support/pools.js';
 
 let source: Pool;
@@ -54,6 +54,6 @@ describe('a degraded target', () => {
     const [entry] = pair.senderStore.sendTrail.list({ limit: 1 });
     expect(entry).toMatchObject({ status: 'succeeded', mode: 'incremental' });
     expect(entry?.findings).toMatch(/POOL_DEGRADED.*writing anyway/);
-    expect(await pair.receiver.holdings(LOCAL_PEER, { share: 'share', pool: 'backup' })).toHaveLength(2);
+    expect(await pair.holdings()).toHaveLength(2);
   });
 });

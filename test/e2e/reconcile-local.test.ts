@@ -49,7 +49,7 @@ it('learns within the run that the receiver committed, and records success', asy
   const [entry] = setup.pair.senderStore.sendTrail.list({ limit: 1 });
   expect(entry).toMatchObject({ status: 'succeeded', errorCode: null, mode: 'full', snapshot: outcome.snapshot });
   expect(entry?.reason).toMatch(/reconciled/);
-  expect((await setup.pair.receiver.holdings(LOCAL_PEER, { share: 'share', pool: 'backup' })).map((r) => r.name)).toEqual([outcome.snapshot]);
+  expect((await setup.pair.holdings()).map((r) => r.name)).toEqual([outcome.snapshot]);
 });
 
 it('reconciles at the next run when the receiver could not be asked, and builds on that snapshot', async () => {
@@ -81,6 +81,7 @@ it('deletes the snapshot of an attempt that never committed', async () => {
   // sender cannot delete anything. The next run must drop that snapshot.
   const crashing = new ReplicationDriver({
     sender: {
+      shareUuid: (t) => setup.pair.sender.shareUuid(t),
       listSnapshots: (t) => setup.pair.sender.listSnapshots(t),
       takeSnapshot: (t, n) => setup.pair.sender.takeSnapshot(t, n),
       send: (t, s, p, sig) => setup.pair.sender.send(t, s, p, sig),

@@ -1,10 +1,11 @@
 // Pairing by invite over real sockets: both sides end up holding each other's
 // keys; wrong proofs, expired, reused and burned invites are refused.
 
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { fromBase64url } from '../../proto/ids.js';
 import { decodeInvite, encodeInvite, pairingProof, pairingProofString, routes } from '../../proto/messages.js';
+import { PROTOCOL_VERSION } from '../../proto/version.js';
 import { fingerprint, generateIdentity } from '../../src/crypto/index.js';
 import { FerryError } from '../../src/domain/errors.js';
 import { acceptInvite, createInvite, fromPeerRecord, hello, idOf } from '../../src/peer/index.js';
@@ -71,14 +72,14 @@ describe('pairing by invite', () => {
     );
 
     // Each side now accepts the other's signed requests (no pool granted, so a signed refusal).
-    const err = await refusal(accepter.clientFor(inviter).holdings({ share: 'docs', pool: 'tank' }));
+    const err = await refusal(accepter.clientFor(inviter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID() }));
     expect(err.code).toBe('POOL_NOT_GRANTED');
-    const back = await refusal(inviter.clientFor(accepter).holdings({ share: 'docs', pool: 'tank' }));
+    const back = await refusal(inviter.clientFor(accepter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID() }));
     expect(back.code).toBe('POOL_NOT_GRANTED');
   });
 
   it('answers hello unsigned', async () => {
-    await expect(hello(inviter.address)).resolves.toEqual({ protocol: 1, applianceId: inviter.id, name: 'inviter' });
+    await expect(hello(inviter.address)).resolves.toEqual({ protocol: PROTOCOL_VERSION, applianceId: inviter.id, name: 'inviter' });
   });
 
   it('refuses a wrong proof, and counts it', async () => {

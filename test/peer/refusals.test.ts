@@ -13,6 +13,7 @@ import { encodeStreamHeader } from '../../proto/frame.js';
 import { fromBase64url } from '../../proto/ids.js';
 import { routes, type OpenTransferRequest } from '../../proto/messages.js';
 import { bodyDigest } from '../../proto/signing.js';
+import { PROTOCOL_VERSION } from '../../proto/version.js';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { createSealer, generateIdentity, senderStreamKey, type Identity } from '../../src/crypto/index.js';
 import { FerryError } from '../../src/domain/errors.js';
@@ -23,6 +24,8 @@ import { createPool, type Pool } from '../support/pools.js';
 
 const STALL_MS = 1_000;
 const CHUNK = 64 * 1024;
+/** The sending share's identity, as the open requests announce it. */
+const SHARE_UUID = '5a4e0000-0000-4000-8000-000000000001';
 
 let source: Pool;
 let target: Pool;
@@ -86,7 +89,7 @@ async function collect(stream: Readable): Promise<Buffer> {
 }
 
 function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest {
-  return { attemptId: randomUUID(), task: 'nightly', share: 'share', pool: 'backup', snapshot: snap.name, snapshotUuid: snap.uuid, parent: null, sizeEstimate: null, ...over };
+  return { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: SHARE_UUID, pool: 'backup', snapshot: snap.name, snapshotUuid: snap.uuid, parent: null, sizeEstimate: null, ...over };
 }
 
 /** Opens a transfer with a signed request of the sending appliance; returns its id and salt. */
@@ -196,7 +199,7 @@ describe('refusals of forged requests, before the body or the receiver', () => {
   });
 
   it('refuses another protocol version', async () => {
-    await expectRefused(400, 'UNSUPPORTED_VERSION', () => open(sending.identity, { sign: { version: 2 } }));
+    await expectRefused(400, 'UNSUPPORTED_VERSION', () => open(sending.identity, { sign: { version: PROTOCOL_VERSION + 1 } }));
   });
 
   it('refuses a bad signature', async () => {
@@ -217,7 +220,7 @@ describe('refusals of forged requests, before the body or the receiver', () => {
   });
 
   it('refuses a replayed nonce', async () => {
-    const body = JSON.stringify({ share: 'share', pool: 'backup' });
+    const body = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID });
     const headers: Record<string, string> = {
       ...signedHeaders(sending.identity, receiving, { method: 'POST', target: routes.holdings.path, body }),
       'content-type': 'application/json',
@@ -266,14 +269,14 @@ describe('refusals of forged requests, before the body or the receiver', () => {
   });
 
   it('answers an unknown route NOT_FOUND, signed', async () => {
-    await expectRefused(404, 'NOT_FOUND', () => signedJson(sending.identity, receiving, { method: 'GET', path: '/ferry/v1/nothing' }));
+    await expectRefused(404, 'NOT_FOUND', () => signedJson(sending.identity, receiving, { method: 'GET', path: '/ferry/v2/nothing' }));
   });
 
   it('refuses receiver checks with their codes (POOL_NOT_GRANTED), writing nothing', async () => {
     const before = await written();
     const err = await sending
       .clientFor(receiving)
-      .open({ ...openBody(), pool: 'elsewhere' })
+      .open({ ...openBody(), pool: 'elsewhere', keepRemote: 10 })
       .catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'POOL_NOT_GRANTED' });
     expect(await written()).toEqual(before);
@@ -409,20 +412,20 @@ describe('refusals of stream uploads', () => {
 describe('PeerClient', () => {
   it('maps a refused connection to PEER_UNREACHABLE (transient)', async () => {
     const client = new PeerClient({ identity: sending.identity, peer: { ...receiving.record(), address: 'http://127.0.0.1:1' } });
-    const err = await client.holdings({ share: 'share', pool: 'backup' }).catch((e: unknown) => e);
+    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PEER_UNREACHABLE', errorClass: 'transient' });
   });
 
   it('refuses an answer not signed by the peer’s stored key (BAD_SIGNATURE)', async () => {
     const impostor = generateIdentity();
     const client = new PeerClient({ identity: sending.identity, peer: { ...receiving.record(), signingPublicKey: impostor.signing.publicKey } });
-    const err = await client.holdings({ share: 'share', pool: 'backup' }).catch((e: unknown) => e);
+    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'BAD_SIGNATURE' });
   });
 
   it('keeps the receiver’s code for a refusal, and the send stream’s own error for a failed send', async () => {
     const client = sending.clientFor(receiving);
-    await expect(client.holdings({ share: 'share', pool: 'nowhere' })).rejects.toMatchObject({ code: 'POOL_NOT_GRANTED' });
+    await expect(client.holdings({ share: 'share', pool: 'nowhere', shareUuid: SHARE_UUID })).rejects.toMatchObject({ code: 'POOL_NOT_GRANTED' });
     const { transferId } = await client.open({ ...openBody(), keepRemote: 3 });
     let sent = false;
     const failing = new Readable({

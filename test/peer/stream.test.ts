@@ -70,8 +70,8 @@ async function start(transfer: ReceiverPort['transfer'], stallTimeoutMs: number,
   });
 }
 
-const openBody = { attemptId: randomUUID(), task: 't', share: 's', pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, sizeEstimate: null };
-const receipt = (bytes: number) => ({ attemptId: '', snapshot: 's', receivedUuid: randomUUID(), bytes, replicaPath: '/replica' });
+const openBody = { attemptId: randomUUID(), task: 't', share: 's', shareUuid: randomUUID(), pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, keepRemote: 10, sizeEstimate: null };
+const receipt = (bytes: number) => ({ attemptId: '', snapshot: 's', receivedUuid: randomUUID(), bytes, replicaPath: '/replica', retention: null });
 
 describe('stream upload flow control', () => {
   it('does not take the receiver’s own backpressure for a stall', async () => {

@@ -35,6 +35,8 @@ import { runCommand } from '../support/run.js';
 
 const CHUNK = 4 * 1024;
 
+/** The sending share's identity, as the open requests announce it. */
+const SHARE_UUID = '5a4e0000-0000-4000-8000-000000000001';
 let source: Pool | undefined;
 let target: Pool | undefined;
 let receiving: TestAppliance;
@@ -43,7 +45,9 @@ let stranger: Identity;
 const btrfs = new Btrfs();
 /** The `btrfs send` stream of a real read-only snapshot. */
 let plain: Buffer;
-let snap: { name: string; uuid: string };
+let snap: { name: string; uuid: string; plain: Buffer };
+/** A second snapshot of the same share: a transfer open beside the first must carry another UUID. */
+let other: { name: string; uuid: string; plain: Buffer };
 
 beforeAll(async () => {
   source = await createPool();
@@ -64,10 +68,14 @@ beforeAll(async () => {
   await writeFile(path.join(share, 'docs/note.txt'), 'note\n');
   const dir = path.join(source.path, '.snaps');
   await mkdir(dir);
-  const name = snapshotName(new Date(), []);
-  await btrfs.snapshot(share, path.join(dir, name), { readOnly: true });
-  snap = { name, uuid: (await btrfs.show(path.join(dir, name))).uuid };
-  plain = await collect(btrfs.send({ path: path.join(dir, name) }).stream);
+  const take = async (existing: string[]): Promise<{ name: string; uuid: string; plain: Buffer }> => {
+    const name = snapshotName(new Date(), existing);
+    await btrfs.snapshot(share, path.join(dir, name), { readOnly: true });
+    return { name, uuid: (await btrfs.show(path.join(dir, name))).uuid, plain: await collect(btrfs.send({ path: path.join(dir, name) }).stream) };
+  };
+  snap = await take([]);
+  other = await take([snap.name]);
+  plain = snap.plain;
 });
 
 afterAll(async () => {
@@ -119,23 +127,26 @@ interface Opened {
   readonly salt: Uint8Array;
   readonly attemptId: string;
   readonly share: string;
+  /** The send stream this transfer carries. */
+  readonly plain: Buffer;
 }
 
-/** Opens a transfer of `snap` into share `share`, as the sending appliance. */
-async function openTransfer(share = 'tamper'): Promise<Opened> {
+/** Opens a transfer of `snapshot` (`snap` unless given) into share `share`, as the sending appliance. */
+async function openTransfer(share = 'tamper', snapshot = snap): Promise<Opened> {
   const body: OpenTransferRequest = {
     attemptId: randomUUID(),
     task: 'nightly',
     share,
+    shareUuid: SHARE_UUID,
     pool: 'backup',
-    snapshot: snap.name,
-    snapshotUuid: snap.uuid,
+    snapshot: snapshot.name,
+    snapshotUuid: snapshot.uuid,
     parent: null,
-    sizeEstimate: plain.length,
+    sizeEstimate: snapshot.plain.length,
   };
   const res = await signedJson(sending.identity, receiving, { path: routes.openTransfer.path, body });
   expect(res.status, res.text).toBe(200);
-  return { transferId: res.json!.transferId as string, salt: fromBase64url(res.json!.salt as string)!, attemptId: body.attemptId, share };
+  return { transferId: res.json!.transferId as string, salt: fromBase64url(res.json!.salt as string)!, attemptId: body.attemptId, share, plain: snapshot.plain };
 }
 
 /** A sealed stream as its parts: the header bytes, and each chunk's frame (u32be length, ciphertext, tag). */
@@ -161,7 +172,7 @@ function parseSealed(bytes: Buffer): Sealed {
 }
 
 /**
- * Seals `plain` for transfer `t` as the sending appliance would, then parses it.
+ * Seals the send stream of transfer `t` as the sending appliance would, then parses it.
  * `senderBox` seals with another sender box key (one the receiver does not know).
  */
 async function seal(t: Opened, options: { chunkSize?: number; senderBox?: Identity['box'] } = {}): Promise<Sealed> {
@@ -173,7 +184,7 @@ async function seal(t: Opened, options: { chunkSize?: number; senderBox?: Identi
     transferId: t.transferId,
   });
   const header = encodeStreamHeader({ chunkSize, salt: t.salt, ephemeralPublicKey, transferId: t.transferId });
-  const sealed = parseSealed(await collect(Readable.from([plain]).pipe(createSealer(key, { header, chunkSize }))));
+  const sealed = parseSealed(await collect(Readable.from([t.plain]).pipe(createSealer(key, { header, chunkSize }))));
   expect(Buffer.from(header).equals(sealed.header)).toBe(true);
   return sealed;
 }
@@ -495,10 +506,10 @@ describe('bodies without a stream', () => {
 // ---- splicing two transfers --------------------------------------------------------------------
 
 describe('chunks spliced from another opened transfer', () => {
-  /** Two transfers open at once (different shares, the same snapshot), each with its sealed stream. */
+  /** Two transfers open at once (different shares, two snapshots of the same data), each with its sealed stream. */
   async function openTwo(): Promise<[{ t: Opened; s: Sealed }, { t: Opened; s: Sealed }]> {
     const a = await openTransfer('tamper');
-    const b = await openTransfer('tamper-b');
+    const b = await openTransfer('tamper-b', other);
     const [sa, sb] = [await seal(a), await seal(b)];
     expect(sa.frames).toHaveLength(sb.frames.length);
     return [

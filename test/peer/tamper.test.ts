@@ -14,6 +14,7 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { routes, type OpenTransferRequest } from '../../proto/messages.js';
 import { bodyDigest, HEADERS } from '../../proto/signing.js';
+import { PROTOCOL_VERSION } from '../../proto/version.js';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { generateIdentity, type Identity } from '../../src/crypto/index.js';
 import { isSnapshotName, snapshotName } from '../../src/domain/names.js';
@@ -22,6 +23,8 @@ import { pairByInvite, rawRequest, signedHeaders, startAppliance, type RawRespon
 import { subvolumesOf, treeOf } from '../support/leftovers.js';
 import { createPool, type Pool } from '../support/pools.js';
 
+/** The sending share's identity, as the requests announce it. */
+const SHARE_UUID = '5a4e0000-0000-4000-8000-000000000001';
 let target: Pool | undefined;
 let receiving: TestAppliance;
 let sending: TestAppliance;
@@ -60,6 +63,7 @@ function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest 
     attemptId: randomUUID(),
     task: 'nightly',
     share: 'share',
+    shareUuid: SHARE_UUID,
     pool: 'backup',
     snapshot: SNAPSHOT,
     snapshotUuid: SNAPSHOT_UUID,
@@ -174,7 +178,7 @@ const without = (headers: Record<string, string>, name: string): Record<string, 
 // ---- tampered method, tampered signed headers, missing headers ----------------------------------
 
 describe('a signed request changed after signing', () => {
-  const holdingsBody = JSON.stringify({ share: 'share', pool: 'backup' });
+  const holdingsBody = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID });
 
   const methods = [
     { signed: 'POST', sent: 'PUT', withBody: true },
@@ -230,7 +234,7 @@ describe('a signed request changed after signing', () => {
       sign: () => ({ audience: idOf(stranger) }),
       change: () => ({ [HEADERS.audience]: receiving.id }),
     },
-    { what: 'ferry-version, signed as 2 and sent as 1', status: 401, code: 'BAD_SIGNATURE', sign: () => ({ version: 2 }), change: () => ({ [HEADERS.version]: '1' }) },
+    { what: 'ferry-version, signed as another and sent as ours', status: 401, code: 'BAD_SIGNATURE', sign: () => ({ version: PROTOCOL_VERSION + 1 }), change: () => ({ [HEADERS.version]: String(PROTOCOL_VERSION) }) },
     {
       what: 'ferry-digest, changed along with the body',
       status: 401,
@@ -293,7 +297,7 @@ describe('names from the network', () => {
   };
 
   it.each(hostileShares)('refuses holdings of share %s (INVALID_INPUT) before the receiver', async (_what, share) => {
-    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share, pool: 'backup' }));
+    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share, pool: 'backup', shareUuid: SHARE_UUID }));
     expect(res.json?.message).toMatch(/share/);
   });
 
@@ -330,7 +334,7 @@ describe('names from the network', () => {
   });
 
   it('refuses holdings of a 201-byte share name (INVALID_INPUT) in the receiver, before btrfs', async () => {
-    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share: 'x'.repeat(201), pool: 'backup' }), { reached: 'receiver' });
+    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share: 'x'.repeat(201), pool: 'backup', shareUuid: SHARE_UUID }), { reached: 'receiver' });
     expect(res.json?.message).toMatch(/share name .* over the limit of 200/);
   });
 

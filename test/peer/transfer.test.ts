@@ -22,6 +22,9 @@ let target: Pool;
 let receiving: TestAppliance;
 let sending: TestAppliance;
 const btrfs = new Btrfs();
+let shareId = '';
+/** The share's subvolume UUID: the identity of its replica chain on the receiver. */
+const shareUuid = (): string => shareId;
 
 beforeAll(async () => {
   source = await createPool({ sizeMiB: 512 });
@@ -64,14 +67,15 @@ describe('holdings, open and transfer over HTTP', () => {
 
   it('sends a full and then an incremental stream; the replicas are byte-identical', async () => {
     await btrfs.create(share());
+    shareId = (await btrfs.show(share())).uuid;
     await populate(share());
     const client: ReceiverEndpoint = sending.clientFor(receiving);
     const signal = new AbortController().signal;
-    expect(await client.holdings({ share: 'share', pool: 'backup' }, signal)).toEqual([]);
+    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid() }, signal)).toEqual([]);
 
     const first = await snapshot(share(), snapDir(), names);
     const open1 = await client.open(
-      { attemptId: randomUUID(), task: 'nightly', share: 'share', pool: 'backup', snapshot: first.name, snapshotUuid: first.uuid, parent: null, keepRemote: 10, sizeEstimate: null },
+      { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: shareUuid(), pool: 'backup', snapshot: first.name, snapshotUuid: first.uuid, parent: null, keepRemote: 10, sizeEstimate: null },
       signal,
     );
     const send1 = btrfs.send({ path: first.path, signal });
@@ -94,6 +98,7 @@ describe('holdings, open and transfer over HTTP', () => {
         attemptId: randomUUID(),
         task: 'nightly',
         share: 'share',
+        shareUuid: shareUuid(),
         pool: 'backup',
         snapshot: second.name,
         snapshotUuid: second.uuid,
@@ -110,7 +115,7 @@ describe('holdings, open and transfer over HTTP', () => {
     const replica2 = path.join(target.path, sending.id, 'share', second.name);
     expect(await manifest(replica2)).toEqual(await manifest(second.path));
 
-    expect(await client.holdings({ share: 'share', pool: 'backup' }, signal)).toEqual([
+    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid() }, signal)).toEqual([
       { name: first.name, receivedUuid: first.uuid },
       { name: second.name, receivedUuid: second.uuid },
     ]);
@@ -132,10 +137,12 @@ describe('holdings, open and transfer over HTTP', () => {
         attemptId: randomUUID(),
         task: 'nightly',
         share: 'share',
+        shareUuid: shareUuid(),
         pool: 'backup',
         snapshot: third.name,
         snapshotUuid: third.uuid,
         parent: { name: '20000101T000000.000Z', uuid: randomUUID() },
+        keepRemote: 10,
         sizeEstimate: null,
       })
       .catch((e: unknown) => e);

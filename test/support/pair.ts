@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { localReceiverEndpoint } from '../../src/daemon/local-pair.js';
+import type { Replica } from '../../src/domain/snapshot.js';
 import { defaultKeepLocal, defaultKeepRemote, type Task } from '../../src/domain/task.js';
 import { Receiver } from '../../src/receiver/receiver.js';
 import { ReplicationDriver, type RetryPolicy } from '../../src/replication/driver.js';
@@ -24,6 +25,8 @@ export interface LocalPair {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   task(overrides?: Partial<Task>): Task;
+  /** What the receiver holds of the task's share (the default task's unless given). */
+  holdings(task?: Task): Promise<Replica[]>;
   close(): Promise<void>;
 }
 
@@ -50,6 +53,19 @@ export async function localPair(options: {
     trail: senderStore.sendTrail,
     retry: options.retry ?? { maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
   });
+  const task = (overrides: Partial<Task> = {}): Task => ({
+    name: 'nightly',
+    sharePath: path.join(options.source.path, 'share'),
+    share: 'share',
+    peer: LOCAL_PEER,
+    pool: poolName,
+    schedule: { kind: 'every', seconds: 3600 },
+    keepLocal: defaultKeepLocal,
+    keepRemote: defaultKeepRemote,
+    paused: false,
+    createdAt: new Date().toISOString(),
+    ...overrides,
+  });
   return {
     btrfs,
     senderStore,
@@ -57,19 +73,8 @@ export async function localPair(options: {
     sender,
     receiver,
     driver,
-    task: (overrides = {}) => ({
-      name: 'nightly',
-      sharePath: path.join(options.source.path, 'share'),
-      share: 'share',
-      peer: LOCAL_PEER,
-      pool: poolName,
-      schedule: { kind: 'every', seconds: 3600 },
-      keepLocal: defaultKeepLocal,
-      keepRemote: defaultKeepRemote,
-      paused: false,
-      createdAt: new Date().toISOString(),
-      ...overrides,
-    }),
+    task,
+    holdings: async (t = task()) => receiver.holdings(LOCAL_PEER, { share: t.share, pool: t.pool, shareUuid: await sender.shareUuid(t) }),
     close: async () => {
       senderStore.close();
       receiverStore.close();

@@ -4,7 +4,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
-import { parseFreeEstimated, parseReceivedName, parseSubvolumeShow } from '../../src/btrfs/index.js';
+import { parseFreeEstimated, parseReceivedName, parseSubvolumeList, parseSubvolumeShow } from '../../src/btrfs/index.js';
 import { classifyStderr } from '../../src/btrfs/parse.js';
 
 /** A subvolume with three snapshots (one named "odd: name"), quotas on, every UUID but its own "-". */
@@ -165,6 +165,7 @@ describe('parseSubvolumeShow', () => {
     expect(parseSubvolumeShow(ORIGINAL, '/pool/share')).toEqual({
       path: '/pool/share',
       name: 'share',
+      id: 256,
       uuid: '32a3a12e-babc-1940-a5b6-e3b8374b7ce8',
       parentUuid: null,
       receivedUuid: null,
@@ -185,6 +186,7 @@ describe('parseSubvolumeShow', () => {
     expect(parseSubvolumeShow(RECEIVED_FULL, '/target/recv/snap1')).toEqual({
       path: '/target/recv/snap1',
       name: 'snap1',
+      id: 259,
       uuid: '676324aa-ef0f-6647-85df-50720fdfffe8',
       parentUuid: null,
       receivedUuid: '08feecfb-4e4d-f942-9d2e-76611c2de468',
@@ -204,7 +206,7 @@ describe('parseSubvolumeShow', () => {
 
   it('uses the caller\'s path, not the first line (which is relative to the top level)', () => {
     expect(parseSubvolumeShow(RECEIVED_FULL, '/mnt/pool/recv/snap1').path).toBe('/mnt/pool/recv/snap1');
-    expect(parseSubvolumeShow(TOP_LEVEL, '/mnt/pool')).toMatchObject({ name: '<FS_TREE>', parentUuid: null, readOnly: false });
+    expect(parseSubvolumeShow(TOP_LEVEL, '/mnt/pool')).toMatchObject({ name: '<FS_TREE>', id: 5, parentUuid: null, readOnly: false });
   });
 
   it('does not take a snapshot named like a key for the key', () => {
@@ -230,6 +232,36 @@ describe('parseSubvolumeShow', () => {
     expect((caught as FerryError).detail).toBe(broken);
     expect(() => parseSubvolumeShow('', 'x')).toThrow(FerryError);
     expect(() => parseSubvolumeShow(SNAPSHOT.replace('Generation: \t\t7', 'Generation: \t\tseven'), 'x')).toThrow(/not a number/);
+  });
+});
+
+/** `btrfs subvolume list -u -q -R` of a pool: a share, its snapshot, a received replica, a read-only and a writable snapshot of that. */
+const LIST = [
+  'ID 256 gen 7 top level 5 parent_uuid -                                    received_uuid -                                    uuid a180011c-bdc6-6f46-87f4-3e4308e32c74 path share\n',
+  'ID 257 gen 7 top level 5 parent_uuid a180011c-bdc6-6f46-87f4-3e4308e32c74 received_uuid -                                    uuid 291b0481-710d-f847-a34e-73f2c0295121 path snap1\n',
+  'ID 258 gen 11 top level 5 parent_uuid -                                    received_uuid 291b0481-710d-f847-a34e-73f2c0295121 uuid 2f224681-6ee1-5046-8e0d-b43b04648ca7 path rcv/snap1\n',
+  'ID 259 gen 10 top level 5 parent_uuid 2f224681-6ee1-5046-8e0d-b43b04648ca7 received_uuid 291b0481-710d-f847-a34e-73f2c0295121 uuid c60464c5-3d00-1440-8401-5f9910b87ba6 path rcvsnap\n',
+  'ID 260 gen 11 top level 5 parent_uuid 2f224681-6ee1-5046-8e0d-b43b04648ca7 received_uuid -                                    uuid d95d1254-c722-5e49-907d-66e22babdb70 path odd\n',
+  'name with a newline\n',
+].join('');
+
+describe('parseSubvolumeList', () => {
+  it('reads every subvolume with its three UUIDs; "-" is null, continuation lines are skipped', () => {
+    const list = parseSubvolumeList(LIST);
+    expect(list.map((s) => s.id)).toEqual([256, 257, 258, 259, 260]);
+    expect(list[2]).toEqual({
+      id: 258,
+      uuid: '2f224681-6ee1-5046-8e0d-b43b04648ca7',
+      parentUuid: null,
+      receivedUuid: '291b0481-710d-f847-a34e-73f2c0295121',
+      path: 'rcv/snap1',
+    });
+    expect(list[4]?.path).toBe('odd');
+    expect(parseSubvolumeList('')).toEqual([]);
+  });
+
+  it('refuses a UUID field that is not a UUID', () => {
+    expect(() => parseSubvolumeList(LIST.replace('uuid a180011c', 'uuid x180011c'))).toThrow(/where a UUID belongs/);
   });
 });
 

@@ -3,6 +3,7 @@ import {
   decodeInvite,
   encodeInvite,
   ErrorBody,
+  HoldingsRequest,
   HoldingsResponse,
   type Invite,
   isWireName,
@@ -36,6 +37,7 @@ describe('messages', () => {
     attemptId: uuidA,
     task: 'nightly',
     share: 'data',
+    shareUuid: uuidA,
     pool: 'tank',
     snapshot: '20260101T000000.000Z',
     snapshotUuid: uuidB,
@@ -54,6 +56,7 @@ describe('messages', () => {
     ['a missing parent', { parent: undefined }],
     ['a negative size', { sizeEstimate: -1 }],
     ['an unknown field', { extra: true }],
+    ['no share UUID', { shareUuid: undefined }],
   ])('refuse an open-transfer request with %s', (_n, change) => {
     expect(OpenTransferRequest.safeParse({ ...open, ...change }).success).toBe(false);
   });
@@ -62,9 +65,11 @@ describe('messages', () => {
     const salt = Buffer.alloc(16, 1).toString('base64url');
     expect(OpenTransferResponse.safeParse({ transferId: 'abcdefgh', salt, expiresAt: 1 }).success).toBe(true);
     expect(OpenTransferResponse.safeParse({ transferId: 'abcdefgh', salt: Buffer.alloc(15).toString('base64url'), expiresAt: 1 }).success).toBe(false);
+    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank', shareUuid: uuidA }).success).toBe(true);
+    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank' }).success).toBe(false);
     expect(HoldingsResponse.safeParse({ share: 'data', pool: 'tank', replicas: [{ name: 'x', receivedUuid: uuidA }] }).success).toBe(true);
     expect(
-      Receipt.safeParse({ transferId: 'abcdefgh', attemptId: uuidA, snapshot: 's', receivedUuid: uuidB, bytes: 5, replicaPath: '/tank/f/data/s' }).success,
+      Receipt.safeParse({ transferId: 'abcdefgh', attemptId: uuidA, snapshot: 's', receivedUuid: uuidB, bytes: 5, replicaPath: '/tank/f/data/s', retention: null }).success,
     ).toBe(true);
     expect(ErrorBody.safeParse({ code: 'SHARE_BUSY', message: 'busy' }).success).toBe(true);
     expect(ErrorBody.safeParse({ code: 'NOPE', message: 'x' }).success).toBe(false);
@@ -72,7 +77,7 @@ describe('messages', () => {
 
   it('route under the versioned prefix', () => {
     expect(routes.uploadStream.path('abcdefgh')).toBe(`/ferry/v${PROTOCOL_VERSION}/transfers/abcdefgh/stream`);
-    expect(routes.holdings.path).toBe('/ferry/v1/holdings');
+    expect(routes.holdings.path).toBe('/ferry/v2/holdings');
   });
 
   it('give every wire error an HTTP error status', () => {
@@ -82,7 +87,7 @@ describe('messages', () => {
 
 describe('invites', () => {
   const invite: Invite = {
-    protocol: 1,
+    protocol: PROTOCOL_VERSION,
     address: 'https://nas.example:8443',
     applianceId: 'faaaaaaaaaaaaaaaaaaaa',
     name: 'office nas',
@@ -135,13 +140,13 @@ describe('stream headers', () => {
     expect(Buffer.from(bytes.subarray(0, 8)).toString('ascii')).toBe('FERRYSTM');
     for (let n = 0; n < bytes.length; n++) expect(decodeStreamHeader(bytes.subarray(0, n))).toBeNull();
     const more = new Uint8Array([...bytes, 1, 2, 3]);
-    expect(decodeStreamHeader(more)).toEqual({ header: { version: 1, ...header }, length: bytes.length });
+    expect(decodeStreamHeader(more)).toEqual({ header: { version: PROTOCOL_VERSION, ...header }, length: bytes.length });
     expect(MAX_HEADER_LENGTH).toBe(126);
   });
 
   it.each<[string, (b: Uint8Array) => void, string]>([
     ['bad magic', (b) => (b[0] = 0x66), 'BAD_STREAM'],
-    ['another version', (b) => (b[8] = 2), 'UNSUPPORTED_VERSION'],
+    ['another version', (b) => (b[8] = PROTOCOL_VERSION + 1), 'UNSUPPORTED_VERSION'],
     ['a chunk size of 0', (b) => b.fill(0, 9, 13), 'BAD_STREAM'],
     ['a huge chunk size', (b) => b.fill(0xff, 9, 13), 'BAD_STREAM'],
     ['a short transfer id', (b) => (b[61] = 3), 'BAD_STREAM'],

@@ -10,6 +10,7 @@ import {
   type RequestSigningInput,
 } from '../../proto/signing.js';
 import { ProtocolError } from '../../proto/errors.js';
+import { PROTOCOL_VERSION } from '../../proto/version.js';
 import { generateIdentity, applianceId } from '../../src/crypto/identity.js';
 import { sign, verify } from '../../src/crypto/sign.js';
 import { errorOf } from '../support/errors.js';
@@ -41,7 +42,7 @@ describe('the request signing string', () => {
     expect(requestSigningString(request)).toBe(
       [
         'ferry-request-v1',
-        '1',
+        String(PROTOCOL_VERSION),
         'POST',
         '/ferry/v1/holdings?x=1',
         bob,
@@ -56,7 +57,7 @@ describe('the request signing string', () => {
   it('changes with every field', () => {
     const base = requestSigningString(request);
     const changes: Partial<RequestSigningInput>[] = [
-      { version: 2 },
+      { version: PROTOCOL_VERSION + 1 },
       { method: 'PUT' },
       { target: '/ferry/v1/holdings?x=2' },
       { audience: 'fcccccccccccccccccccc' },
@@ -96,7 +97,7 @@ describe('the request signing string', () => {
 describe('the response signing string', () => {
   it('binds responder, requester, the request nonce, status and digest', () => {
     const input = { responder: bob, audience: alice, requestNonce: nonce, status: 200, digest: EMPTY_BODY_DIGEST };
-    expect(responseSigningString(input)).toBe(['ferry-response-v1', '1', bob, alice, nonce, '200', EMPTY_BODY_DIGEST].join('\n'));
+    expect(responseSigningString(input)).toBe(['ferry-response-v1', String(PROTOCOL_VERSION), bob, alice, nonce, '200', EMPTY_BODY_DIGEST].join('\n'));
     expect(responseSigningString({ ...input, status: 409 })).not.toBe(responseSigningString(input));
     expect(responseSigningString({ ...input, requestNonce: 'BAAAAAAAAAAAAAAAAAAAAA' })).not.toBe(responseSigningString(input));
     expect(errorOf(() => responseSigningString({ ...input, status: 99 }), ProtocolError).code).toBe('INVALID_INPUT');
@@ -106,7 +107,7 @@ describe('the response signing string', () => {
 describe('request header checks', () => {
   const now = 1_700_000_000;
   const headers = {
-    [HEADERS.version]: '1',
+    [HEADERS.version]: String(PROTOCOL_VERSION),
     [HEADERS.sender]: alice,
     [HEADERS.audience]: bob,
     [HEADERS.time]: String(now),
@@ -123,7 +124,7 @@ describe('request header checks', () => {
   });
 
   it.each<[string, Record<string, string | string[] | undefined>, string]>([
-    ['another version', { [HEADERS.version]: '2' }, 'UNSUPPORTED_VERSION'],
+    ['another version', { [HEADERS.version]: String(PROTOCOL_VERSION + 1) }, 'UNSUPPORTED_VERSION'],
     ['no version', { [HEADERS.version]: undefined }, 'UNSUPPORTED_VERSION'],
     ['a malformed sender', { [HEADERS.sender]: 'alice' }, 'INVALID_INPUT'],
     ['a repeated header', { [HEADERS.nonce]: [nonce, nonce] }, 'INVALID_INPUT'],

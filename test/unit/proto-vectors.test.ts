@@ -93,7 +93,7 @@ describe('vectors: signing', () => {
     expect(createHash('sha256').update(i.body).digest('base64url')).toBe(v.request.digest);
     expect(requestSigningString({ ...i, digest: v.request.digest })).toBe(v.request.signingString);
     expect(v.request.signingString).toBe(
-      ['ferry-request-v1', '1', i.method, i.target, i.audience, i.sender, String(i.time), i.nonce, v.request.digest].join('\n'),
+      ['ferry-request-v1', String(PROTOCOL_VERSION), i.method, i.target, i.audience, i.sender, String(i.time), i.nonce, v.request.digest].join('\n'),
     );
     expect(i.sender).toBe(byName('alice').applianceId);
     checkSignature(v.request);

@@ -75,3 +75,16 @@ describe('taskHealth properties', () => {
     );
   });
 });
+
+describe('taskHealth of a task whose peer was unpaired', () => {
+  it.each<[string, AttemptSummary[]]>([
+    ['last run succeeded', [ok()]],
+    ['never run', []],
+    ['failing', [fail(), ok()]],
+  ])('needs attention whatever its trail says (%s)', (_label, recent) => {
+    const health = taskHealth(recent, now, { peerPaired: false });
+    expect(health.state).toBe('needs-attention');
+    expect(health.reason).toMatch(/peer is no longer paired/);
+    expect(taskHealth(recent, now, { peerPaired: true })).toEqual(taskHealth(recent, now));
+  });
+});

@@ -52,11 +52,34 @@ describe('receiverRetention', () => {
     ['in-flight kept', replicas(1, 2, 3, 4), 1, names(1), names(1, 4), names(2, 3)],
     ['unknown in-flight ignored', replicas(1, 2), 1, ['staging-x'], names(2), names(1)],
   ])('%s', (_label, reps, keep, inFlight, kept, removed) => {
-    expect(receiverRetention({ replicas: reps, keep, inFlight })).toEqual({ keep: kept, remove: removed });
+    const { keep: k, remove } = receiverRetention({ replicas: reps, keep, inFlight });
+    expect({ keep: k, remove }).toEqual({ keep: kept, remove: removed });
   });
 
   it('refuses keep over 10000', () => {
     expect(codeOf(() => receiverRetention({ replicas: [], keep: 10_001, inFlight: [] }))).toBe('INVALID_INPUT');
+  });
+});
+
+describe('receiverRetention with the receiving admin\'s floor', () => {
+  const now = new Date('2026-11-30T00:00:00.000Z');
+  /** Replicas committed `daysAgo` days before now, named by minute. */
+  const aged = (...entries: [minute: number, daysAgo: number][]) =>
+    entries.map(([m, d]) => ({ name: n(m), receivedUuid: `uuid-${m}`, committedAt: new Date(now.getTime() - d * 86_400_000).toISOString() }));
+
+  it.each<[string, ReturnType<typeof aged>, number, { keepAtLeast: number | null; keepDays: number | null }, string[], RegExp | null]>([
+    ['no floor: the request rules', aged([1, 9], [2, 8], [3, 7], [4, 6]), 1, { keepAtLeast: null, keepDays: null }, names(4), /deleted 3 older replicas .* keeping the newest 1$/],
+    ['a count floor above the request wins', aged([1, 9], [2, 8], [3, 7], [4, 6]), 1, { keepAtLeast: 3, keepDays: null }, names(2, 3, 4), /kept 3 replicas where the sender asked for 1: this receiver's floor keeps at least 3; deleted 1 older replica/],
+    ['a count floor below the request changes nothing', aged([1, 9], [2, 8], [3, 7]), 2, { keepAtLeast: 1, keepDays: null }, names(2, 3), /^deleted 1 older replica \(20261121T210100.000Z\), keeping the newest 2$/],
+    ['a days floor keeps what is young', aged([1, 9], [2, 3], [3, 2], [4, 1]), 1, { keepAtLeast: null, keepDays: 5 }, names(2, 3, 4), /floor keeps every replica of the last 5 days; deleted 1 older replica/],
+    ['both floors together', aged([1, 30], [2, 20], [3, 10], [4, 1]), 1, { keepAtLeast: 2, keepDays: 15 }, names(3, 4), /keeps at least 2 and every replica of the last 15 days/],
+    ['a floor with nothing to delete still says it kept more', aged([1, 9], [2, 8]), 1, { keepAtLeast: 3, keepDays: null }, names(1, 2), /^kept 2 replicas where the sender asked for 1/],
+    ['nothing deleted and no floor: no summary', aged([1, 9]), 2, { keepAtLeast: 5, keepDays: null }, names(1), null],
+  ])('%s', (_label, reps, keep, floor, kept, summary) => {
+    const decision = receiverRetention({ replicas: reps, keep, inFlight: [], floor, now });
+    expect(decision.keep).toEqual(kept);
+    if (summary === null) expect(decision.summary).toBeNull();
+    else expect(decision.summary).toMatch(summary);
   });
 });
 

@@ -68,7 +68,7 @@ write('identity.json', {
 const body = '{"share":"data","pool":"tank"}';
 const request = {
   method: 'POST',
-  target: '/ferry/v1/holdings',
+  target: '/ferry/v2/holdings',
   audience: bobId,
   sender: aliceId,
   time: 1_767_225_600,
@@ -149,7 +149,7 @@ write('stream.json', {
 
 const secret = bytes('invite-secret', 32);
 const invite: Invite = {
-  protocol: 1,
+  protocol: PROTOCOL_VERSION,
   address: 'https://bob.example:7443',
   applianceId: bobId,
   name: 'bob',

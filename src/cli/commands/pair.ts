@@ -9,12 +9,14 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
     .command('invite')
     .description('print a single-use invite for another appliance to accept')
     .option('--ttl <duration>', 'how long the invite stays valid, like 15m or 1h', '15m')
+    .option('--grant <pool>', 'grant this pool to the appliance that accepts the invite')
     .option('--json', 'one JSON document on stdout')
-    .action(async (opts: { ttl: string; json?: boolean }) => {
-      const created = await (await adminClient(globals())).invite(parseDuration(opts.ttl));
+    .action(async (opts: { ttl: string; grant?: string; json?: boolean }) => {
+      const created = await (await adminClient(globals())).invite({ ttlSeconds: parseDuration(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
       if (opts.json) return printJson(created);
       line(created.invite);
       process.stderr.write(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}\n`);
+      if (opts.grant !== undefined) process.stderr.write(`whoever accepts it may write into pool ${opts.grant}\n`);
       process.stderr.write(`on the other appliance run: ferry pair accept '<the line above>'\n`);
     });
   pair

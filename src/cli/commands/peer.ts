@@ -10,7 +10,10 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
     .action(async (opts: { json?: boolean }) => {
       const peers = await (await adminClient(globals())).listPeers();
       if (opts.json) return printJson(peers);
-      printTable(['name', 'id', 'address', 'fingerprint', 'paired'], peers.map((p) => [p.name, p.id, p.address, p.fingerprint, p.pairedAt]));
+      printTable(
+        ['name', 'id', 'address', 'fingerprint', 'paired', 'granted pools'],
+        peers.map((p) => [p.name, p.id, p.address, p.fingerprint, p.pairedAt, p.grants.length === 0 ? null : p.grants.join(', ')]),
+      );
     });
   peer
     .command('remove')

@@ -6,10 +6,15 @@ export function registerReplica(program: Command, globals: () => GlobalOptions):
   const replica = program.command('replica').description('replicas this appliance received');
   replica
     .command('list')
+    .option('--peer <peer>', "only this peer's (id or name)")
+    .option('--share <name>', 'only this share')
     .option('--json', 'one JSON document on stdout')
     .description('peer, share, snapshots with path and received UUID')
-    .action(async (opts: { json?: boolean }) => {
-      const replicas = await (await adminClient(globals())).listReplicas();
+    .action(async (opts: { peer?: string; share?: string; json?: boolean }) => {
+      const replicas = await (await adminClient(globals())).listReplicas({
+        ...(opts.peer === undefined ? {} : { peer: opts.peer }),
+        ...(opts.share === undefined ? {} : { share: opts.share }),
+      });
       if (opts.json) return printJson(replicas);
       printTable(
         ['peer', 'pool', 'share', 'snapshot', 'received UUID', 'path'],

@@ -19,6 +19,7 @@ function keepOf(flag: string, text: string | undefined): number | undefined {
 
 interface AddOptions {
   share: string;
+  as?: string;
   peer: string;
   pool: string;
   every?: string;
@@ -41,6 +42,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .command('add')
     .argument('<name>', 'a name for the task')
     .requiredOption('--share <path>', 'the share (a btrfs subvolume) to replicate')
+    .option('--as <name>', "the share's name on the peer (its replica folder); default the share's folder name")
     .requiredOption('--peer <peer>', "the receiving peer's id or name")
     .requiredOption('--pool <pool>', 'the pool on the peer to replicate into')
     .option('--every <duration>', 'run every DURATION, like 10m or 6h')
@@ -58,6 +60,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       const { task: added, warnings } = await (await adminClient(globals())).addTask({
         name,
         sharePath: opts.share,
+        ...(opts.as === undefined ? {} : { shareName: opts.as }),
         peer: opts.peer,
         pool: opts.pool,
         ...(opts.every === undefined ? {} : { every: parseDuration(opts.every) }),
@@ -67,7 +70,8 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
         ...(onDegradedSource === undefined ? {} : { onDegradedSource }),
         ...(onDegradedTarget === undefined ? {} : { onDegradedTarget }),
       });
-      line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
+      const as = added.share === added.sharePath.split('/').at(-1) ? '' : ` as '${added.share}'`;
+      line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}${as}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
     });
   task

@@ -1,0 +1,118 @@
+// The receiver's open on real btrfs: what must not stay held when an open
+// fails half-way, and an open whose answer the sender never saw.
+
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FerryError } from '../../src/domain/errors.js';
+import type { TransferRequest } from '../../src/domain/transfer.js';
+import { snapshotName } from '../../src/domain/names.js';
+import { LOCAL_PEER } from '../support/pair.js';
+import { useLocalPair } from '../support/local-pair-hooks.js';
+
+const setup = useLocalPair();
+let snap: { name: string; uuid: string; shareUuid: string; path: string };
+
+beforeAll(async () => {
+  const { btrfs } = setup.pair;
+  const share = path.join(setup.source.path, 'share');
+  const dest = path.join(setup.source.path, snapshotName(new Date(), []));
+  await btrfs.snapshot(share, dest, { readOnly: true });
+  snap = { name: path.basename(dest), uuid: (await btrfs.show(dest)).uuid, shareUuid: (await btrfs.show(share)).uuid, path: dest };
+});
+
+afterAll(async () => {
+  await setup.pair?.btrfs.delete(snap.path);
+});
+
+function request(over: Partial<TransferRequest> = {}): TransferRequest {
+  return {
+    attemptId: randomUUID(),
+    task: 'nightly',
+    share: 'share',
+    shareUuid: snap.shareUuid,
+    pool: 'backup',
+    snapshot: snap.name,
+    snapshotUuid: snap.uuid,
+    parent: null,
+    keepRemote: 5,
+    sizeEstimate: null,
+    ...over,
+  };
+}
+
+describe('Receiver.open', () => {
+  it('frees the share when the trail cannot take the attempt', async () => {
+    const { receiver } = setup.pair;
+    const first = request();
+    const { transferId } = await receiver.open(LOCAL_PEER, first);
+    receiver.abort(LOCAL_PEER, transferId, new FerryError('ABORTED', 'test'));
+    // The same attempt id again: the receive trail refuses it (ALREADY_EXISTS) after the share was locked.
+    await expect(receiver.open(LOCAL_PEER, { ...first })).rejects.toMatchObject({ code: 'ALREADY_EXISTS' });
+    // The lock went with the refusal: a new attempt is not SHARE_BUSY.
+    const next = await receiver.open(LOCAL_PEER, request());
+    expect(receiver.active.map((t) => t.id)).toEqual([next.transferId]);
+    receiver.abort(LOCAL_PEER, next.transferId, new FerryError('ABORTED', 'test'));
+  });
+
+  it('lets the same peer open a share again when its answer to an earlier open was lost', async () => {
+    const { receiver, receiverStore, btrfs } = setup.pair;
+    const lost = request();
+    await receiver.open(LOCAL_PEER, lost);
+    // The sender never saw that answer and opens again (a new attempt): not SHARE_BUSY.
+    const retry = request();
+    const { transferId } = await receiver.open(LOCAL_PEER, retry);
+    expect(receiver.active.map((t) => t.id)).toEqual([transferId]);
+    expect(receiverStore.receiveTrail.get(lost.attemptId)).toMatchObject({ status: 'interrupted', errorCode: 'ABORTED' });
+    expect(receiverStore.receiveTrail.get(lost.attemptId)?.error).toMatch(/superseded/);
+    // And the new one streams and commits.
+    const sent = btrfs.send({ path: snap.path });
+    const receipt = await receiver.transfer(LOCAL_PEER, transferId, sent.stream, new AbortController().signal);
+    expect(receipt.snapshot).toBe(snap.name);
+  });
+
+  it('still refuses a second open while the first one streams', async () => {
+    const { receiver } = setup.pair;
+    const other = request({ snapshot: snapshotName(new Date(Date.now() + 60_000), []), snapshotUuid: randomUUID() });
+    const { transferId } = await receiver.open(LOCAL_PEER, other);
+    const never = new Readable({ read() {} });
+    const controller = new AbortController();
+    const streaming = receiver.transfer(LOCAL_PEER, transferId, never, controller.signal).catch((e: unknown) => e);
+    await expect(receiver.open(LOCAL_PEER, request({ snapshotUuid: randomUUID() }))).rejects.toMatchObject({ code: 'SHARE_BUSY' });
+    controller.abort();
+    never.destroy();
+    await streaming;
+  });
+});
+
+describe("a peer's quota on a pool", () => {
+  it('refuses an open whose estimate would pass it, and cuts a stream that does, leaving nothing', async () => {
+    const { receiver, receiverStore, btrfs } = setup.pair;
+    const held = receiverStore.chains.bytesHeld(LOCAL_PEER, 'backup');
+    expect(held).toBeGreaterThan(0);
+    receiverStore.policies.set('backup', LOCAL_PEER, { quotaBytes: held + 100 });
+    try {
+      const share = path.join(setup.source.path, 'share');
+      const dest = path.join(setup.source.path, snapshotName(new Date(Date.now() + 120_000), []));
+      await btrfs.snapshot(share, dest, { readOnly: true });
+      const next = { snapshot: path.basename(dest), snapshotUuid: (await btrfs.show(dest)).uuid, parent: null };
+
+      const estimated = request({ ...next, sizeEstimate: 10_000 });
+      await expect(receiver.open(LOCAL_PEER, estimated)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED', message: expect.stringMatching(/would pass this peer's quota on pool 'backup'/) as unknown });
+      expect(receiverStore.receiveTrail.get(estimated.attemptId)?.errorCode).toBe('QUOTA_EXCEEDED');
+
+      const unknown = request({ ...next });
+      const { transferId } = await receiver.open(LOCAL_PEER, unknown);
+      const sent = btrfs.send({ path: dest });
+      await expect(receiver.transfer(LOCAL_PEER, transferId, sent.stream, new AbortController().signal)).rejects.toMatchObject({ code: 'QUOTA_EXCEEDED' });
+      await sent.done.catch(() => undefined);
+      expect(receiverStore.receiveTrail.get(unknown.attemptId)).toMatchObject({ status: 'failed', errorCode: 'QUOTA_EXCEEDED' });
+      const left = (await btrfs.children(path.join(setup.target.path, LOCAL_PEER, 'share'))).map((s) => s.name);
+      expect(left).toEqual([snap.name]);
+      await btrfs.delete(dest);
+    } finally {
+      receiverStore.policies.set('backup', LOCAL_PEER, { quotaBytes: null });
+    }
+  });
+});
