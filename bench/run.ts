@@ -31,7 +31,9 @@
 // through tsx instead of building dist/ first), FERRY_BENCH_NODE_FLAGS (more
 // node flags for the daemons, e.g. --trace-gc; their logs are in the state dir),
 // FERRY_BENCH_FLOOR=0 (skip the floor: bench/floor.ts, the leanest Node relay
-// with and without AES-256-GCM, run beside the raw pipe in each full round).
+// with and without AES-256-GCM, run beside the raw pipe in each full round),
+// FERRY_BENCH_GUARD=0 (skip bench/guard.ts: the receiver's whole-stream check
+// alone, the full and the last incremental stream read with and without it).
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -41,6 +43,7 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/cli.js';
+import { describeCost, streamCheckCost, type GuardCost } from './guard.js';
 import { shebangNodeFlags } from '../test/support/launch.js';
 import { runCommand, type CommandResult } from '../test/support/run.js';
 
@@ -60,6 +63,7 @@ const smallCount = Number(process.env.FERRY_BENCH_SMALL ?? 25_000);
 const repeat = Math.max(1, Number(process.env.FERRY_BENCH_REPEAT ?? 3));
 const profDir = process.env.FERRY_BENCH_PROF;
 const withFloor = process.env.FERRY_BENCH_FLOOR !== '0';
+const withGuard = process.env.FERRY_BENCH_GUARD !== '0';
 const FLOOR = path.join(ROOT, 'bench/floor.ts');
 
 // ---- cleanup ------------------------------------------------------------------------
@@ -505,6 +509,14 @@ async function main(): Promise<void> {
     log(`incremental #${i + 1}: raw ${raw.seconds.toFixed(2)} s, ferry ${f.seconds.toFixed(2)} s, ${(f.bytes / MiB).toFixed(0)} MiB stream`);
   }
 
+  // ---- the whole-stream check alone ---------------------------------------------------
+  const guardCosts: [string, GuardCost][] = [];
+  if (withGuard) {
+    guardCosts.push(['full', await streamCheckCost(path.join(rawSnaps, 'full'), null, repeat)]);
+    guardCosts.push(['incremental', await streamCheckCost(path.join(rawSnaps, parent), path.join(rawSnaps, 'full'), repeat)]);
+    log('measured the whole-stream check');
+  }
+
   // ---- report -------------------------------------------------------------------------
   const row = (label: string, raws: Measure[], ferries: Measure[]): string[] => {
     const rawRate = median(raws.map(mbps));
@@ -557,6 +569,7 @@ async function main(): Promise<void> {
     }
     console.log(`Ferry's full send is ${((100 * ferryRate) / median(floors.aes.map(mbps))).toFixed(1)}% of the AES-256-GCM floor's throughput`);
   }
+  for (const [label, cost] of guardCosts) console.log(describeCost(label, cost));
   if (profDir) log(`CPU profiles of the daemons go to ${profDir} when they stop`);
 }
 
