@@ -16,11 +16,18 @@
 import { refused } from './stream-head.js';
 import { Attr, CMD_HEADER, maxAttr, maxCommand } from './stream-format.js';
 
-/** The attributes of one command: the value, or null for data that was skipped. */
-export type CommandAttrs = ReadonlyMap<number, Buffer | null>;
+/** The attributes of one command the checks read: paths and the clone source; undefined when absent. */
+export interface CommandAttrs {
+  get(type: number): Buffer | undefined;
+}
 
-/** Values skipped rather than collected: file contents, never a path or UUID. */
-const DATA_ATTRS: ReadonlySet<number> = new Set([Attr.DATA, Attr.XATTR_DATA, Attr.VERITY_SALT_DATA, Attr.VERITY_SIG_DATA]);
+/**
+ * Values collected for the checks (stream-rules.ts); every other attribute
+ * (file data, offsets, times, modes) is counted and skipped, never copied: the
+ * scanner runs over every byte a peer sends.
+ */
+const COLLECTED: ReadonlySet<number> = new Set([Attr.PATH, Attr.PATH_TO, Attr.PATH_LINK, Attr.CLONE_UUID, Attr.CLONE_PATH]);
+const ATTR_SLOTS = 64;
 
 /**
  * No btrfs send writes a command anywhere near this (v1: 64 KiB; v2: 16 KiB
@@ -52,7 +59,12 @@ export class CommandScanner {
   #valueLeft = 0;
   #value: Buffer | null = null;
   #valueFill = 0;
-  #attrs = new Map<number, Buffer | null>();
+  /** Per attribute type, the command (by number) it last appeared in: a duplicate shows as the current one. */
+  readonly #seenIn = new Float64Array(ATTR_SLOTS).fill(-1);
+  readonly #values: (Buffer | undefined)[] = new Array<Buffer | undefined>(ATTR_SLOTS).fill(undefined);
+  readonly #attrs: CommandAttrs = {
+    get: (type) => (type < ATTR_SLOTS && this.#seenIn[type] === this.commands ? this.#values[type] : undefined),
+  };
   /** Commands seen (those before the scanner started included), for messages. */
   commands: number;
 
@@ -72,26 +84,35 @@ export class CommandScanner {
     while (at < chunk.length) {
       switch (this.#phase) {
         case Phase.CmdHeader: {
+          // Read in place when the header lies whole in this chunk; else gather it.
+          if (this.#scratchFill === 0 && chunk.length - at >= CMD_HEADER) {
+            const length = chunk.readUInt32LE(at);
+            const cmd = chunk.readUInt16LE(at + 4);
+            at += CMD_HEADER;
+            this.#startCommand(length, cmd);
+            break;
+          }
           at = this.#fill(chunk, at, CMD_HEADER);
           if (this.#scratchFill < CMD_HEADER) break;
           this.#scratchFill = 0;
           this.#startCommand(this.#scratch.readUInt32LE(0), this.#scratch.readUInt16LE(4));
           break;
         }
-        case Phase.TlvType: {
-          at = this.#fill(chunk, at, 2);
-          if (this.#scratchFill < 2) break;
-          this.#scratchFill = 0;
-          this.#cmdLeft -= 2;
-          this.#startAttr(this.#scratch.readUInt16LE(0));
-          break;
-        }
+        case Phase.TlvType:
         case Phase.TlvLength: {
-          at = this.#fill(chunk, at, 2);
-          if (this.#scratchFill < 2) break;
-          this.#scratchFill = 0;
+          let value: number;
+          if (this.#scratchFill === 0 && chunk.length - at >= 2) {
+            value = chunk.readUInt16LE(at);
+            at += 2;
+          } else {
+            at = this.#fill(chunk, at, 2);
+            if (this.#scratchFill < 2) break;
+            this.#scratchFill = 0;
+            value = this.#scratch.readUInt16LE(0);
+          }
           this.#cmdLeft -= 2;
-          this.#startValue(this.#scratch.readUInt16LE(0));
+          if (this.#phase === Phase.TlvType) this.#startAttr(value);
+          else this.#startValue(value);
           break;
         }
         case Phase.Collect: {
@@ -126,7 +147,6 @@ export class CommandScanner {
     if (length > MAX_COMMAND_BYTES) throw refused(`command ${n} claims ${length} bytes`);
     this.#cmd = cmd;
     this.#cmdLeft = length;
-    this.#attrs = new Map();
     this.#nextAttr();
   }
 
@@ -134,11 +154,13 @@ export class CommandScanner {
     if (type === 0 || type > maxAttr(this.#version)) {
       throw refused(`command ${this.commands + 1} (type ${this.#cmd}) has the unknown attribute ${type} for a version ${this.#version} stream`);
     }
-    if (this.#attrs.has(type)) throw refused(`command ${this.commands + 1} (type ${this.#cmd}) carries attribute ${type} twice`);
+    // The command being read is number commands + 1 until it is whole.
+    if (this.#seenIn[type] === this.commands + 1) throw refused(`command ${this.commands + 1} (type ${this.#cmd}) carries attribute ${type} twice`);
+    this.#seenIn[type] = this.commands + 1;
+    this.#values[type] = undefined;
     this.#tlvType = type;
     if (type === Attr.DATA && this.#version >= 2) {
       // No length: the data is the rest of the command.
-      this.#attrs.set(type, null);
       this.#valueLeft = this.#cmdLeft;
       this.#phase = Phase.Skip;
       if (this.#valueLeft === 0) this.#consumeValue(0);
@@ -151,8 +173,7 @@ export class CommandScanner {
   #startValue(length: number): void {
     if (length > this.#cmdLeft) throw refused(`an attribute of command ${this.commands + 1} (type ${this.#cmd}) overruns its command`);
     this.#valueLeft = length;
-    if (DATA_ATTRS.has(this.#tlvType)) {
-      this.#attrs.set(this.#tlvType, null);
+    if (!COLLECTED.has(this.#tlvType)) {
       this.#phase = Phase.Skip;
     } else {
       this.#value = Buffer.allocUnsafe(length);
@@ -167,7 +188,7 @@ export class CommandScanner {
     this.#cmdLeft -= n;
     if (this.#valueLeft > 0) return;
     if (this.#phase === Phase.Collect) {
-      this.#attrs.set(this.#tlvType, this.#value);
+      this.#values[this.#tlvType] = this.#value ?? undefined;
       this.#value = null;
     }
     this.#nextAttr();
