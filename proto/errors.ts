@@ -22,8 +22,8 @@ export const wireErrors = {
   QUOTA_EXCEEDED: { status: 507, retry: false, summary: "the transfer would pass the peer's quota on the pool" },
   PARENT_MISSING: { status: 409, retry: false, summary: 'the receiver does not hold the announced parent' },
   SHARE_BUSY: { status: 409, retry: true, summary: 'another transfer of this share is running' },
-  NO_SPACE: { status: 507, retry: true, summary: 'the target pool has not enough free space' },
-  SERVICE_DISABLED: { status: 503, retry: true, summary: 'the replication service is disabled on the receiver' },
+  NO_SPACE: { status: 507, retry: false, summary: 'the target pool has not enough free space' },
+  SERVICE_DISABLED: { status: 503, retry: false, summary: 'the replication service is disabled on the receiver' },
   ALREADY_EXISTS: { status: 409, retry: false, summary: 'a replica of this snapshot exists already' },
   // Streaming and committing.
   TRANSFER_NOT_FOUND: { status: 404, retry: false, summary: 'no open transfer has this id' },

@@ -34,6 +34,9 @@ export interface TaskView {
   readonly keepRemote: number;
   readonly onDegradedSource: 'replicate' | 'hold';
   readonly onDegradedTarget: 'replicate' | 'hold';
+  /** Attempts after the first within a run (transient failures only), and the first retry's delay. */
+  readonly retries: number;
+  readonly retryBackoffMs: number;
   readonly paused: boolean;
   readonly running: boolean;
   readonly health: { readonly state: string; readonly reason: string | null; readonly consecutiveFailures: number };

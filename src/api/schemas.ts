@@ -3,6 +3,7 @@
 
 import { z } from 'zod';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
+import { maxRetries } from '../domain/task.js';
 
 /** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
 function absolutePath(what: string) {
@@ -49,6 +50,10 @@ export const TaskAddBody = z.strictObject({
   keepRemote: z.number().int().min(1).max(10000).optional(),
   onDegradedSource: z.enum(['replicate', 'hold']).optional(),
   onDegradedTarget: z.enum(['replicate', 'hold']).optional(),
+  /** Attempts after the first within a run, for transient failures. */
+  retries: z.number().int().min(0).max(maxRetries).optional(),
+  /** The first retry's delay, in milliseconds. */
+  retryBackoffMs: z.number().int().min(100).max(3_600_000).optional(),
 });
 export type TaskAddBody = z.infer<typeof TaskAddBody>;
 

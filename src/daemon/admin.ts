@@ -9,7 +9,7 @@ import { FerryError } from '../domain/errors.js';
 import { defaultHealthPolicy } from '../domain/health.js';
 import { formatDuration } from '../domain/names.js';
 import { taskHealth } from '../domain/report.js';
-import { defaultKeepLocal, defaultKeepRemote, type Task } from '../domain/task.js';
+import { defaultKeepLocal, defaultKeepRemote, defaultRetries, defaultRetryBackoffMs, type Task } from '../domain/task.js';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import { acceptInvite, createInvite, toPeerRecord, fromPeerRecord, type PeerServer } from '../peer/index.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -189,6 +189,8 @@ export class AdminService implements AdminPorts {
         onDegradedSource: body.onDegradedSource ?? defaultHealthPolicy.onDegradedSource,
         onDegradedTarget: body.onDegradedTarget ?? defaultHealthPolicy.onDegradedTarget,
       },
+      ...(body.retries === undefined ? {} : { retries: body.retries }),
+      ...(body.retryBackoffMs === undefined ? {} : { retryBackoffMs: body.retryBackoffMs }),
     };
     validateSchedule(task.schedule);
     store.tasks.add(task);
@@ -293,6 +295,8 @@ export class AdminService implements AdminPorts {
       keepRemote: task.keepRemote,
       onDegradedSource: (task.healthPolicy ?? defaultHealthPolicy).onDegradedSource,
       onDegradedTarget: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
+      retries: task.retries ?? defaultRetries,
+      retryBackoffMs: task.retryBackoffMs ?? defaultRetryBackoffMs,
       paused: task.paused,
       running: this.d.driver.isRunning(task.name),
       health: taskHealth(recent, new Date(), { peerPaired: this.d.store.peers.get(task.peer) !== undefined }),

@@ -131,10 +131,14 @@ export class Appliance {
       pairing: pairingPort(this.store),
       logger: this.#logger,
     });
-    const listen = splitHostPort(this.config.listen);
-    await this.#peerServer.listen({ host: listen.host, port: listen.port });
-    const admin = splitHostPort(this.config.admin);
-    await this.#adminServer?.listen({ host: admin.host, port: admin.port });
+    try {
+      await listenOn(this.#peerServer, this.config.listen, 'for peers');
+      if (this.#adminServer) await listenOn(this.#adminServer, this.config.admin, 'for the admin API');
+    } catch (err) {
+      // Half started is not started: nothing may keep the process alive.
+      await this.#close();
+      throw err;
+    }
     this.#reschedule();
     this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
   }
@@ -152,10 +156,33 @@ export class Appliance {
     this.scheduler.stop();
     this.#stopping.abort(new FerryError('INTERRUPTED', 'the appliance is stopping'));
     await this.runs.settled(20_000);
+    await this.#close();
+    this.#logger.info('appliance stopped', { id: this.id });
+  }
+
+  async #close(): Promise<void> {
     await this.#adminServer?.close();
     await this.#peerServer?.close();
     await this.#dispatcher.close();
     this.store.close();
-    this.#logger.info('appliance stopped', { id: this.id });
+  }
+}
+
+/** Listens on HOST:PORT, or says in one sentence why it cannot. */
+async function listenOn(server: FastifyInstance, address: string, what: string): Promise<void> {
+  const { host, port } = splitHostPort(address);
+  try {
+    await server.listen({ host, port });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === 'EADDRINUSE'
+        ? "the address is in use (is another 'ferry serve' running, or another program on that port?)"
+        : code === 'EADDRNOTAVAIL'
+          ? 'this machine has no such address'
+          : code === 'EACCES'
+            ? 'permission denied'
+            : (err as Error).message;
+    throw new FerryError('LISTEN_FAILED', `cannot listen ${what} on ${address}: ${why}`, { cause: err });
   }
 }

@@ -1,7 +1,13 @@
 // The one catalogue of Ferry's error codes. Codes are stable: scripts, trails
 // and the UI key on them, so a code is never renamed or reused for another
 // meaning. Each code also says what to do about it: `transient` errors are
-// retried within a run with backoff, `permanent` ones stop the run.
+// retried within a run with backoff, `permanent` ones stop the run. Transient
+// means another try in a few seconds can succeed on its own: the peer came
+// back, a cut stream is sent again, a busy share is free, a restarted
+// receiver answers again. A full pool, a disabled service, an ungranted pool,
+// a refused stream, bad input and a pool held by the task's health policy
+// stay as they are until an admin acts, so they fail the run at once; the
+// next scheduled run tries again.
 
 export type ErrorClass = 'transient' | 'permanent';
 
@@ -25,7 +31,7 @@ export const errorCatalogue = {
   SNAPSHOT_FAILED: { class: 'transient', summary: 'taking the read-only snapshot failed' },
   SEND_FAILED: { class: 'transient', summary: 'btrfs send failed' },
   RECEIVE_FAILED: { class: 'transient', summary: 'btrfs receive failed' },
-  NO_SPACE: { class: 'transient', summary: 'the target pool ran out of space' },
+  NO_SPACE: { class: 'permanent', summary: 'the target pool ran out of space' },
   RECEIVED_MISMATCH: { class: 'permanent', summary: 'the received subvolume is not the announced snapshot' },
   STREAM_REFUSED: {
     class: 'permanent',
@@ -42,6 +48,7 @@ export const errorCatalogue = {
   ABORTED: { class: 'transient', summary: 'the attempt was aborted' },
   INTERRUPTED: { class: 'transient', summary: 'the attempt was interrupted by a stop or crash' },
   INTERNAL: { class: 'permanent', summary: 'an unexpected internal error' },
+  LISTEN_FAILED: { class: 'permanent', summary: 'the daemon could not listen on an address it was configured with' },
   // peers, keys and sealed streams
   BAD_KEY: { class: 'permanent', summary: 'a key or identity file is malformed or unusable' },
   BAD_STREAM: { class: 'transient', summary: 'a sealed stream failed to open: tampered, truncated, reordered or spliced' },
@@ -55,9 +62,9 @@ export const errorCatalogue = {
   INVITE_INVALID: { class: 'permanent', summary: 'the invite is unknown, used, expired or its proof is wrong' },
   TRANSFER_NOT_FOUND: { class: 'permanent', summary: 'no open transfer has this id' },
   PEER_UNREACHABLE: { class: 'transient', summary: 'the peer could not be reached, or the connection broke' },
-  SERVICE_DISABLED: { class: 'transient', summary: 'the replication service is disabled on the appliance' },
+  SERVICE_DISABLED: { class: 'permanent', summary: 'the replication service is disabled on the appliance' },
   // pool health
-  POOL_UNHEALTHY: { class: 'transient', summary: "a run was held: a pool is read-only, or degraded and the task's policy says hold" },
+  POOL_UNHEALTHY: { class: 'permanent', summary: "a run was held: a pool is read-only, or degraded and the task's policy says hold" },
 } as const satisfies Record<string, CodeInfo>;
 
 export type ErrorCode = keyof typeof errorCatalogue;

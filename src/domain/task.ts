@@ -23,7 +23,15 @@ export interface Task {
   readonly createdAt: string;
   /** What to do when a pool is degraded; defaultHealthPolicy when absent. */
   readonly healthPolicy?: HealthPolicy;
+  /** Attempts after the first within one run, for transient failures only; the appliance's default when absent. */
+  readonly retries?: number;
+  /** The first retry's delay; each next one doubles, with jitter, up to a minute (or this, if longer). */
+  readonly retryBackoffMs?: number;
 }
+
+export const defaultRetries = 3;
+export const defaultRetryBackoffMs = 2_000;
+export const maxRetries = 20;
 
 export const defaultKeepLocal = 5;
 export const defaultKeepRemote = 10;

@@ -12,10 +12,12 @@ export interface TrailEntry {
   readonly id: string;
   readonly task: string;
   readonly share: string;
-  readonly snapshot: string;
-  /** Parent snapshot name; null for a full send. */
+  /** Null for an attempt that failed before a snapshot was planned for it (send trail only). */
+  readonly snapshot: string | null;
+  /** Parent snapshot name; null for a full send, and for an attempt that never planned. */
   readonly parent: string | null;
-  readonly mode: SendMode;
+  /** Null for an attempt that failed before it planned (send trail only): its `reason` says why. */
+  readonly mode: SendMode | null;
   readonly status: TrailStatus;
   readonly startedAt: string;
   readonly endedAt: string | null;
@@ -36,8 +38,10 @@ export interface SendTrailEntry extends TrailEntry {
   readonly pool: string;
 }
 
-/** A receive trail entry names the peer it came from and where the replica landed. */
+/** A receive trail entry names the peer it came from and where the replica landed. It always has a snapshot and a mode: a receiver only hears of planned attempts. */
 export interface ReceiveTrailEntry extends TrailEntry {
+  readonly snapshot: string;
+  readonly mode: SendMode;
   readonly peer: string;
   readonly pool: string;
   readonly replicaPath: string | null;

@@ -10,7 +10,7 @@ import { defaultHealthPolicy, decide, describeFindings, type HealthCode, type He
 import { planSend, type Plan } from '../domain/planner.js';
 import { senderRetention } from '../domain/retention.js';
 import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
-import type { Task } from '../domain/task.js';
+import { defaultRetries, defaultRetryBackoffMs, type Task } from '../domain/task.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { ByteCounter } from '../util/bytes.js';
@@ -25,7 +25,17 @@ export interface RetryPolicy {
   readonly maxDelayMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: 4, baseDelayMs: 2_000, maxDelayMs: 60_000 };
+export const defaultRetryPolicy: RetryPolicy = { maxAttempts: defaultRetries + 1, baseDelayMs: defaultRetryBackoffMs, maxDelayMs: 60_000 };
+
+/** A task's own retry settings over the driver's default. */
+export function retryPolicyFor(task: Pick<Task, 'retries' | 'retryBackoffMs'>, base: RetryPolicy): RetryPolicy {
+  const baseDelayMs = task.retryBackoffMs ?? base.baseDelayMs;
+  return {
+    maxAttempts: task.retries === undefined ? base.maxAttempts : task.retries + 1,
+    baseDelayMs,
+    maxDelayMs: Math.max(base.maxDelayMs, baseDelayMs),
+  };
+}
 
 export interface AttemptOutcome {
   readonly attemptId: string;
@@ -89,7 +99,8 @@ export class ReplicationDriver {
     // The snapshot is taken once per run and reused by its retries, so a run
     // that needed three tries still ships the state of the moment it was due.
     const state: RunState = { snapshot: null, shareUuid: null };
-    for (let i = 0; i < this.#retry.maxAttempts; i++) {
+    const retry = retryPolicyFor(task, this.#retry);
+    for (let i = 0; i < retry.maxAttempts; i++) {
       const attemptId = newAttemptId();
       try {
         const receipt = await this.#attempt(task, attemptId, state, signal, attempts);
@@ -102,7 +113,7 @@ export class ReplicationDriver {
         if (!last || last.attemptId !== attemptId) {
           attempts.push({ attemptId, status: interrupted ? 'interrupted' : 'failed', mode: null, errorCode: err.code, error: describeError(err) });
         }
-        const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < this.#retry.maxAttempts;
+        const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < retry.maxAttempts;
         if (!retryable) {
           if (!interrupted && (await this.#committedAfterAll(task, state, attempts, signal))) {
             return { task: task.name, status: 'succeeded', snapshot: state.snapshot?.name ?? null, attempts, receipt: null };
@@ -110,7 +121,7 @@ export class ReplicationDriver {
           return { task: task.name, status: interrupted ? 'interrupted' : 'failed', snapshot: null, attempts, receipt: null };
         }
         try {
-          await sleep(backoffDelay(i, { baseMs: this.#retry.baseDelayMs, maxMs: this.#retry.maxDelayMs }), signal);
+          await sleep(backoffDelay(i, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), signal);
         } catch {
           return { task: task.name, status: 'interrupted', snapshot: null, attempts, receipt: null };
         }
@@ -141,9 +152,9 @@ export class ReplicationDriver {
         id: attemptId,
         task: task.name,
         share: task.share,
-        snapshot: state.snapshot?.name ?? '',
+        snapshot: state.snapshot?.name ?? null,
         parent: held?.plan.parent?.name ?? null,
-        mode: held?.plan.mode ?? 'full',
+        mode: held?.plan.mode ?? null,
         peer: task.peer,
         pool: task.pool,
         reason: held ? held.plan.reason : `not planned: ${err.message}`,
@@ -270,7 +281,7 @@ export class ReplicationDriver {
   async #settle(task: Task, local: LocalSnapshot[], remote: readonly Replica[], current: string | null): Promise<LocalSnapshot[]> {
     const { trail, sender } = this.#deps;
     const held = new Set(remote.map((r) => r.receivedUuid));
-    const heldNames = new Set(local.filter((s) => held.has(s.uuid)).map((s) => s.name));
+    const heldNames = new Set<string | null>(local.filter((s) => held.has(s.uuid)).map((s) => s.name));
     const unsettled = [
       ...trail.list({ task: task.name, status: 'interrupted', limit: 100 }),
       ...trail.list({ task: task.name, status: 'failed', limit: 100 }),

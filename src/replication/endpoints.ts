@@ -52,9 +52,9 @@ export interface SendTrailWriter {
     id: string;
     task: string;
     share: string;
-    snapshot: string;
+    snapshot: string | null;
     parent: string | null;
-    mode: 'full' | 'incremental';
+    mode: 'full' | 'incremental' | null;
     peer: string;
     pool: string;
     reason: string | null;
@@ -63,7 +63,7 @@ export interface SendTrailWriter {
   }): void;
   progress(id: string, bytes: number): void;
   /** Finished attempts of a task with the given status, newest first. */
-  list(filter: { task: string; status: 'succeeded' | 'failed' | 'interrupted'; limit: number }): readonly { id: string; snapshot: string }[];
+  list(filter: { task: string; status: 'succeeded' | 'failed' | 'interrupted'; limit: number }): readonly { id: string; snapshot: string | null }[];
   /** Marks a failed or interrupted attempt succeeded after all (the receiver holds its snapshot). */
   reconcile(id: string, note: string): boolean;
   finish(

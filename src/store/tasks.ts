@@ -25,9 +25,12 @@ interface TaskRow {
   on_degraded_source: string;
   on_degraded_target: string;
   share_uuid: string | null;
+  retries: number | null;
+  retry_backoff_ms: number | null;
 }
 
-const columns = 'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at, on_degraded_source, on_degraded_target, share_uuid';
+const columns =
+  'name, share_path, share, peer, pool, schedule, keep_local, keep_remote, paused, created_at, on_degraded_source, on_degraded_target, share_uuid, retries, retry_backoff_ms';
 
 function parseSchedule(row: TaskRow): Schedule {
   const where = `tasks row ${JSON.stringify(row.name)}, column schedule`;
@@ -60,6 +63,8 @@ function fromRow(row: TaskRow): Task {
     createdAt: row.created_at,
     healthPolicy: { onDegradedSource: choice(row.on_degraded_source), onDegradedTarget: choice(row.on_degraded_target) },
     ...(row.share_uuid === null ? {} : { shareUuid: row.share_uuid }),
+    ...(row.retries === null ? {} : { retries: row.retries }),
+    ...(row.retry_backoff_ms === null ? {} : { retryBackoffMs: row.retry_backoff_ms }),
   };
 }
 
@@ -74,7 +79,7 @@ export class TaskRepo {
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
-      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at, @on_degraded_source, @on_degraded_target, @share_uuid)`,
+      `INSERT INTO tasks (${columns}) VALUES (@name, @share_path, @share, @peer, @pool, @schedule, @keep_local, @keep_remote, @paused, @created_at, @on_degraded_source, @on_degraded_target, @share_uuid, @retries, @retry_backoff_ms)`,
     );
     this.getStmt = db.prepare<[string], TaskRow>(`SELECT ${columns} FROM tasks WHERE name = ?`);
     this.listStmt = db.prepare<[], TaskRow>(`SELECT ${columns} FROM tasks ORDER BY name`);
@@ -104,6 +109,8 @@ export class TaskRepo {
       on_degraded_source: (task.healthPolicy ?? defaultHealthPolicy).onDegradedSource,
       on_degraded_target: (task.healthPolicy ?? defaultHealthPolicy).onDegradedTarget,
       share_uuid: task.shareUuid ?? null,
+      retries: task.retries ?? null,
+      retry_backoff_ms: task.retryBackoffMs ?? null,
     };
     try {
       this.insertStmt.run(row);

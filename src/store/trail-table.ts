@@ -11,9 +11,11 @@ export interface TrailStart {
   readonly id: string;
   readonly task: string;
   readonly share: string;
-  readonly snapshot: string;
+  /** Null for an attempt that failed before a snapshot was planned. */
+  readonly snapshot: string | null;
   readonly parent: string | null;
-  readonly mode: SendMode;
+  /** Null for an attempt that failed before it planned. */
+  readonly mode: SendMode | null;
   readonly peer: string;
   readonly pool: string;
   readonly reason: string | null;
@@ -42,9 +44,9 @@ interface StartRow {
   id: string;
   task: string;
   share: string;
-  snapshot: string;
+  snapshot: string | null;
   parent: string | null;
-  mode: string;
+  mode: string | null;
   peer: string;
   pool: string;
   reason: string | null;
@@ -106,8 +108,9 @@ export abstract class TrailTable<E extends TrailEntry> {
 
   /** Records a new attempt as running with 0 bytes; an id already in the trail is refused with ALREADY_EXISTS. */
   start(e: TrailStart): void {
-    if ((e.mode === 'full') !== (e.parent === null)) {
-      throw new FerryError('INVALID_INPUT', `trail entry ${e.id}: a ${e.mode} send ${e.mode === 'full' ? 'has no' : 'needs a'} parent`);
+    if (e.mode === null ? e.parent !== null : (e.mode === 'full') !== (e.parent === null)) {
+      const what = e.mode === null ? 'an attempt that never planned has no' : `a ${e.mode} send ${e.mode === 'full' ? 'has no' : 'needs a'}`;
+      throw new FerryError('INVALID_INPUT', `trail entry ${e.id}: ${what} parent`);
     }
     const row: StartRow = {
       id: e.id,

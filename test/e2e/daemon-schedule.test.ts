@@ -111,9 +111,14 @@ it('writes nothing to disk and uses no measurable CPU while idle for a minute', 
     console.log(`idle minute, daemon ${i === 0 ? 'alpha' : 'beta'}: ${JSON.stringify(delta)}`);
     // Nothing reaches the disk. What little is written at all is V8's
     // background heap work waking the event loop (8 bytes to an eventfd each
-    // time, seen with strace), never a file or a log line.
+    // time, seen with strace), never a file or a log line: the database files
+    // keep their size and time, and the daemons log nothing, over the minute.
+    // A major GC of the memory reducer can fall into the minute and post a
+    // few thousand such wakeups in one burst (measured up to 78 KB, on either
+    // daemon, with 26 main-thread wakeups in all); a log line a second would
+    // add 60 wakeups, which the bound below refuses.
     expect(delta.writeBytes).toBe(0);
-    expect(delta.wchar).toBeLessThanOrEqual(64 * 1024);
+    expect(delta.wchar).toBeLessThanOrEqual(128 * 1024);
     // The event loop sleeps: fewer wakeups than one a second (a poll of any
     // period up to 1 s would show 60 or more; measured 2 to 18, the closing of
     // idle keep-alive connections and V8's heap tasks), and at most 0.1 s of

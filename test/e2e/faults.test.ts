@@ -12,7 +12,7 @@
 // FERRY_FAULT_ROUNDS the number of rounds (default 20).
 
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, mkdtemp, readdir, rm, statfs, unlink, writeFile, appendFile, symlink } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readdir, rm, unlink, writeFile, appendFile, symlink } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,7 @@ import { Btrfs } from '../../src/btrfs/index.js';
 import { ferry, ferryJson, ferryOk, type CliResult } from '../support/cli.js';
 import { manifest } from '../support/manifest.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { runCommand } from '../support/run.js';
+import { emptyPool, fillPool } from '../support/pools.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
 
 // ---- the seeded generator ------------------------------------------------------------
@@ -215,35 +215,12 @@ function background(): { result: Promise<CliResult>; ended: { value: boolean } }
   return { result, ended };
 }
 
-/** Fills the target pool until a few hundred KiB are left, with one preallocated file outside the replica dirs. */
 async function fillTargetPool(): Promise<void> {
-  await runCommand('btrfs', ['filesystem', 'sync', pair.targetPool.path]);
-  const st = await statfs(pair.targetPool.path);
-  let size = Number(st.bavail) * Number(st.bsize);
-  for (let tries = 0; tries < 40 && size > 0; tries++) {
-    const r = await runCommand('fallocate', ['-l', String(size), filler]);
-    if (r.code === 0) break;
-    await rm(filler, { force: true });
-    size -= 4 << 20;
-  }
-  // Whatever fallocate's estimate left over goes to a second, smaller fill.
-  for (let chunk = 4 << 20; chunk >= 64 << 10; chunk >>= 1) {
-    for (;;) {
-      const more = `${filler}-${chunk}-${Math.random().toString(36).slice(2)}`;
-      const r = await runCommand('fallocate', ['-l', String(chunk), more]);
-      if (r.code !== 0) {
-        await rm(more, { force: true });
-        break;
-      }
-    }
-  }
+  await fillPool(pair.targetPool.path, filler);
 }
 
 async function emptyTargetPool(): Promise<void> {
-  for (const name of await readdir(pair.targetPool.path)) {
-    if (name.startsWith('.filler')) await rm(path.join(pair.targetPool.path, name), { force: true });
-  }
-  await runCommand('btrfs', ['filesystem', 'sync', pair.targetPool.path]);
+  await emptyPool(pair.targetPool.path, filler);
 }
 
 /**
@@ -281,13 +258,13 @@ async function checkInvariants(): Promise<{ sent: SendTrailEntry[]; received: Re
   // Every success names a replica that is there and the same as its source.
   const replicas = new Map(subvolumes.map((s) => [s.name, s]));
   for (const e of sent.filter((x) => x.status === 'succeeded')) {
-    expect(replicas.has(e.snapshot), `send trail says ${e.id} (${e.snapshot}) succeeded, but beta holds no such replica`).toBe(true);
+    expect(replicas.has(e.snapshot ?? ''), `send trail says ${e.id} (${e.snapshot}) succeeded, but beta holds no such replica`).toBe(true);
   }
   for (const e of received.filter((x) => x.status === 'succeeded')) {
     expect(replicas.has(e.snapshot), `receive trail says ${e.id} (${e.snapshot}) succeeded, but no such replica is there`).toBe(true);
     expect(e.replicaPath).toBe(path.join(replicaRoot(), e.snapshot));
   }
-  const toCompare = new Set([...sent, ...received].filter((e) => e.status === 'succeeded' && !verified.has(e.snapshot)).map((e) => e.snapshot));
+  const toCompare = new Set([...sent, ...received].flatMap((e) => (e.status === 'succeeded' && e.snapshot !== null && !verified.has(e.snapshot) ? [e.snapshot] : [])));
   for (const snapshot of toCompare) {
     expect(await manifest(path.join(replicaRoot(), snapshot)), `replica ${snapshot} differs from its source`).toEqual(await manifest(sourceSnapshot(snapshot)));
     verified.add(snapshot);

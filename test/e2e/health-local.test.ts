@@ -39,7 +39,7 @@ describe('a degraded target', () => {
     const outcome = await pair.driver.run(pair.task());
     expect(outcome.status).toBe('failed');
     const [entry] = pair.senderStore.sendTrail.list({ limit: 1 });
-    expect(entry).toMatchObject({ status: 'failed', errorCode: 'POOL_UNHEALTHY', snapshot: '' });
+    expect(entry).toMatchObject({ status: 'failed', errorCode: 'POOL_UNHEALTHY', snapshot: null, mode: 'incremental' });
     expect(entry?.findings).toMatch(/POOL_DEGRADED/);
     expect(entry?.findings).toMatch(/POOL_MISSING_DEVICE/);
     expect(entry?.error).toMatch(/holding writes until it is repaired/);

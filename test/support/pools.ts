@@ -2,9 +2,9 @@
 // and a mount, all inside one temp dir whose name starts with `ferry-test-`
 // so that global-setup.ts (and people) can find leaks.
 
-import { mkdir, mkdtemp, open, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rm, statfs } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { afterAll, afterEach, beforeEach } from 'vitest';
 import { runCommand } from './run.js';
 
@@ -239,4 +239,39 @@ export function usePools(): void {
     if (errors.length > 0) throw new AggregateError(errors, 'destroying pools failed');
   });
   afterAll(destroyAllPools);
+}
+
+/**
+ * Fills a mounted pool until a few hundred KiB are left, with preallocated
+ * files named `filler` and `filler-*` (keep them outside replica directories).
+ */
+export async function fillPool(mount: string, filler: string): Promise<void> {
+  await runCommand('btrfs', ['filesystem', 'sync', mount]);
+  const st = await statfs(mount);
+  let size = Number(st.bavail) * Number(st.bsize);
+  for (let tries = 0; tries < 40 && size > 0; tries++) {
+    const r = await runCommand('fallocate', ['-l', String(size), filler]);
+    if (r.code === 0) break;
+    await rm(filler, { force: true });
+    size -= 4 << 20;
+  }
+  // Whatever fallocate's estimate left over goes to smaller fills.
+  for (let chunk = 4 << 20; chunk >= 64 << 10; chunk >>= 1) {
+    for (;;) {
+      const more = `${filler}-${chunk}-${Math.random().toString(36).slice(2)}`;
+      const r = await runCommand('fallocate', ['-l', String(chunk), more]);
+      if (r.code !== 0) {
+        await rm(more, { force: true });
+        break;
+      }
+    }
+  }
+}
+
+/** Removes what fillPool wrote and gives the space back. */
+export async function emptyPool(mount: string, filler: string): Promise<void> {
+  for (const name of await readdir(dirname(filler))) {
+    if (name.startsWith(basename(filler))) await rm(join(dirname(filler), name), { force: true });
+  }
+  await runCommand('btrfs', ['filesystem', 'sync', mount]);
 }

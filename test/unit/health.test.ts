@@ -171,8 +171,8 @@ describe('decide', () => {
     expect(reason.indexOf(parts[2]!)).toBeGreaterThan(reason.indexOf(parts[1]!));
   });
 
-  it('has a transient error code for a held run', () => {
-    expect(errorCatalogue.POOL_UNHEALTHY.class).toBe('transient');
+  it('fails a held run at once: its code is permanent, and the next scheduled run looks again', () => {
+    expect(errorCatalogue.POOL_UNHEALTHY.class).toBe('permanent');
   });
 });
 

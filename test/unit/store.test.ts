@@ -148,6 +148,34 @@ describe('opening and migrations', () => {
     expect(list[1]?.up).toHaveBeenCalledTimes(1);
   });
 
+  it('migration 5 keeps the send trail and its order, and un-makes the mode and snapshot of attempts that never planned', () => {
+    const path = join(dir, 'v4.db');
+    const db = openDatabase(path);
+    migrate(db, migrations.slice(0, 4));
+    const insert = db.prepare(
+      "INSERT INTO send_trail (id, task, share, snapshot, parent, mode, peer, pool, reason, status, started_at) VALUES (?, 't', 's', ?, ?, ?, 'p', 'q', ?, 'failed', '2026-01-01T00:00:00.000Z')",
+    );
+    insert.run('b-full', '20260101T000000.000Z', null, 'full', 'no common snapshot');
+    insert.run('a-unplanned', '', null, 'full', 'not planned: the peer could not be reached');
+    insert.run('c-incremental', '20260102T000000.000Z', '20260101T000000.000Z', 'incremental', null);
+    db.close();
+
+    const store = openStore(path);
+    try {
+      // Same started_at for all three: newest first is insertion order, reversed, as before.
+      expect(store.sendTrail.list().map((e) => [e.id, e.mode, e.snapshot, e.parent])).toEqual([
+        ['c-incremental', 'incremental', '20260102T000000.000Z', '20260101T000000.000Z'],
+        ['a-unplanned', null, null, null],
+        ['b-full', 'full', '20260101T000000.000Z', null],
+      ]);
+      store.sendTrail.start({ ...attempt('d'), snapshot: null, mode: null, parent: null, reason: 'not planned: x' });
+      expect(store.sendTrail.get('d')).toMatchObject({ mode: null, snapshot: null });
+      expect(codeOf(() => store.sendTrail.start({ ...attempt('e'), snapshot: null, mode: null, parent: 'p' }))).toBe('INVALID_INPUT');
+    } finally {
+      store.close();
+    }
+  });
+
   it('rolls back a failed migration and keeps the version of the last good one', () => {
     const list: Migration[] = [
       { version: 1, name: 'good', up: (db) => db.exec('CREATE TABLE a (x INTEGER)') },

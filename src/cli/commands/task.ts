@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { SingleBar } from 'cli-progress';
 import type { AdminClient } from '../../api/client.js';
 import type { RunView } from '../../api/schemas.js';
-import { parseDuration } from '../../domain/names.js';
+import { formatDuration, parseDuration } from '../../domain/names.js';
+import { defaultRetries, defaultRetryBackoffMs, maxRetries } from '../../domain/task.js';
 import { formatBytes } from '../../util/bytes.js';
 import { sleep } from '../../util/backoff.js';
 import { adminClient, type GlobalOptions } from '../context.js';
@@ -28,6 +29,22 @@ interface AddOptions {
   keepRemote?: string;
   onDegradedSource?: string;
   onDegradedTarget?: string;
+  retries?: string;
+  retryBackoff?: string;
+}
+
+function retriesOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 0 || n > maxRetries) throw new UsageError(`--retries must be a whole number from 0 to ${maxRetries}, not '${text}'`);
+  return n;
+}
+
+function backoffOf(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const seconds = parseDuration(text);
+  if (seconds > 3600) throw new UsageError(`--retry-backoff is at most 1h, not '${text}'`);
+  return seconds * 1000;
 }
 
 function degradedChoice(flag: string, text: string | undefined): 'replicate' | 'hold' | undefined {
@@ -51,12 +68,16 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .option('--keep-remote <n>', 'replicas to keep on the peer')
     .option('--on-degraded-source <choice>', "'replicate' (default: a fresh copy matters most then) or 'hold'")
     .option('--on-degraded-target <choice>', "'hold' (default: no writes to a pool without redundancy) or 'replicate'")
+    .option('--retries <n>', `attempts after the first when a run fails for a passing reason (peer unreachable, a cut stream, a busy share); default ${defaultRetries}`)
+    .option('--retry-backoff <duration>', `the first retry's delay, doubling after each; default ${defaultRetryBackoffMs / 1000}s`)
     .action(async (name: string, opts: AddOptions) => {
       if ((opts.every === undefined) === (opts.cron === undefined)) throw new UsageError('give exactly one of --every DURATION or --cron EXPR');
       const keepLocal = keepOf('--keep-local', opts.keepLocal);
       const keepRemote = keepOf('--keep-remote', opts.keepRemote);
       const onDegradedSource = degradedChoice('--on-degraded-source', opts.onDegradedSource);
       const onDegradedTarget = degradedChoice('--on-degraded-target', opts.onDegradedTarget);
+      const retries = retriesOf(opts.retries);
+      const retryBackoffMs = backoffOf(opts.retryBackoff);
       const { task: added, warnings } = await (await adminClient(globals())).addTask({
         name,
         sharePath: opts.share,
@@ -69,6 +90,8 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
         ...(keepRemote === undefined ? {} : { keepRemote }),
         ...(onDegradedSource === undefined ? {} : { onDegradedSource }),
         ...(onDegradedTarget === undefined ? {} : { onDegradedTarget }),
+        ...(retries === undefined ? {} : { retries }),
+        ...(retryBackoffMs === undefined ? {} : { retryBackoffMs }),
       });
       const as = added.share === added.sharePath.split('/').at(-1) ? '' : ` as '${added.share}'`;
       line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}${as}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
@@ -98,6 +121,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`schedule     ${t.schedule}`);
       line(`keep         ${t.keepLocal} here, ${t.keepRemote} there`);
       line(`if degraded  source: ${t.onDegradedSource}, target: ${t.onDegradedTarget}`);
+      line(`retries      ${t.retries}, first after ${formatDuration(Math.round(t.retryBackoffMs / 1000))}, for passing failures only`);
       line(`health       ${t.health.state}${t.health.reason ? `: ${t.health.reason}` : ''}`);
       line('recent attempts');
       printTable(
