@@ -11,6 +11,12 @@ export interface PolicyView {
   readonly quotaBytes: number | null;
 }
 
+/** A pool's health as the last maintenance check found it. */
+export interface HealthView {
+  readonly checkedAt: string;
+  readonly findings: readonly { readonly severity: 'info' | 'warning' | 'critical'; readonly code: string; readonly message: string }[];
+}
+
 export interface PoolView {
   readonly name: string;
   readonly path: string;
@@ -21,6 +27,8 @@ export interface PoolView {
   readonly policy: PolicyView;
   /** Per-peer overrides, field by field. */
   readonly peerPolicies: readonly (PolicyView & { readonly peer: string; readonly peerName: string | null })[];
+  /** As the last maintenance check found it; null before the first. */
+  readonly health: HealthView | null;
 }
 
 export interface TaskView {
@@ -41,6 +49,8 @@ export interface TaskView {
   readonly running: boolean;
   readonly health: { readonly state: string; readonly reason: string | null; readonly consecutiveFailures: number };
   readonly lastSucceeded: string | null;
+  /** The health of the pool the share lives on, as the last maintenance check found it; null before the first. */
+  readonly sourceHealth: HealthView | null;
 }
 
 export interface ReplicaView {

@@ -73,11 +73,11 @@ export type ReplicaQuery = z.infer<typeof ReplicaQuery>;
 
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 
-/** A run started through the API, as the CLI polls it. */
+/** A run, as the CLI polls it: 'queued' while it waits for the concurrency limit. */
 export interface RunView {
   readonly id: string;
   readonly task: string;
-  readonly state: 'running' | 'succeeded' | 'failed' | 'interrupted';
+  readonly state: 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
   readonly bytes: number;
   readonly startedAt: string;
   readonly endedAt: string | null;

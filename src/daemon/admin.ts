@@ -1,6 +1,6 @@
 // The admin API's ports, implemented over this appliance's parts.
 
-import type { AdminPorts, PoolView, ReplicaView, TaskView } from '../api/ports.js';
+import type { AdminPorts, HealthView, PoolView, ReplicaView, TaskView } from '../api/ports.js';
 import type { PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
 import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
@@ -17,6 +17,7 @@ import type { ReplicationDriver } from '../replication/driver.js';
 import type { Peer, Store } from '../store/index.js';
 import { hostPortOf, peerUrl } from './addresses.js';
 import { validateSchedule } from '../scheduler/plan.js';
+import type { HealthReport } from './jobs/reports.js';
 import { PoolAdmin } from './pool-admin.js';
 import type { RunRegistry } from './runs.js';
 import { checkShare } from './share-checks.js';
@@ -33,6 +34,10 @@ export interface AdminDeps {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   readonly runs: RunRegistry;
+  /** Starts a run now, or queues it behind the concurrency limit. */
+  readonly runNow: (task: string) => RunView;
+  /** The last maintenance health check, if one ran. */
+  readonly health: () => HealthReport | null;
   readonly peerServer: () => PeerServer | null;
   readonly dispatcher: Dispatcher;
   /** Aborts runs when the appliance stops. */
@@ -46,7 +51,11 @@ export class AdminService implements AdminPorts {
   readonly #pools: PoolAdmin;
 
   constructor(private readonly d: AdminDeps) {
-    this.#pools = new PoolAdmin(d.store, d.btrfs, (peer) => this.#peer(peer));
+    this.#pools = new PoolAdmin(d.store, d.btrfs, (peer) => this.#peer(peer), (pool) => {
+      const report = d.health();
+      const found = report?.pools.find((p) => p.name === pool);
+      return report && found ? { checkedAt: report.checkedAt, findings: found.findings } : null;
+    });
   }
 
   serviceEnabled(): boolean {
@@ -209,9 +218,8 @@ export class AdminService implements AdminPorts {
   }
 
   runTask(name: string): Promise<RunView> {
-    const task = this.#task(name);
-    if (this.d.driver.isRunning(name)) throw new FerryError('TASK_BUSY', `task '${name}' is already running`);
-    return Promise.resolve(this.d.runs.start(name, () => this.d.driver.run(task, this.d.stopping)));
+    this.#task(name);
+    return Promise.resolve(this.d.runNow(name));
   }
 
   getRun(id: string): Promise<RunView> {
@@ -267,6 +275,12 @@ export class AdminService implements AdminPorts {
     return peer;
   }
 
+  #sourceHealth(task: string): HealthView | null {
+    const report = this.d.health();
+    const found = report?.sources.find((s) => s.task === task);
+    return report && found ? { checkedAt: report.checkedAt, findings: found.findings } : null;
+  }
+
   #peerIdOrRaw(idOrName: string): string {
     return (this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName))?.id ?? idOrName;
   }
@@ -300,6 +314,7 @@ export class AdminService implements AdminPorts {
       paused: task.paused,
       running: this.d.driver.isRunning(task.name),
       health: taskHealth(recent, new Date(), { peerPaired: this.d.store.peers.get(task.peer) !== undefined }),
+      sourceHealth: this.#sourceHealth(task.name),
       lastSucceeded: this.d.store.sendTrail.lastSucceeded(task.name)?.endedAt ?? null,
     };
   }

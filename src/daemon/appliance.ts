@@ -15,19 +15,20 @@ import { createPeerServer, PeerClient, toPeerRecord, type PeerServer } from '../
 import { Receiver } from '../receiver/receiver.js';
 import type { ReceiverEndpoint } from '../replication/endpoints.js';
 import { ReplicationDriver } from '../replication/driver.js';
+import { BreeTimers } from '../scheduler/bree-timers.js';
 import { Scheduler } from '../scheduler/scheduler.js';
+import type { RunView } from '../api/schemas.js';
 import { Sender } from '../sender/sender.js';
 import { openStore, type Store } from '../store/index.js';
 import { AdminService } from './admin.js';
 import { splitHostPort } from './addresses.js';
 import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
+import { Maintenance } from './maintenance.js';
 import { RunRegistry } from './runs.js';
 import type { Config, StateDir } from './state-dir.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;
-  /** Scheduled runs at once, across all tasks. */
-  readonly maxConcurrentRuns?: number;
 }
 
 export class Appliance {
@@ -37,7 +38,9 @@ export class Appliance {
   readonly driver: ReplicationDriver;
   readonly runs = new RunRegistry();
   readonly scheduler: Scheduler;
+  readonly maintenance: Maintenance;
   readonly id: string;
+  #timers: BreeTimers | null = null;
   #peerServer: PeerServer | null = null;
   #adminServer: FastifyInstance | null = null;
   readonly #logger: Logger;
@@ -65,6 +68,7 @@ export class Appliance {
       logger: this.#logger,
       onProgress: (task, bytes) => this.runs.progress(task, bytes),
     });
+    this.maintenance = new Maintenance({ config, databasePath: state.databasePath, receiver: this.receiver, logger: this.#logger });
     this.admin = new AdminService({
       config,
       identity,
@@ -74,33 +78,58 @@ export class Appliance {
       receiver: this.receiver,
       driver: this.driver,
       runs: this.runs,
+      runNow: (name) => this.runNow(name),
+      health: () => this.maintenance.health,
       peerServer: () => this.#peerServer,
       stopping: this.#stopping.signal,
       dispatcher: this.#dispatcher,
     });
     this.scheduler = new Scheduler({
-      onDue: (name) => this.#runScheduled(name),
+      onDue: (name) => this.#runDue(name),
       slots: { get: (name) => this.store.tasks.lastSlot(name), set: (name, slot) => this.store.tasks.setLastSlot(name, slot) },
-      maxConcurrent: options.maxConcurrentRuns ?? 2,
+      maxConcurrent: config.scheduler?.maxConcurrentRuns ?? 2,
+      jitterMaxMs: (config.scheduler?.jitterSeconds ?? 30) * 1000,
+      timers: (events) => {
+        this.#timers = new BreeTimers({
+          ...events,
+          logger: this.#logger,
+          onMessage: (job, message) => void this.maintenance.report(job, message),
+        });
+        return this.#timers;
+      },
       logger: this.#logger,
     });
     this.admin.onTasksChanged = () => this.#reschedule();
     this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger });
   }
 
-  /** A scheduled run: on the main thread, through the same registry as run-now. */
-  async #runScheduled(name: string): Promise<void> {
+  /** A run the scheduler started (scheduled, or run-now in its turn): on the main thread. */
+  async #runDue(name: string): Promise<void> {
     const task = this.store.tasks.get(name);
-    if (!task || this.driver.isRunning(name) || this.#stopping.signal.aborted) return;
-    const view = this.runs.start(name, () => this.driver.run(task, this.#stopping.signal));
-    await this.runs.wait(view.id);
+    if (!task || this.#stopping.signal.aborted) {
+      this.runs.cancelQueued(name, task ? 'the appliance is stopping' : 'the task was removed');
+      return;
+    }
+    await this.runs.begin(name, () => this.driver.run(task, this.#stopping.signal));
+  }
+
+  /**
+   * "Run now": through the scheduler, so it takes its place under the
+   * concurrency limit, and a slot that passes during it still runs after it.
+   * TASK_BUSY while a run of the task is under way.
+   */
+  runNow(name: string): RunView {
+    if (!this.store.tasks.get(name)) throw new FerryError('NOT_FOUND', `no task named '${name}'`);
+    if (this.scheduler.isRunning(name)) throw new FerryError('TASK_BUSY', `task '${name}' is already running`);
+    const view = this.runs.queue(name);
+    this.scheduler.runNow(name);
+    return this.runs.get(view.id);
   }
 
   /** After any change to tasks or the service switch: the scheduler follows the store. */
   #reschedule(): void {
     this.scheduler.setTasks(this.store.tasks.list());
-    if (this.admin.serviceEnabled()) this.scheduler.start();
-    else this.scheduler.stop();
+    this.scheduler.setScheduleEnabled(this.admin.serviceEnabled());
   }
 
   static async open(state: StateDir, options: ApplianceOptions = {}): Promise<Appliance> {
@@ -140,6 +169,8 @@ export class Appliance {
       throw err;
     }
     this.#reschedule();
+    this.scheduler.start();
+    if (this.#timers) this.maintenance.schedule(this.#timers);
     this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
   }
 
@@ -153,7 +184,7 @@ export class Appliance {
    * 'interrupted' on both sides, never 'running'), then the servers close.
    */
   async stop(): Promise<void> {
-    this.scheduler.stop();
+    await this.scheduler.stop();
     this.#stopping.abort(new FerryError('INTERRUPTED', 'the appliance is stopping'));
     await this.runs.settled(20_000);
     await this.#close();

@@ -4,7 +4,7 @@
 
 import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { PoolView } from '../api/ports.js';
+import type { HealthView, PoolView } from '../api/ports.js';
 import type { PolicyBody, PoolAddBody } from '../api/schemas.js';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError } from '../domain/errors.js';
@@ -16,6 +16,8 @@ export class PoolAdmin {
     private readonly btrfs: Btrfs,
     /** A paired peer by id or name; NOT_FOUND otherwise. */
     private readonly peer: (idOrName: string) => Peer,
+    /** The pool's health as maintenance last checked it. */
+    private readonly health: (pool: string) => HealthView | null = () => null,
   ) {}
 
   async add(body: PoolAddBody): Promise<PoolView> {
@@ -87,6 +89,7 @@ export class PoolAdmin {
       peerPolicies: this.store.policies
         .list(name)
         .flatMap((r) => (r.peer === null ? [] : [{ peer: r.peer, peerName: nameOf(r.peer), keepAtLeast: r.keepAtLeast, keepDays: r.keepDays, quotaBytes: r.quotaBytes }])),
+      health: this.health(name),
     };
   }
 

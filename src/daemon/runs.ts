@@ -1,6 +1,6 @@
-// Runs started through the admin API ("run now"), kept in memory so that
-// `ferry task run --wait` can follow one to its end. The trail is the durable
-// record; this is only the live view.
+// Runs, scheduled or started through the admin API ("run now"), kept in
+// memory so that `ferry task run --wait` can follow one from the queue to its
+// end. The trail is the durable record; this is only the live view.
 
 import { randomUUID } from 'node:crypto';
 import type { RunView } from '../api/schemas.js';
@@ -18,14 +18,29 @@ export class RunRegistry {
   readonly #runs = new Map<string, Entry>();
   readonly #byTask = new Map<string, Entry>();
 
-  start(task: string, run: () => Promise<RunOutcome>): RunView {
+  /** A run-now that waits for the concurrency limit: its view until it begins. */
+  queue(task: string): RunView {
+    const queued = this.#byTask.get(task);
+    if (queued?.view.state === 'queued') return queued.view;
+    return this.#add(task, 'queued').view;
+  }
+
+  #add(task: string, state: 'queued' | 'running'): Entry {
     const entry: Entry = {
-      view: { id: randomUUID(), task, state: 'running', bytes: 0, startedAt: new Date().toISOString(), endedAt: null, snapshot: null, errorCode: null, error: null },
+      view: { id: randomUUID(), task, state, bytes: 0, startedAt: new Date().toISOString(), endedAt: null, snapshot: null, errorCode: null, error: null },
       done: Promise.resolve(),
     };
     this.#runs.set(entry.view.id, entry);
     this.#byTask.set(task, entry);
     this.#trim();
+    return entry;
+  }
+
+  /** A run begins: the task's queued view if it has one, else a new one. Resolves when it ended. */
+  begin(task: string, run: () => Promise<RunOutcome>): Promise<void> {
+    const queued = this.#byTask.get(task);
+    const entry = queued?.view.state === 'queued' ? queued : this.#add(task, 'running');
+    entry.view = { ...entry.view, state: 'running', startedAt: new Date().toISOString() };
     entry.done = run().then(
       (outcome) => {
         const last = outcome.attempts.at(-1);
@@ -44,12 +59,14 @@ export class RunRegistry {
         entry.view = { ...entry.view, state: 'failed', endedAt: new Date().toISOString(), errorCode: e?.code ?? 'INTERNAL', error: err instanceof Error ? err.message : String(err) };
       },
     );
-    return entry.view;
+    return entry.done;
   }
 
-  /** Resolves when the run has ended (however it ended). */
-  wait(id: string): Promise<void> {
-    return this.#runs.get(id)?.done ?? Promise.resolve();
+  /** Drops a queued run that will not begin (the scheduler dropped it, the task went). */
+  cancelQueued(task: string, why: string): void {
+    const entry = this.#byTask.get(task);
+    if (entry?.view.state !== 'queued') return;
+    entry.view = { ...entry.view, state: 'interrupted', endedAt: new Date().toISOString(), errorCode: 'ABORTED', error: why };
   }
 
   progress(task: string, bytes: number): void {
@@ -66,6 +83,7 @@ export class RunRegistry {
   /** Resolves when every run under way has ended, or after `timeoutMs`. */
   async settled(timeoutMs: number): Promise<void> {
     const pending = [...this.#runs.values()].filter((e) => e.view.state === 'running').map((e) => e.done);
+    for (const e of this.#runs.values()) if (e.view.state === 'queued') this.cancelQueued(e.view.task, 'the appliance stopped before the run began');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, timeoutMs);

@@ -26,6 +26,24 @@ export const configSchema = z.object({
   admin: hostPortSchema,
   /** Where peers reach us (NAT, port forward); defaults to listen. */
   advertise: hostPortSchema,
+  /** Runs at once across all tasks, and the largest jitter after a slot. */
+  scheduler: z
+    .strictObject({
+      maxConcurrentRuns: z.number().int().min(1).max(64).optional(),
+      jitterSeconds: z.number().int().min(0).max(3600).optional(),
+    })
+    .optional(),
+  /** What maintenance keeps, and how often each job runs (seconds). */
+  maintenance: z
+    .strictObject({
+      trailKeepDays: z.number().int().min(1).max(36_500).optional(),
+      trailKeepPerTask: z.number().int().min(1).max(10_000_000).optional(),
+      trailsEverySeconds: z.number().int().min(1).optional(),
+      purgeEverySeconds: z.number().int().min(1).optional(),
+      sweepEverySeconds: z.number().int().min(1).optional(),
+      healthEverySeconds: z.number().int().min(1).optional(),
+    })
+    .optional(),
 });
 export type Config = z.infer<typeof configSchema>;
 

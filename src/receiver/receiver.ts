@@ -7,7 +7,7 @@
 // only a subvolume it has verified, and then applies retention: the sender's
 // keep-remote, raised to the receiving admin's floor.
 
-import { mkdir, readdir, rename, stat } from 'node:fs/promises';
+import { mkdir, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -26,7 +26,8 @@ import { ByteCounter, formatBytes } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
 import { ChainBook } from './chains.js';
 import { checkIdentities } from './identity.js';
-import { replicaDir, STAGING_PREFIX, stagingName } from './paths.js';
+import { replicaDir, stagingName } from './paths.js';
+import { findStaging, stagingTransfer } from './staging.js';
 import { validatePeerId, validateShareName } from './validate.js';
 
 interface PendingTransfer {
@@ -359,33 +360,22 @@ export class Receiver {
     }
   }
 
-  /** At start-up: partial subvolumes left by a crash hold nothing anyone will ever commit. */
-  async cleanStaging(): Promise<number> {
+  /**
+   * Partial subvolumes left by a crash hold nothing anyone will ever commit:
+   * at start-up (all of them), and from the sweep job (the paths it found).
+   * Staging of a transfer under way is left alone.
+   */
+  async cleanStaging(found?: readonly string[]): Promise<number> {
+    const pools = this.#store.pools.list();
     let cleaned = 0;
-    for (const pool of this.#store.pools.list()) {
-      for (const peer of await listDir(pool.path)) {
-        // Only peer directories are ours to look into.
-        if (!/^[A-Za-z][A-Za-z0-9_-]{0,63}$/.test(peer)) continue;
-        for (const share of await listDir(path.join(pool.path, peer))) {
-          const dir = path.join(pool.path, peer, share);
-          for (const entry of await listDir(dir)) {
-            if (!entry.startsWith(STAGING_PREFIX)) continue;
-            if (this.#pending.has(entry.slice(STAGING_PREFIX.length))) continue;
-            await this.#discardStaging(path.join(dir, entry));
-            cleaned++;
-          }
-        }
-      }
+    for (const staging of found ?? (await findStaging(pools))) {
+      const transfer = stagingTransfer(staging, pools);
+      if (transfer === null || this.#pending.has(transfer)) continue;
+      if (!(await this.#btrfs.isSubvolume(staging))) continue;
+      await this.#discardStaging(staging);
+      cleaned++;
     }
     return cleaned;
-  }
-}
-
-async function listDir(dir: string): Promise<string[]> {
-  try {
-    return await readdir(dir);
-  } catch {
-    return [];
   }
 }
 

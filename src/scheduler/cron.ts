@@ -1,91 +1,65 @@
-// Cron expressions for `--cron EXPR`, through the libraries bree bundles:
+// Cron expressions for `--cron EXPR`, read by the libraries bree bundles:
 // cron-validate checks the syntax and words the refusals, and @breejs/later
-// does the calendar arithmetic (next and previous occurrence across month
-// lengths and leap years). Both are loaded from bree's own dependency tree
-// (resolved from bree's package), so Ferry uses exactly the copies bree ships
-// and declares no second cron dependency.
+// parses the expression (later.parse.cron, as bree does for its own `cron`
+// jobs) and does the calendar arithmetic (next and previous occurrence across
+// month lengths and leap years). Both are loaded from bree's dependency tree,
+// the same copies bree runs its jobs with.
 //
 // What Ferry accepts: the five fields of cron(5), `minute hour day-of-month
-// month day-of-week`, with `*`, lists, ranges, steps (`*/15`, `1-5/2`, `5/15`),
-// three-letter month and day names in any case, and the macros @yearly,
-// @annually, @monthly, @weekly, @daily and @hourly. No seconds field and no
-// Quartz extensions (`?`, `L`, `W`, `#`). Times are UTC: a NAS's local zone
-// changes with DST, and an expression that fires twice or not at all on a DST
-// night would surprise more than "02:00 UTC" does (the admin's tools show UTC
-// beside local time).
+// month day-of-week`, with `*`, lists, ranges, steps (`*/15`, `1-5/2`,
+// `5/15`), three-letter month and day names in any case, and the macros
+// @yearly, @annually, @monthly, @weekly, @daily and @hourly. No seconds field
+// and no Quartz extensions (`?`, `L`, `W`, `#`). Times are UTC: a NAS's local
+// zone changes with DST, and an expression that fires twice or not at all on
+// a DST night would surprise more than "02:00 UTC" does.
 //
-// later.parse.cron is not used, because it departs from cron(5) in ways that
-// would fire tasks on the wrong days: day-of-week 7 (Sunday) becomes Saturday,
-// a restricted day-of-month AND a restricted day-of-week must both match
-// (cron(5) runs when EITHER matches), and an impossible date such as
-// `0 0 30 2 *` yields a made-up occurrence in year 2525. Instead each field is
-// expanded here to its set of values, and later gets a schedule object built
-// from those sets. Every occurrence later returns is checked against the sets
-// before it is used.
+// later.parse.cron departs from cron(5) in three ways that would fire tasks
+// on the wrong days; each is mended or refused here, on later's own output:
+// - a day of week 7 becomes Saturday there: Ferry refuses 7 (write Sunday as
+//   0 or SUN), so no expression means something else than it says;
+// - a restricted day of month AND a restricted day of week must both match
+//   there, where cron(5) runs when EITHER does: the schedule is split in two,
+//   which later ORs;
+// - an impossible date such as `0 0 30 2 *` yields a made-up occurrence in
+//   year 2525: an expression with no occurrence in the next eight years is
+//   refused as one that never matches.
 
 import { createRequire } from 'node:module';
 import { FerryError } from '../domain/errors.js';
 
-// ---------------------------------------------------------------------------
-// The bundled libraries, typed by the small surface Ferry uses.
-
-/** later's schedule definition: each key constrains one time unit. */
-interface LaterRule {
-  s?: number[];
-  m?: number[];
-  h?: number[];
-  /** Day of month, 1-31. */
-  D?: number[];
-  /** Month, 1-12. */
-  M?: number[];
-  /** Day of week, 1-7 with 1 = Sunday. */
-  d?: number[];
-}
+/** One of later's rules: each key constrains one time unit (s, m, h, D = day of month, M, d = day of week 1-7 from Sunday). */
+type LaterRule = Record<string, number[] | undefined>;
 interface LaterScheduleData {
   schedules: LaterRule[];
   exceptions: LaterRule[];
+  error?: number;
 }
 /** later.NEVER (0) when there is no occurrence; a Date for count 1, else an array. */
 type LaterResult = Date | Date[] | 0;
 interface LaterSchedule {
   next(count: number, start: Date, end?: Date): LaterResult;
   prev(count: number, start: Date, end?: Date): LaterResult;
+  isValid(d: Date): boolean;
 }
-interface Later {
+export interface Later {
   schedule(data: LaterScheduleData): LaterSchedule;
+  parse: { cron(expr: string, hasSeconds?: boolean): LaterScheduleData };
   date: { UTC(): void };
 }
 interface CronValidateResult {
   isValid(): boolean;
   getError(): string[];
 }
-type CronValidate = (expr: string, options: { preset: string; override: { useSeconds: boolean } }) => CronValidateResult;
+type CronValidate = (expr: string, options: { preset: string; override: Record<string, unknown> }) => CronValidateResult;
 
-// The same versions bree itself depends on, as our own dependencies; they are
-// CommonJS without types, so they are loaded with require and typed above.
-const require = createRequire(import.meta.url);
-const later = require('@breejs/later') as Later;
-const cronValidate = (require('cron-validate') as { default: CronValidate }).default;
-// later keeps its time zone as global state; UTC is its default, set here in
-// case anything else in the process changed it.
+// bree's own copies: resolved from bree's package, so Ferry runs the versions bree runs.
+const fromBree = createRequire(createRequire(import.meta.url).resolve('bree'));
+export const later = fromBree('@breejs/later') as Later;
+const cronValidate = (fromBree('cron-validate') as { default: CronValidate }).default;
+// later keeps its time zone as global state, and loading bree sets it to local
+// time: Ferry's cron is UTC, so it is set here, and again by the scheduler
+// after bree is loaded.
 later.date.UTC();
-
-// ---------------------------------------------------------------------------
-// Parsing
-
-/** An expression reduced to the values each field allows. */
-export interface CronFields {
-  readonly minutes: ReadonlySet<number>;
-  readonly hours: ReadonlySet<number>;
-  readonly daysOfMonth: ReadonlySet<number>;
-  readonly months: ReadonlySet<number>;
-  /** 0-6, Sunday = 0 (7 in the expression is Sunday too). */
-  readonly daysOfWeek: ReadonlySet<number>;
-  /** Whether the day-of-month field was restricted (did not start with `*`). */
-  readonly domRestricted: boolean;
-  /** Whether the day-of-week field was restricted (did not start with `*`). */
-  readonly dowRestricted: boolean;
-}
 
 const help =
   'a cron expression has five fields, minute hour day-of-month month day-of-week, in UTC ' +
@@ -100,68 +74,19 @@ const macros: Readonly<Record<string, string>> = {
   '@hourly': '0 * * * *',
 };
 
-const monthNames = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'];
-const dayNames = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'];
-/** Longest month lengths, February counted in a leap year. */
-const monthDays = [31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
-
-interface FieldSpec {
-  readonly min: number;
-  readonly max: number;
-  readonly names?: readonly string[];
-  /** Value of the first name (1 for months, 0 for days). */
-  readonly nameBase?: number;
-}
-const fieldSpecs = {
-  minutes: { min: 0, max: 59 },
-  hours: { min: 0, max: 23 },
-  daysOfMonth: { min: 1, max: 31 },
-  months: { min: 1, max: 12, names: monthNames, nameBase: 1 },
-  daysOfWeek: { min: 0, max: 7, names: dayNames, nameBase: 0 },
-} as const satisfies Record<string, FieldSpec>;
+/** How far ahead an expression must occur at least once (a 29 February comes within four years). */
+const HORIZON_MS = 8 * 366 * 86_400_000;
 
 function shown(expr: string): string {
   return JSON.stringify(expr.length > 80 ? `${expr.slice(0, 80)}…` : expr);
 }
 
-/** One field's values. Syntax was checked by cron-validate before this runs. */
-function expandField(text: string, spec: FieldSpec): Set<number> {
-  const value = (token: string): number => {
-    const index = spec.names?.indexOf(token.toLowerCase()) ?? -1;
-    return index >= 0 ? index + (spec.nameBase ?? 0) : Number(token);
-  };
-  const out = new Set<number>();
-  for (const item of text.split(',')) {
-    const [range = '', stepText] = item.split('/');
-    const step = stepText === undefined ? 1 : Number(stepText);
-    let lo: number;
-    let hi: number;
-    if (range === '*') {
-      lo = spec.min;
-      hi = spec.max;
-    } else if (range.includes('-')) {
-      const [a = '', b = ''] = range.split('-');
-      lo = value(a);
-      hi = value(b);
-    } else {
-      lo = value(range);
-      // `5/15` means from 5 to the end of the range, every 15.
-      hi = stepText === undefined ? lo : spec.max;
-    }
-    if (!Number.isInteger(lo) || !Number.isInteger(hi) || !Number.isInteger(step) || step < 1) {
-      throw new FerryError('INVALID_INPUT', `cron field ${JSON.stringify(text)} is not understood`);
-    }
-    for (let v = lo; v <= hi; v += step) out.add(v);
-  }
-  return out;
-}
-
 /**
- * The fields of a cron expression; throws INVALID_INPUT, with cron-validate's
- * findings and a short guide, for anything Ferry would not run as the admin
- * meant it.
+ * The expression as later's schedule, checked and mended as described above;
+ * throws INVALID_INPUT, with cron-validate's findings and a short guide, for
+ * anything Ferry would not run as the admin meant it.
  */
-export function parseCron(expr: string): CronFields {
+export function parseCron(expr: string, now: Date = new Date()): LaterScheduleData {
   const refuse = (why: string): never => {
     throw new FerryError('INVALID_INPUT', `cron expression ${shown(expr)} ${why}; ${help}`);
   };
@@ -170,33 +95,27 @@ export function parseCron(expr: string): CronFields {
   const checked = trimmed.startsWith('@') ? macros[trimmed.toLowerCase()] : trimmed.split(/\s+/).join(' ');
   if (checked === undefined) return refuse(`is not a known macro (known: ${Object.keys(macros).join(', ')})`);
 
-  // cron-validate's npm-cron-schedule preset is cron(5): day-of-month 1-31,
-  // months 1-12, day-of-week 0-7, names allowed; seconds are switched off.
+  // cron-validate's npm-cron-schedule preset is cron(5), with seconds off.
   const result = cronValidate(checked, { preset: 'npm-cron-schedule', override: { useSeconds: false } });
   if (!result.isValid()) {
     const findings = result.getError().map((m) => m.replace(/\s*\(Input cron: .*\)\s*$/s, ''));
     return refuse(`is not valid: ${findings.join('; ')}`);
   }
+  const [, , dom = '*', , dow = '*'] = checked.split(' ');
+  // 7 as a day-of-week value (not a step): later would read it as Saturday.
+  if (/(^|[,-])7($|[,/-])/.test(dow)) return refuse('names day 7 of the week: write Sunday as 0 or SUN');
 
-  const [minute = '', hour = '', dom = '', month = '', dow = ''] = checked.split(' ');
-  const daysOfWeek = new Set([...expandField(dow, fieldSpecs.daysOfWeek)].map((d) => d % 7));
-  const fields: CronFields = {
-    minutes: expandField(minute, fieldSpecs.minutes),
-    hours: expandField(hour, fieldSpecs.hours),
-    daysOfMonth: expandField(dom, fieldSpecs.daysOfMonth),
-    months: expandField(month, fieldSpecs.months),
-    daysOfWeek,
-    // cron(5): a field that starts with `*` counts as unrestricted, even `*/2`.
-    domRestricted: !dom.startsWith('*'),
-    dowRestricted: !dow.startsWith('*'),
-  };
+  const parsed = later.parse.cron(checked);
+  if (parsed.error !== undefined && parsed.error >= 0) return refuse(`is not understood from character ${parsed.error}`);
+  // cron(5): a field that starts with `*` counts as unrestricted, even `*/2`.
+  const either = !dom.startsWith('*') && !dow.startsWith('*');
+  const schedules = either ? parsed.schedules.flatMap(({ D, d, ...rest }) => [{ ...rest, ...(D ? { D } : {}) }, { ...rest, ...(d ? { d } : {}) }]) : parsed.schedules;
+  const data: LaterScheduleData = { schedules, exceptions: parsed.exceptions };
 
-  // With only the day of month restricted, some day must exist in some month.
-  if (fields.domRestricted && !fields.dowRestricted) {
-    const possible = [...fields.months].some((m) => [...fields.daysOfMonth].some((d) => d <= (monthDays[m - 1] ?? 0)));
-    if (!possible) return refuse('never matches: none of its months has any of its days');
-  }
-  return fields;
+  const first = later.schedule(data).next(1, now);
+  const at = Array.isArray(first) ? first[0] : first;
+  if (at === undefined || at === 0 || at.getTime() - now.getTime() > HORIZON_MS) return refuse('never matches: no date fits all its fields');
+  return data;
 }
 
 /** Throws INVALID_INPUT, with a clear message, unless `expr` is a cron expression Ferry runs. */
@@ -204,44 +123,12 @@ export function validateCron(expr: string): void {
   parseCron(expr);
 }
 
-// ---------------------------------------------------------------------------
-// Occurrences
-
-const everyValue = (set: ReadonlySet<number>, size: number): boolean => set.size === size;
-
-function toLater(f: CronFields): LaterScheduleData {
-  const base: LaterRule = { s: [0] };
-  if (!everyValue(f.minutes, 60)) base.m = [...f.minutes].sort((a, b) => a - b);
-  if (!everyValue(f.hours, 24)) base.h = [...f.hours].sort((a, b) => a - b);
-  if (!everyValue(f.months, 12)) base.M = [...f.months].sort((a, b) => a - b);
-  const D = [...f.daysOfMonth].sort((a, b) => a - b);
-  const d = [...f.daysOfWeek].sort((a, b) => a - b).map((x) => x + 1);
-  let schedules: LaterRule[];
-  if (f.domRestricted && f.dowRestricted) schedules = [{ ...base, D }, { ...base, d }];
-  else if (f.domRestricted) schedules = [{ ...base, D }];
-  else if (f.dowRestricted) schedules = [{ ...base, d }];
-  else schedules = [base];
-  // A restricted field that still allows every value needs no rule.
-  for (const rule of schedules) {
-    if (rule.D !== undefined && rule.D.length === 31) delete rule.D;
-    if (rule.d !== undefined && rule.d.length === 7) delete rule.d;
-  }
-  return { schedules, exceptions: [] };
-}
-
-/** Whether a time (UTC, whole minute) is one of the expression's occurrences. */
-export function cronMatches(f: CronFields, t: Date): boolean {
-  if (t.getUTCSeconds() !== 0 || t.getUTCMilliseconds() !== 0) return false;
-  if (!f.minutes.has(t.getUTCMinutes()) || !f.hours.has(t.getUTCHours()) || !f.months.has(t.getUTCMonth() + 1)) return false;
-  const dom = f.daysOfMonth.has(t.getUTCDate());
-  const dow = f.daysOfWeek.has(t.getUTCDay());
-  if (f.domRestricted && f.dowRestricted) return dom || dow;
-  return dom && dow;
-}
-
 export interface CompiledCron {
   readonly expr: string;
-  readonly fields: CronFields;
+  /** later's schedule of the expression: what bree's job runs on. */
+  readonly schedule: LaterScheduleData;
+  /** Whether `t` is an occurrence. */
+  matches(t: Date): boolean;
   /** The first occurrence strictly after `t`. */
   after(t: Date): Date;
   /** The last occurrence at or before `t`, or null when there is none since 1970. */
@@ -253,34 +140,31 @@ export interface CompiledCron {
 const SECOND = 1000;
 const compiledCache = new Map<string, CompiledCron>();
 
+function first(found: LaterResult): Date | null {
+  const d = Array.isArray(found) ? found[0] : found;
+  return d === undefined || d === 0 ? null : d;
+}
+
 /** A parsed expression with its occurrence arithmetic; cached per expression. */
 export function compileCron(expr: string): CompiledCron {
   const cached = compiledCache.get(expr);
   if (cached !== undefined) return cached;
-  const fields = parseCron(expr);
-  const schedule = later.schedule(toLater(fields));
-  const checked = (found: LaterResult, what: string): Date | null => {
-    const d = Array.isArray(found) ? found[0] : found;
-    if (d === undefined || d === 0) return null;
-    if (!cronMatches(fields, d)) {
-      throw new FerryError('INTERNAL', `cron expression ${shown(expr)}: the calendar library returned ${d.toISOString()} as ${what}, which does not match it`);
-    }
-    return d;
-  };
+  const data = parseCron(expr);
+  const schedule = later.schedule(data);
   // later works in whole seconds and treats its start time as inclusive,
   // keeping any milliseconds of it: so every start given to it is whole.
   const compiled: CompiledCron = {
     expr,
-    fields,
+    schedule: data,
+    matches: (t) => t.getUTCMilliseconds() === 0 && schedule.isValid(t),
     after(t) {
       const start = new Date(Math.floor(t.getTime() / SECOND) * SECOND + SECOND);
-      const found = checked(schedule.next(1, start), `the occurrence after ${t.toISOString()}`);
+      const found = first(schedule.next(1, start));
       if (found === null) throw new FerryError('INTERNAL', `cron expression ${shown(expr)} has no occurrence after ${t.toISOString()}`);
       return found;
     },
     atOrBefore(t) {
-      const start = new Date(Math.floor(t.getTime() / SECOND) * SECOND);
-      return checked(schedule.prev(1, start), `the occurrence at or before ${t.toISOString()}`);
+      return first(schedule.prev(1, new Date(Math.floor(t.getTime() / SECOND) * SECOND)));
     },
     countBetween(from, to, cap) {
       if (to.getTime() <= from.getTime() || cap <= 0) return 0;

@@ -1,46 +1,29 @@
-// The scheduler says "task due" to the daemon, which runs the task on the main
-// thread. It holds one timer, armed for the earliest moment any task is ready,
-// and re-arms it after every change; an idle daemon therefore sleeps until a
-// slot comes (capped at `maxSleepMs`, see below), writes nothing and logs
-// nothing while waiting.
-//
-// Where bree fits, and where it does not. DESIGN names bree as the scheduling
-// library. Ferry uses the two libraries bree bundles for the part bree is good
-// at, cron: cron-validate to check expressions and word refusals, and
-// @breejs/later for occurrence arithmetic (cron.ts). A Bree instance does not
-// own the timers, because its model does not fit what a run needs here:
-// - bree runs each job in a worker thread (or process) started from a file;
-//   a Ferry run must run on the main thread, beside the better-sqlite3 handle,
-//   the peer client and the abort signals, so a bree job could only post
-//   "due" back, paying a thread start per run to send one message;
-// - bree's timers read the real Date and setTimeout, and its workers are real
-//   threads, so "fires on time, not before" could not be tested in-process
-//   with a controllable clock;
-// - bree has no notion of a slot that passed while the daemon was down (it
-//   neither remembers the last run nor collapses missed runs into one), its
-//   `interval` restarts counting at every start instead of keeping a grid
-//   anchored to the task, and it has no global limit on concurrent runs and no
-//   jitter. All of that would be rebuilt on top of it anyway.
-// So this file keeps the timer and those rules, in plain code driven by an
-// injectable clock.
+// The scheduler says "task due" to the daemon, which runs the task on the
+// main thread. Its timers are bree jobs (bree-timers.ts): one per task on the
+// task's own schedule, plus a periodic recheck; tests drive the same contract
+// with a fake clock (timers.ts). What a fire means is decided here, in plain
+// code over the pure rules of plan.ts, so that catch-up, the concurrency limit
+// and the order of waiting runs do not depend on when exactly a timer fired.
 //
 // Rules:
-// - One run per task at a time. A slot that passes while the task runs is not
-//   a second run: when the run ends the task runs once more if any slot passed
-//   meanwhile, however many did.
-// - At most `maxConcurrent` runs at once; tasks that become ready beyond it
-//   wait in FIFO order (by the moment they became ready) and start as others
-//   end. A run stands for the newest slot passed when it starts, so slots that
-//   pass while it waits are absorbed too.
+// - One run per task at a time. A slot that passes while the task runs
+//   (scheduled or run now) is not a second run: when the run ends the task
+//   runs once more if any slot passed meanwhile, however many did.
+// - At most `maxConcurrent` runs at once, run-now ones included; tasks that
+//   become ready beyond it wait in FIFO order (by the moment they became
+//   ready) and start as others end. A run stands for the newest slot passed
+//   when it starts, so slots that pass while it waits are absorbed too.
 // - Jitter: each task starts jitterMs(name) after its slot (at most a tenth of
 //   the time to its following slot); the slot, not the start, is recorded.
-// - Paused tasks never start from the schedule. Resuming a task whose slots
+// - Paused tasks never start from the schedule; neither does any task while
+//   the schedule is off (the service switch). Resuming a task whose slots
 //   passed while it was paused runs it once (like downtime): the replica is
 //   stale, and resuming is the admin asking for replication again.
-// - runNow works on a paused task too: it is an explicit admin action. It
-//   respects one-run-per-task and the concurrency limit, and it does not move
-//   the schedule: a run-now is not recorded as a slot, unless a slot was due
-//   anyway when it started, in which case that one run stands for the slot too.
+// - runNow works on a paused task too, and with the schedule off: it is an
+//   explicit admin action. It respects one-run-per-task and the concurrency
+//   limit, and it does not move the schedule: a run-now is not recorded as a
+//   slot, unless a slot was due anyway when it started, in which case that
+//   one run stands for the slot too.
 // - The last slot is stored when a run ends (success or failure: retries
 //   belong inside the run, not to the scheduler), never when it starts: a
 //   daemon killed mid-run finds the slot unrun at its next start and runs the
@@ -48,25 +31,18 @@
 //   same reason (they were cut short by the shutdown).
 // - After start(), a task whose slot passed while the daemon was down runs
 //   once.
-//
-// The timer sleeps at most `maxSleepMs` (default 15 minutes) before looking
-// again: Node timers follow the monotonic clock, so after the wall clock is
-// stepped (NTP at boot, an admin fixing the time) a cron slot could otherwise be
-// missed by the size of the step. The check costs microseconds and touches
-// nothing on disk.
+// - A recheck every `maxSleepMs` (default 15 minutes) looks at every task
+//   and re-arms the `--every` grids: timers follow the monotonic clock, so
+//   after the wall clock is stepped (NTP at boot, an admin fixing the time) a
+//   slot could otherwise be missed by the size of the step. The check costs
+//   microseconds and touches nothing on disk.
 
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
-import { dueNow, readyAt, validateSchedule, type SchedulableTask } from './plan.js';
+import { dueNow, nextDue, readyAt, slotJitterMs, validateSchedule, type SchedulableTask } from './plan.js';
+import { ClockTimers, maxTimerMs, systemClock, type Clock, type TaskTimers, type TimerEvents, type TimerHandle } from './timers.js';
 
-/** An opaque timer handle of the clock that made it. */
-export type TimerHandle = unknown;
-
-export interface Clock {
-  now(): Date;
-  setTimeout(fn: () => void, ms: number): TimerHandle;
-  clearTimeout(handle: TimerHandle): void;
-}
+export { systemClock, type Clock } from './timers.js';
 
 /** Where the daemon keeps each task's last slot (in tests, a Map does). */
 export interface SlotStore {
@@ -98,24 +74,12 @@ export interface SchedulerOptions {
   readonly jitterMaxMs?: number;
   /** Longest single sleep of the timer. Default 15 minutes. */
   readonly maxSleepMs?: number;
+  /** What tells time: now(), and a short top-up timer when a fire came a little early. */
   readonly clock?: Clock;
+  /** The timers that fire at the tasks' slots; default ClockTimers over `clock` (bree's in the daemon). */
+  readonly timers?: (events: TimerEvents) => TaskTimers;
   readonly logger?: Logger;
 }
-
-export const systemClock: Clock = {
-  now: () => new Date(),
-  setTimeout: (fn, ms) => {
-    const t = setTimeout(fn, ms);
-    // The scheduler alone does not keep the process alive: the daemon's
-    // servers do, and a test that forgets stop() still exits.
-    t.unref();
-    return t;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-/** Node's setTimeout takes at most 2^31-1 ms. */
-const maxTimerMs = 2 ** 31 - 1;
 
 interface Run {
   readonly name: string;
@@ -135,6 +99,9 @@ interface Waiting extends Run {
   readonly readyAt: number;
 }
 
+/** A fire this much before its task is ready (wall clock and timer disagreeing) is topped up, not dropped. */
+const EARLY_FIRE_TOLERANCE_MS = 5_000;
+
 export class Scheduler {
   readonly #onDue: SchedulerOptions['onDue'];
   readonly #store: SlotStore;
@@ -142,6 +109,7 @@ export class Scheduler {
   readonly #jitterMaxMs: number;
   readonly #maxSleepMs: number;
   readonly #clock: Clock;
+  readonly #timers: TaskTimers;
   readonly #log: Logger;
 
   #tasks = new Map<string, SchedulableTask>();
@@ -150,7 +118,12 @@ export class Scheduler {
   readonly #running = new Map<string, Run>();
   #queue: Waiting[] = [];
   #started = false;
-  #timer: { handle: TimerHandle; at: number } | null = null;
+  /** Whether scheduled runs start (the service switch); run-now works either way. */
+  #scheduleOn = true;
+  /** Tasks armed with their timers, by name: the schedule they were armed with. */
+  readonly #armed = new Map<string, string>();
+  /** Short timers for fires that came a little before their task was ready. */
+  readonly #topUps = new Map<string, TimerHandle>();
 
   constructor(options: SchedulerOptions) {
     if (!Number.isSafeInteger(options.maxConcurrent) || options.maxConcurrent < 1) {
@@ -171,6 +144,8 @@ export class Scheduler {
     this.#maxSleepMs = Math.min(sleep, maxTimerMs);
     this.#clock = options.clock ?? systemClock;
     this.#log = (options.logger ?? silentLogger).child({ component: 'scheduler' });
+    const events: TimerEvents = { onFire: (name) => this.#onFire(name), onRecheck: () => this.#onRecheck() };
+    this.#timers = options.timers ? options.timers(events) : new ClockTimers(this.#clock, events);
   }
 
   /** Replaces the set of tasks (after add, remove, pause, resume or a schedule change). */
@@ -196,34 +171,58 @@ export class Scheduler {
       const task = next.get(w.name);
       return task !== undefined && (w.reason === 'run-now' || !task.paused);
     });
+    this.#arm();
     this.#evaluate();
   }
 
-  /** Looks at every task now, starts what is ready, and arms the timer. Does nothing before start(). */
+  /** Looks at every task now, starts what is ready (catch-up after downtime), and arms the timers. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    this.#timers.armRecheck(this.#maxSleepMs);
+    this.#arm();
     this.#evaluate();
   }
 
   /**
-   * Cancels the timer and drops waiting runs; nothing starts until start().
-   * Runs in progress are not waited for (the daemon aborts or finishes them);
-   * when they end their slot is not recorded, so they count as missed.
+   * Turns scheduled runs on or off (the service switch). Off: no timer is
+   * armed, waiting scheduled runs are dropped, run-now still works. On: a task
+   * whose slot passed meanwhile runs once.
    */
-  stop(): void {
-    if (!this.#started) return;
-    this.#started = false;
-    this.#disarm();
-    if (this.#queue.length > 0) this.#log.info('scheduler stopped: waiting runs dropped', { tasks: this.#queue.map((w) => w.name) });
-    this.#queue = [];
+  setScheduleEnabled(on: boolean): void {
+    if (this.#scheduleOn === on) return;
+    this.#scheduleOn = on;
+    if (!on) {
+      const dropped = this.#queue.filter((w) => w.reason === 'schedule').map((w) => w.name);
+      this.#queue = this.#queue.filter((w) => w.reason === 'run-now');
+      if (dropped.length > 0) this.#log.info('schedule off: waiting scheduled runs dropped', { tasks: dropped });
+    }
+    this.#arm();
+    this.#evaluate();
   }
 
   /**
-   * Starts a run of the task now, paused or not: 'started'; or, when the
-   * concurrency limit is reached, 'queued' (it starts as soon as a run ends);
-   * or 'busy' when a run of the task is already under way. Throws NOT_FOUND for
-   * an unknown task, INTERNAL when the scheduler is not started.
+   * Cancels the timers and drops waiting runs; nothing starts until start().
+   * Runs in progress are not waited for (the daemon aborts or finishes them);
+   * when they end their slot is not recorded, so they count as missed.
+   */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    for (const name of [...this.#armed.keys()]) this.#disarm(name);
+    for (const handle of this.#topUps.values()) this.#clock.clearTimeout(handle);
+    this.#topUps.clear();
+    if (this.#queue.length > 0) this.#log.info('scheduler stopped: waiting runs dropped', { tasks: this.#queue.map((w) => w.name) });
+    this.#queue = [];
+    await this.#timers.stop();
+  }
+
+  /**
+   * Starts a run of the task now, paused or not, schedule on or off:
+   * 'started'; or, when the concurrency limit is reached, 'queued' (it starts
+   * as soon as a run ends, in turn); or 'busy' when a run of the task is
+   * already under way. Throws NOT_FOUND for an unknown task, INTERNAL when the
+   * scheduler is not started.
    */
   runNow(taskName: string): RunNowResult {
     const task = this.#tasks.get(taskName);
@@ -233,7 +232,6 @@ export class Scheduler {
     if (this.#isWaiting(taskName)) return 'queued';
     this.#queue.push({ name: taskName, reason: 'run-now', slot: null, missed: 0, readyAt: this.#clock.now().getTime() });
     this.#drain();
-    this.#rearm();
     return this.#running.has(taskName) ? 'started' : 'queued';
   }
 
@@ -247,6 +245,11 @@ export class Scheduler {
     return this.#isWaiting(taskName);
   }
 
+  /** Names of the tasks whose timers are armed. */
+  get armed(): string[] {
+    return [...this.#armed.keys()];
+  }
+
   // -------------------------------------------------------------------------
 
   #isWaiting(name: string): boolean {
@@ -256,6 +259,74 @@ export class Scheduler {
   #lastSlot(name: string): Date | null {
     if (!this.#lastSlots.has(name)) this.#lastSlots.set(name, this.#store.get(name));
     return this.#lastSlots.get(name) ?? null;
+  }
+
+  /** Arms the timers of the tasks that should have one, and only those; a changed schedule is armed anew. */
+  #arm(): void {
+    const want = this.#started && this.#scheduleOn ? [...this.#tasks.values()].filter((t) => !t.paused) : [];
+    const wanted = new Set(want.map((t) => t.name));
+    for (const name of [...this.#armed.keys()]) if (!wanted.has(name)) this.#disarm(name);
+    for (const task of want) {
+      const key = JSON.stringify(task.schedule);
+      if (this.#armed.get(task.name) === key) continue;
+      this.#armTask(task, key);
+    }
+  }
+
+  #armTask(task: SchedulableTask, key: string): void {
+    try {
+      const now = this.#clock.now();
+      const last = this.#lastSlot(task.name);
+      const created = new Date(task.createdAt);
+      // The grid runs through the last slot a run stood for (or the creation), as in plan.ts.
+      const anchor = last !== null && last.getTime() >= created.getTime() ? last : created;
+      const next = nextDue(task.schedule, last, created, now);
+      this.#timers.arm({ name: task.name, schedule: task.schedule, anchor, delayMs: slotJitterMs(task.name, task.schedule, next, this.#jitterMaxMs) });
+      this.#armed.set(task.name, key);
+    } catch (err) {
+      this.#log.error('cannot arm the timer of the task', { task: task.name, error: toFerryError(err).message });
+    }
+  }
+
+  #disarm(name: string): void {
+    this.#timers.disarm(name);
+    this.#armed.delete(name);
+    const topUp = this.#topUps.get(name);
+    if (topUp !== undefined) this.#clock.clearTimeout(topUp);
+    this.#topUps.delete(name);
+  }
+
+  #onFire(name: string): void {
+    if (!this.#started) return;
+    const task = this.#tasks.get(name);
+    if (task !== undefined && !this.#running.has(name) && !this.#isWaiting(name)) {
+      // A timer that fired a moment before the task is ready (its clock and
+      // the wall clock disagree) gets a short top-up instead of being lost.
+      try {
+        const now = this.#clock.now().getTime();
+        const at = readyAt(task, this.#lastSlot(name), this.#clock.now(), this.#jitterMaxMs)?.getTime() ?? now;
+        if (at > now && at - now <= EARLY_FIRE_TOLERANCE_MS && !this.#topUps.has(name)) {
+          this.#topUps.set(
+            name,
+            this.#clock.setTimeout(() => {
+              this.#topUps.delete(name);
+              this.#evaluate();
+            }, at - now),
+          );
+        }
+      } catch {
+        // said by #evaluate
+      }
+    }
+    this.#evaluate();
+  }
+
+  #onRecheck(): void {
+    if (!this.#started) return;
+    // Re-arm every grid from the wall clock as it is now (a step, a drift), then look at every task.
+    for (const name of [...this.#armed.keys()]) this.#armed.set(name, '');
+    this.#arm();
+    this.#evaluate();
   }
 
   /** The due slot when the task is ready to start at `now`, else null. */
@@ -272,7 +343,7 @@ export class Scheduler {
     if (!this.#started) return;
     const now = this.#clock.now();
     const ready: Waiting[] = [];
-    for (const task of this.#tasks.values()) {
+    for (const task of this.#scheduleOn ? this.#tasks.values() : []) {
       if (this.#running.has(task.name) || this.#isWaiting(task.name)) continue;
       let due: Ready | null;
       try {
@@ -288,7 +359,6 @@ export class Scheduler {
     ready.sort((a, b) => a.readyAt - b.readyAt);
     this.#queue.push(...ready);
     this.#drain();
-    this.#rearm();
   }
 
   #drain(): void {
@@ -355,40 +425,5 @@ export class Scheduler {
       }
     }
     this.#evaluate();
-  }
-
-  /** Arms the one timer for the earliest moment a task not running or waiting becomes ready. */
-  #rearm(): void {
-    if (!this.#started) return this.#disarm();
-    const now = this.#clock.now();
-    let earliest = Number.POSITIVE_INFINITY;
-    for (const task of this.#tasks.values()) {
-      if (this.#running.has(task.name) || this.#isWaiting(task.name)) continue;
-      let at: Date | null;
-      try {
-        at = readyAt(task, this.#lastSlot(task.name), now, this.#jitterMaxMs);
-      } catch {
-        continue; // said by #evaluate
-      }
-      if (at !== null && at.getTime() < earliest) earliest = at.getTime();
-    }
-    if (earliest === Number.POSITIVE_INFINITY) return this.#disarm();
-    const wake = Math.min(earliest, now.getTime() + this.#maxSleepMs);
-    if (this.#timer !== null && this.#timer.at === wake) return;
-    this.#disarm();
-    const handle = this.#clock.setTimeout(
-      () => {
-        this.#timer = null;
-        this.#evaluate();
-      },
-      Math.max(0, wake - now.getTime()),
-    );
-    this.#timer = { handle, at: wake };
-  }
-
-  #disarm(): void {
-    if (this.#timer === null) return;
-    this.#clock.clearTimeout(this.#timer.handle);
-    this.#timer = null;
   }
 }

@@ -7,7 +7,7 @@ export { SendTrailRepo } from './send-trail.js';
 export type { SendTrailFilter } from './send-trail.js';
 export { ReceiveTrailRepo } from './receive-trail.js';
 export type { ReceiveTrailFilter, ReceiveTrailFinish } from './receive-trail.js';
-export type { TrailStart, TrailFinish, TrailListOptions } from './trail-table.js';
+export type { TrailStart, TrailFinish, TrailListOptions, TrailLimits } from './trail-table.js';
 export { SettingsRepo } from './settings.js';
 export { clipText, errorTextLimit } from './clip.js';
 export { PeerRepo } from './peers.js';

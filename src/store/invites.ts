@@ -60,6 +60,7 @@ export class InviteRepo {
   private readonly failStmt;
   private readonly forgetExpiredSecretsStmt;
   private readonly purgeStmt;
+  private readonly anyExpiredStmt;
   private readonly removeStmt;
 
   constructor(db: Db) {
@@ -82,6 +83,7 @@ export class InviteRepo {
     );
     this.forgetExpiredSecretsStmt = db.prepare<[number]>('UPDATE invites SET secret = NULL WHERE secret IS NOT NULL AND expires_at <= ?');
     this.purgeStmt = db.prepare<[number]>('DELETE FROM invites WHERE expires_at <= ?');
+    this.anyExpiredStmt = db.prepare<[number], { n: number }>('SELECT 1 AS n FROM invites WHERE expires_at <= ? LIMIT 1');
     this.removeStmt = db.prepare<[string]>('DELETE FROM invites WHERE invite_id = ?');
   }
 
@@ -150,6 +152,8 @@ export class InviteRepo {
 
   /** Forgets the secrets of invites expired at `now` and deletes those rows; returns how many rows went. */
   purgeExpired(now: number = nowSeconds()): number {
+    // Nothing expired, nothing written.
+    if (this.anyExpiredStmt.get(now) === undefined) return 0;
     this.forgetExpiredSecretsStmt.run(now);
     return this.purgeStmt.run(now).changes;
   }

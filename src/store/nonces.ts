@@ -7,6 +7,7 @@ export class NonceRepo {
   private readonly insertStmt;
   private readonly hasStmt;
   private readonly purgeStmt;
+  private readonly expiredStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[string, string, number]>(
@@ -14,6 +15,7 @@ export class NonceRepo {
     );
     this.hasStmt = db.prepare<[string, string], number>('SELECT 1 FROM nonces WHERE sender = ? AND nonce = ?').pluck();
     this.purgeStmt = db.prepare<[number]>('DELETE FROM nonces WHERE expires_at <= ?');
+    this.expiredStmt = db.prepare<[number], { n: number }>('SELECT 1 AS n FROM nonces WHERE expires_at <= ? LIMIT 1');
   }
 
   /** Remembers the nonce; false (and nothing changed) when it was there already. Atomic. */
@@ -28,6 +30,7 @@ export class NonceRepo {
 
   /** Forgets nonces expired at `now` (unix seconds); returns how many. */
   purge(now: number): number {
+    if (this.expiredStmt.get(now) === undefined) return 0;
     return this.purgeStmt.run(now).changes;
   }
 }

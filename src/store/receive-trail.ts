@@ -22,7 +22,7 @@ export class ReceiveTrailRepo extends TrailTable<ReceiveTrailEntry> {
   private readonly finishStmt;
 
   constructor(db: Db) {
-    super(db, 'receive_trail', ', replica_path AS replicaPath', ['peer', 'share', 'status']);
+    super(db, 'receive_trail', ', replica_path AS replicaPath', ['peer', 'share', 'status'], ['peer', 'task']);
     this.finishStmt = db.prepare<[ReceiveFinishRow]>(
       'UPDATE receive_trail SET status = @status, ended_at = @ended_at, bytes = @bytes, error_code = @error_code, error = @error, retention = @retention, ' +
         'replica_path = @replica_path ' +

@@ -13,7 +13,7 @@ export class SendTrailRepo extends TrailTable<SendTrailEntry> {
   private readonly reconcileStmt;
 
   constructor(db: Db) {
-    super(db, 'send_trail', '', ['task', 'status']);
+    super(db, 'send_trail', '', ['task', 'status'], ['task']);
     this.finishStmt = db.prepare<[FinishRow]>(
       'UPDATE send_trail SET status = @status, ended_at = @ended_at, bytes = @bytes, error_code = @error_code, error = @error, retention = @retention ' +
         "WHERE id = @id AND status = 'running'",

@@ -35,6 +35,12 @@ export interface TrailFinish {
   readonly retention?: string | null;
 }
 
+/** How much of a trail maintenance keeps: entries of the last `keepDays`, and at most `keepPerTask` per task. */
+export interface TrailLimits {
+  readonly keepDays: number;
+  readonly keepPerTask: number;
+}
+
 export interface TrailListOptions {
   readonly limit?: number;
   readonly status?: TrailStatus;
@@ -77,6 +83,8 @@ export abstract class TrailTable<E extends TrailEntry> {
   private readonly getStmt;
   private readonly lastSucceededStmt;
   private readonly interruptStmt;
+  private readonly beyondStmt;
+  private readonly pruneStmt;
   /** One statement per combination of filters, indexed by a bit mask over `filterColumns`. */
   private readonly listStmts;
 
@@ -85,6 +93,8 @@ export abstract class TrailTable<E extends TrailEntry> {
     protected readonly table: string,
     extraSelect: string,
     private readonly filterColumns: readonly string[],
+    /** The columns one task's entries share: the limit per task counts within them. */
+    groupColumns: readonly string[],
   ) {
     const select =
       'SELECT id, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
@@ -99,6 +109,12 @@ export abstract class TrailTable<E extends TrailEntry> {
     this.interruptStmt = db.prepare<[string, string]>(
       `UPDATE ${table} SET status = 'interrupted', ended_at = ?, error_code = 'INTERRUPTED', error = ? WHERE status = 'running'`,
     );
+    // Finished entries older than the cutoff, or beyond the newest N of their task. Running ones are never pruned.
+    const beyond =
+      `SELECT id FROM (SELECT id, status, started_at, ROW_NUMBER() OVER (PARTITION BY ${groupColumns.join(', ')} ORDER BY started_at DESC, rowid DESC) AS n FROM ${table}) ` +
+      "WHERE status <> 'running' AND (started_at < @cutoff OR n > @keep)";
+    this.beyondStmt = db.prepare<[{ cutoff: string; keep: number }], { n: number }>(`SELECT count(*) AS n FROM (${beyond})`);
+    this.pruneStmt = db.prepare<[{ cutoff: string; keep: number }]>(`DELETE FROM ${table} WHERE id IN (${beyond})`);
     this.listStmts = Array.from({ length: 1 << filterColumns.length }, (_, mask) => {
       const where = filterColumns.filter((_c, i) => (mask & (1 << i)) !== 0).map((c) => `${c} = @${c}`);
       const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')} `;
@@ -150,6 +166,23 @@ export abstract class TrailTable<E extends TrailEntry> {
   /** The newest succeeded attempt of the task. */
   lastSucceeded(task: string): E | undefined {
     return this.lastSucceededStmt.get(task);
+  }
+
+  /** How many entries are past the limits at `now`. */
+  beyond(limits: TrailLimits, now: Date): number {
+    return this.beyondStmt.get(this.#limitParams(limits, now))?.n ?? 0;
+  }
+
+  /** Deletes the entries past the limits at `now`; returns how many. Writes nothing when there are none. */
+  prune(limits: TrailLimits, now: Date): number {
+    const params = this.#limitParams(limits, now);
+    if ((this.beyondStmt.get(params)?.n ?? 0) === 0) return 0;
+    return this.pruneStmt.run(params).changes;
+  }
+
+  #limitParams(limits: TrailLimits, now: Date): { cutoff: string; keep: number } {
+    const days = checkCount(limits.keepDays, 'keepDays');
+    return { cutoff: new Date(now.getTime() - days * 86_400_000).toISOString(), keep: checkCount(limits.keepPerTask, 'keepPerTask') };
   }
 
   /** Ends every running attempt as interrupted (after a crash); returns how many. */

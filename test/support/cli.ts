@@ -3,7 +3,7 @@
 // (or kill), always, even when a test fails.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -135,4 +135,11 @@ export async function stopAllDaemons(): Promise<void> {
 
 export async function removeState(state: string): Promise<void> {
   await rm(state, { recursive: true, force: true });
+}
+
+/** Merges settings into an appliance's config.json (before its daemon starts). */
+export async function mergeConfig(state: string, patch: Record<string, unknown>): Promise<void> {
+  const file = path.join(state, 'config.json');
+  const config = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  await writeFile(file, JSON.stringify({ ...config, ...patch }, null, 2) + '\n', { mode: 0o600 });
 }

@@ -5,7 +5,7 @@
 import path from 'node:path';
 import type { StatusView } from '../../src/api/schemas.js';
 import { Btrfs } from '../../src/btrfs/index.js';
-import { ferryJson, ferryOk, initAppliance, removeState, startDaemon, stopAllDaemons, type Daemon, type StartOptions } from './cli.js';
+import { ferryJson, ferryOk, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon, type StartOptions } from './cli.js';
 import { createPool, type Pool } from './pools.js';
 
 export interface PairedDaemons {
@@ -25,12 +25,20 @@ export interface PairedDaemons {
 }
 
 export async function pairedDaemons(
-  options: { sourceMiB?: number; targetMiB?: number; shareName?: string; env?: { alpha?: NodeJS.ProcessEnv | undefined; beta?: NodeJS.ProcessEnv | undefined } } = {},
+  options: {
+    sourceMiB?: number;
+    targetMiB?: number;
+    shareName?: string;
+    env?: { alpha?: NodeJS.ProcessEnv | undefined; beta?: NodeJS.ProcessEnv | undefined };
+    /** Merged into alpha's config.json before it starts (scheduler settings, ...). */
+    alphaConfig?: Record<string, unknown>;
+  } = {},
 ): Promise<PairedDaemons> {
   const sourcePool = await createPool({ sizeMiB: options.sourceMiB ?? 512 });
   const targetPool = await createPool({ sizeMiB: options.targetMiB ?? 512 });
   const a = await initAppliance('alpha');
   const b = await initAppliance('beta');
+  if (options.alphaConfig) await mergeConfig(a.state, options.alphaConfig);
   const pair: PairedDaemons = {
     alpha: await startDaemon(a, 'alpha', { env: options.env?.alpha }),
     beta: await startDaemon(b, 'beta', { env: options.env?.beta }),

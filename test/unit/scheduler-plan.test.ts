@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Schedule } from '../../src/domain/task.js';
-import { compileCron, cronMatches, parseCron } from '../../src/scheduler/cron.js';
+import { compileCron } from '../../src/scheduler/cron.js';
 import {
   dueNow,
   jitterMs,
@@ -62,11 +62,11 @@ describe('nextDue, cron (UTC)', () => {
     ['59 23 * * *', '2026-12-31T23:59:00.000Z', '2027-01-01T23:59:00.000Z'],
     ['0 0 1 */3 *', '2026-01-02T00:00:00.000Z', '2026-04-01T00:00:00.000Z'],
     ['0 0 1 jan *', '2026-01-02T00:00:00.000Z', '2027-01-01T00:00:00.000Z'],
-    // day of week: 0 and 7 are both Sunday, names in any case
+    // day of week: Sunday is 0 (7 is refused, below), names in any case
     ['0 0 * * 0', '2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
-    ['0 0 * * 7', '2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
+    ['0 0 * * SUN', '2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
     ['0 0 * * sun', '2026-01-01T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
-    ['0 0 * * 5-7', '2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
+    ['0 0 * * 5,6,0', '2026-01-03T00:00:00.000Z', '2026-01-04T00:00:00.000Z'],
     ['0 0 * * 1-5', '2026-01-02T00:00:00.000Z', '2026-01-05T00:00:00.000Z'],
     ['0 0 * * MON-FRI/2', '2026-01-05T00:00:00.000Z', '2026-01-07T00:00:00.000Z'],
     ['0 12 * feb-mar mon', '2026-01-01T00:00:00.000Z', '2026-02-02T12:00:00.000Z'],
@@ -101,7 +101,7 @@ describe('nextDue, cron (UTC)', () => {
   });
 
   it('no occurrence is skipped: nothing between t and the next occurrence matches', () => {
-    const exprs = ['*/7 * * * *', '0 */5 * * 1-5', '0 0 13 * 5', '0 0 * * 0', '15 3 1,15 * *', '0 0 * * 7'];
+    const exprs = ['*/7 * * * *', '0 */5 * * 1-5', '0 0 13 * 5', '0 0 * * 0', '15 3 1,15 * *', '0 0 * * SUN'];
     fc.assert(
       fc.property(
         fc.constantFrom(...exprs),
@@ -111,9 +111,9 @@ describe('nextDue, cron (UTC)', () => {
           const t = new Date(ms);
           const next = c.after(t);
           expect(next.getTime()).toBeGreaterThan(ms);
-          expect(cronMatches(c.fields, next)).toBe(true);
+          expect(c.matches(next)).toBe(true);
           for (let m = Math.floor(ms / 60_000) * 60_000 + 60_000; m < next.getTime(); m += 60_000) {
-            if (cronMatches(c.fields, new Date(m))) throw new Error(`${expr}: ${new Date(m).toISOString()} skipped before ${next.toISOString()}`);
+            if (c.matches(new Date(m))) throw new Error(`${expr}: ${new Date(m).toISOString()} skipped before ${next.toISOString()}`);
           }
         },
       ),
@@ -184,6 +184,9 @@ describe('validateCron', () => {
     ['0 0 0 * *', "daysOfMonth field is smaller than lower limit '1'"],
     ['0 0 * 13 *', "months field is bigger than upper limit '12'"],
     ['0 0 * * 8', "daysOfWeek field is bigger than upper limit '7'"],
+    ['0 0 * * 7', 'write Sunday as 0 or SUN'],
+    ['0 0 * * 5-7', 'write Sunday as 0 or SUN'],
+    ['0 0 * * 1,7', 'write Sunday as 0 or SUN'],
     ['*/0 * * * *', 'cannot be zero'],
     ['0 0 5-1 * *', 'is bigger than upper range end'],
     ['a b c d e', "Element 'a' of minutes field is invalid"],
@@ -201,10 +204,17 @@ describe('validateCron', () => {
     expect(e.message).not.toContain('Input cron');
   });
 
-  it('parses 7 and 0 as the same Sunday, and names as numbers', () => {
-    expect([...parseCron('0 0 * * 7').daysOfWeek]).toEqual([0]);
-    expect([...parseCron('0 0 * * 5-7').daysOfWeek].sort()).toEqual([0, 5, 6]);
-    expect([...parseCron('0 0 * FEB-APR sat').months]).toEqual([2, 3, 4]);
+  it('reads names as numbers, and runs a day of month OR a day of week as cron(5) does', () => {
+    const named = compileCron('0 0 * FEB-APR sat');
+    expect([named.after(d('2026-01-01T00:00:00.000Z')), named.after(d('2026-04-25T00:00:00.000Z'))].map((t) => t.toISOString())).toEqual([
+      '2026-02-07T00:00:00.000Z',
+      '2027-02-06T00:00:00.000Z',
+    ]);
+    // The 13th, or any Friday: 2026-02-06 is a Friday, 2026-02-13 both.
+    const either = compileCron('0 3 13 * 5');
+    const out: string[] = [];
+    for (let t = d('2026-02-01T00:00:00.000Z'), i = 0; i < 4; i++) out.push((t = either.after(t)).toISOString().slice(0, 10));
+    expect(out).toEqual(['2026-02-06', '2026-02-13', '2026-02-20', '2026-02-27']);
   });
 });
 

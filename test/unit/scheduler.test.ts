@@ -119,7 +119,7 @@ function harness(options: Options = {}) {
       runs.push({ task, at: iso(clock.ms), reason: run.reason, slot: run.slot === null ? null : iso(run.slot.getTime()), missed: run.missed });
       // A scheduler that re-runs at once without end would never yield to the
       // test: stop it, so the test fails instead of hanging.
-      if (runs.length > 1000) scheduler.stop();
+      if (runs.length > 1000) void scheduler.stop();
       active.set(task, (active.get(task) ?? 0) + 1);
       activeTotal++;
       maxActiveTotal = Math.max(maxActiveTotal, activeTotal);
@@ -207,19 +207,43 @@ describe('Scheduler: on time', () => {
     expect(h.runs).toEqual([]);
   });
 
-  it('holds one timer, for the earliest ready task, and none when nothing can be due', async () => {
+  it('arms one timer per task that can be due, at its next slot, and the recheck; none for a paused or removed task', async () => {
     const h = harness({ maxSleepMs: DAY });
     h.scheduler.setTasks([task('hourly', every(3600)), task('ten', every(600)), task('paused', every(60), { paused: true })]);
     h.scheduler.start();
-    expect(h.clock.schedulerTimers()).toEqual([T0 + 10 * M]);
+    const sorted = (): number[] => h.clock.schedulerTimers().sort((a, b) => a - b);
+    expect(sorted()).toEqual([T0 + 10 * M, T0 + H, T0 + DAY]);
+    expect(h.scheduler.armed.sort()).toEqual(['hourly', 'ten']);
     h.scheduler.setTasks([task('hourly', every(3600))]);
-    expect(h.clock.schedulerTimers()).toEqual([T0 + H]);
+    expect(sorted()).toEqual([T0 + H, T0 + DAY]);
     h.scheduler.setTasks([task('hourly', every(3600), { paused: true })]);
-    expect(h.clock.schedulerTimers()).toEqual([]);
+    expect(sorted()).toEqual([T0 + DAY]);
     h.scheduler.setTasks([]);
-    expect(h.clock.schedulerTimers()).toEqual([]);
+    expect(sorted()).toEqual([T0 + DAY]);
+    // Only the recheck wakes it.
     await h.clock.advance(DAY);
-    expect(h.clock.wakes).toBe(0);
+    expect(h.clock.wakes).toBe(1);
+    expect(h.runs).toEqual([]);
+  });
+
+  it('with the schedule off, arms no task timer and starts nothing; back on, it catches up once; run-now works either way', async () => {
+    const h = harness({ maxSleepMs: DAY });
+    h.scheduler.setTasks([task('ten', every(600))]);
+    h.scheduler.start();
+    h.scheduler.setScheduleEnabled(false);
+    expect(h.scheduler.armed).toEqual([]);
+    await h.clock.advance(H + 5 * M);
+    expect(h.runs).toEqual([]);
+    h.scheduler.setScheduleEnabled(true);
+    expect(h.scheduler.armed).toEqual(['ten']);
+    await h.clock.advance(1);
+    h.scheduler.setScheduleEnabled(false);
+    expect(h.scheduler.runNow('ten')).toBe('started');
+    await h.clock.advance(1);
+    expect(h.runs).toEqual([
+      { task: 'ten', at: iso(T0 + H + 5 * M), reason: 'schedule', slot: iso(T0 + H), missed: 5 },
+      { task: 'ten', at: iso(T0 + H + 5 * M + 1), reason: 'run-now', slot: null, missed: 0 },
+    ]);
   });
 
   it('quiet when idle: wakes only when a task is due, or once per maxSleepMs', async () => {
@@ -404,7 +428,7 @@ describe('Scheduler: after downtime', () => {
     h.scheduler.start();
     await h.clock.to(T0 + H + M);
     expect(h.scheduler.isRunning('a')).toBe(true);
-    h.scheduler.stop();
+    await h.scheduler.stop();
     await h.clock.to(T0 + H + 20 * M);
     expect(h.scheduler.isRunning('a')).toBe(false);
     expect(h.stored('a')).toBeNull();
@@ -502,7 +526,7 @@ describe('Scheduler: stop, changes and failures', () => {
     h.scheduler.start();
     await h.clock.to(T0 + 2 * M);
     expect(h.scheduler.isQueued('b')).toBe(true);
-    h.scheduler.stop();
+    await h.scheduler.stop();
     expect(h.clock.schedulerTimers()).toEqual([]);
     expect(h.scheduler.isQueued('b')).toBe(false);
     await h.clock.advance(DAY);
@@ -518,7 +542,9 @@ describe('Scheduler: stop, changes and failures', () => {
     await h.clock.advance(5 * M);
     expect(h.runs).toEqual([]);
     h.scheduler.setTasks([task('b', every(600), { createdAt: iso(T0 + 5 * M) })]);
-    expect(h.clock.schedulerTimers()).toEqual([T0 + 15 * M]);
+    // b's first slot, and the recheck (15 minutes after start by default).
+    expect(h.clock.schedulerTimers()).toEqual([T0 + 15 * M, T0 + 15 * M]);
+    expect(h.scheduler.armed).toEqual(['b']);
     await h.clock.advance(10 * M);
     expect(h.startTimes()).toEqual([`b@${iso(T0 + 15 * M)}`]);
   });
@@ -529,7 +555,7 @@ describe('Scheduler: stop, changes and failures', () => {
     const h = harness({
       onDue: (name) => {
         attempts.push(iso(ref.clock?.ms ?? 0));
-        if (attempts.length > 1000) ref.scheduler?.stop(); // fail, do not hang
+        if (attempts.length > 1000) void ref.scheduler?.stop(); // fail, do not hang
         if (attempts.length === 1) return Promise.reject(new FerryError('PEER_UNREACHABLE', 'peer down'));
         if (attempts.length === 2) throw new Error('thrown, not rejected');
         return Promise.resolve(void name);
@@ -583,7 +609,7 @@ describe('Scheduler: stop, changes and failures', () => {
         jitterMaxMs: 0,
         onDue: () => {
           at.push(Date.now());
-          if (at.length > 1000) scheduler.stop(); // fail, do not hang
+          if (at.length > 1000) void scheduler.stop(); // fail, do not hang
           return Promise.resolve();
         },
         slots: { get: () => null, set: () => undefined },
@@ -594,7 +620,7 @@ describe('Scheduler: stop, changes and failures', () => {
       expect(at).toEqual([]);
       await vi.advanceTimersByTimeAsync(60 * S + 1);
       expect(at).toEqual([T0 + 60 * S, T0 + 120 * S]);
-      scheduler.stop();
+      await scheduler.stop();
       expect(vi.getTimerCount()).toBe(0);
     });
   });

@@ -568,3 +568,42 @@ describe('markRunningInterrupted', () => {
     store.close();
   });
 });
+
+describe('trail pruning', () => {
+  const now = new Date('2026-06-01T00:00:00.000Z');
+  const daysAgo = (d: number, extraMs = 0): string => new Date(now.getTime() - d * 86_400_000 + extraMs).toISOString();
+  const done = { status: 'succeeded', endedAt: '2026-06-01T00:00:00.000Z', bytes: 1, errorCode: null, error: null } as const;
+
+  it('keeps the newest N per task and the last D days, never a running entry, on both trails', () => {
+    const store = openStore(':memory:');
+    try {
+      // docs: 5 recent entries; mail: 2 entries, one of them old; an old running entry of docs.
+      for (let i = 0; i < 5; i++) {
+        store.sendTrail.start(attempt(`d${i}`, { task: 'docs', startedAt: daysAgo(1, i) }));
+        store.sendTrail.finish(`d${i}`, done);
+      }
+      store.sendTrail.start(attempt('m-old', { task: 'mail', startedAt: daysAgo(90) }));
+      store.sendTrail.finish('m-old', done);
+      store.sendTrail.start(attempt('m-new', { task: 'mail', startedAt: daysAgo(2) }));
+      store.sendTrail.finish('m-new', done);
+      store.sendTrail.start(attempt('r-old', { task: 'docs', startedAt: daysAgo(120) }));
+      const limits = { keepDays: 30, keepPerTask: 3 };
+      expect(store.sendTrail.beyond(limits, now)).toBe(3);
+      expect(store.sendTrail.prune(limits, now)).toBe(3);
+      expect(store.sendTrail.list().map((e) => e.id).sort()).toEqual(['d2', 'd3', 'd4', 'm-new', 'r-old']);
+      expect(store.sendTrail.prune(limits, now)).toBe(0);
+
+      // The receive trail counts per peer and task.
+      for (const peer of ['p1', 'p2']) {
+        for (let i = 0; i < 3; i++) {
+          store.receiveTrail.start(attempt(`${peer}-${i}`, { peer, task: 'docs', startedAt: daysAgo(1, i) }));
+          store.receiveTrail.finish(`${peer}-${i}`, done);
+        }
+      }
+      expect(store.receiveTrail.prune({ keepDays: 30, keepPerTask: 2 }, now)).toBe(2);
+      expect(store.receiveTrail.list().map((e) => e.id).sort()).toEqual(['p1-1', 'p1-2', 'p2-1', 'p2-2']);
+    } finally {
+      store.close();
+    }
+  });
+});

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import type { PolicyView, PoolView } from '../../api/ports.js';
+import type { HealthView, PolicyView, PoolView } from '../../api/ports.js';
 import type { PolicyBody } from '../../api/schemas.js';
 import { parseDuration } from '../../domain/names.js';
 import { parseSize } from '../../domain/sizes.js';
@@ -43,6 +43,11 @@ export function describePolicy(p: PolicyView): string {
   return parts.length === 0 ? '-' : parts.join(', ');
 }
 
+export function describeHealth(health: HealthView | null): string {
+  if (health === null) return 'not checked yet';
+  return health.findings.length === 0 ? 'ok' : health.findings.map((f) => `${f.severity} ${f.code}`).join(', ');
+}
+
 function describeGrants(pool: PoolView): string {
   return pool.grants.length === 0 ? 'every paired peer' : pool.grants.map((g) => g.name ?? g.id).join(', ');
 }
@@ -65,8 +70,8 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
       const pools = await (await adminClient(globals())).listPools();
       if (opts.json) return printJson(pools);
       printTable(
-        ['name', 'path', 'takes', 'policy', 'added'],
-        pools.map((p) => [p.name, p.path, describeGrants(p), describePolicy(p.policy), p.createdAt]),
+        ['name', 'path', 'health', 'takes', 'policy', 'added'],
+        pools.map((p) => [p.name, p.path, describeHealth(p.health), describeGrants(p), describePolicy(p.policy), p.createdAt]),
       );
       for (const p of pools) {
         for (const o of p.peerPolicies) line(`  ${p.name}, for ${o.peerName ?? o.peer}: ${describePolicy(o)}`);

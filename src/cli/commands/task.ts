@@ -7,6 +7,7 @@ import { defaultRetries, defaultRetryBackoffMs, maxRetries } from '../../domain/
 import { formatBytes } from '../../util/bytes.js';
 import { sleep } from '../../util/backoff.js';
 import { adminClient, type GlobalOptions } from '../context.js';
+import { describeHealth } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
 import { line, printJson, printTable } from '../output.js';
@@ -123,6 +124,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`if degraded  source: ${t.onDegradedSource}, target: ${t.onDegradedTarget}`);
       line(`retries      ${t.retries}, first after ${formatDuration(Math.round(t.retryBackoffMs / 1000))}, for passing failures only`);
       line(`health       ${t.health.state}${t.health.reason ? `: ${t.health.reason}` : ''}`);
+      line(`source pool  ${describeHealth(t.sourceHealth)}${t.sourceHealth ? ` (checked ${t.sourceHealth.checkedAt})` : ''}`);
       line('recent attempts');
       printTable(
         ['started', 'snapshot', 'mode', 'parent', 'status', 'bytes', 'error'],
@@ -138,7 +140,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       const client = await adminClient(globals());
       const run = await client.runTask(name);
       if (!opts.wait) {
-        line(`run ${run.id} of task ${name} started`);
+        line(run.state === 'queued' ? `run ${run.id} of task ${name} queued: it starts when a run under way ends` : `run ${run.id} of task ${name} started`);
         return;
       }
       const end = await waitForRun(client, run);
@@ -176,7 +178,7 @@ async function waitForRun(client: AdminClient, started: RunView): Promise<RunVie
   const began = Date.now();
   let run = started;
   try {
-    while (run.state === 'running') {
+    while (run.state === 'running' || run.state === 'queued') {
       await sleep(500);
       run = await client.getRun(started.id);
       const seconds = Math.max(1, (Date.now() - began) / 1000);

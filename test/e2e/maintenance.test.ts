@@ -1,0 +1,92 @@
+// The daemon's maintenance jobs, run by bree in worker threads on short
+// intervals here: 100,000 send-trail rows are pruned to the limits, expired
+// nonces go, staging left by a crash is swept, and the pools' health is
+// checked between runs.
+
+import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { PoolView } from '../../src/api/ports.js';
+import { Btrfs } from '../../src/btrfs/index.js';
+import { openStore } from '../../src/store/index.js';
+import { ferryJson, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon } from '../support/cli.js';
+import { createPool, type Pool } from '../support/pools.js';
+
+const btrfs = new Btrfs();
+const DAY = 86_400_000;
+const TASKS = 4;
+const ROWS = 100_000;
+let pool: Pool;
+let appliance: { state: string; port: number; adminPort: number };
+let daemon: Daemon;
+
+beforeAll(async () => {
+  pool = await createPool({ sizeMiB: 256 });
+  appliance = await initAppliance('tidy');
+  await mergeConfig(appliance.state, {
+    maintenance: { trailKeepDays: 365, trailKeepPerTask: 1000, trailsEverySeconds: 4, purgeEverySeconds: 4, sweepEverySeconds: 4, healthEverySeconds: 4 },
+  });
+  // 100,000 finished send attempts over two years, four tasks; one old attempt still 'running'; expired nonces.
+  const store = openStore(path.join(appliance.state, 'ferry.db'));
+  const now = Date.now();
+  store.transaction(() => {
+    for (let i = 0; i < ROWS; i++) {
+      const id = `seed-${i}`;
+      const startedAt = new Date(now - (i / ROWS) * 730 * DAY).toISOString();
+      store.sendTrail.start({ id, task: `task-${i % TASKS}`, share: 's', snapshot: '20260101T000000.000Z', parent: null, mode: 'full', peer: 'p', pool: 'q', reason: null, startedAt });
+      store.sendTrail.finish(id, { status: 'succeeded', endedAt: startedAt, bytes: 1, errorCode: null, error: null });
+    }
+    for (let i = 0; i < 50; i++) store.nonces.remember('fpeer', `nonce-${i}`, Math.floor(now / 1000) - 60);
+  });
+  store.pools.add({ name: 'backup', path: pool.path });
+  store.close();
+  daemon = await startDaemon(appliance, 'tidy');
+}, 120_000);
+
+afterAll(async () => {
+  await stopAllDaemons();
+  await pool?.destroy();
+  if (appliance) await removeState(appliance.state);
+});
+
+async function eventually(what: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await what())) {
+    if (Date.now() > deadline) throw new Error(`timed out; daemon log:\n${daemon.log().slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+it('prunes 100,000 trail rows to the limits, in a worker, keeping what is within them', async () => {
+  await eventually(() => daemon.log().includes('maintenance: trail entries past their limits deleted'));
+  const store = openStore(path.join(appliance.state, 'ferry.db'));
+  try {
+    const entries = store.sendTrail.list();
+    const cutoff = Date.now() - 365 * DAY - 60_000;
+    for (let t = 0; t < TASKS; t++) expect(entries.filter((e) => e.task === `task-${t}`)).toHaveLength(1000);
+    expect(entries.every((e) => Date.parse(e.startedAt) > cutoff)).toBe(true);
+    // The newest of each task are the ones kept.
+    expect(entries.some((e) => e.id === 'seed-0')).toBe(true);
+    expect(store.sendTrail.beyond({ keepDays: 365, keepPerTask: 1000 }, new Date())).toBe(0);
+    expect(store.nonces.has('fpeer', 'nonce-0')).toBe(false);
+  } finally {
+    store.close();
+  }
+  const line = daemon.log().split('\n').find((l) => l.includes('trail entries past their limits deleted')) ?? '';
+  expect(JSON.parse(line)).toMatchObject({ send: ROWS - TASKS * 1000, receive: 0 });
+});
+
+it('sweeps a partial subvolume left by a crash, and checks the pools between runs', async () => {
+  const dir = path.join(pool.path, 'fcrashedpeerabcdefghi', 'share');
+  await mkdir(dir, { recursive: true });
+  const staging = path.join(dir, `.incoming-${randomUUID()}`);
+  await btrfs.create(staging);
+  await eventually(async () => !(await btrfs.isSubvolume(staging)));
+  expect(daemon.log()).toMatch(/maintenance: partial subvolumes left by a crash deleted/);
+
+  await eventually(async () => (await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']))[0]?.health !== null);
+  const [backup] = await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']);
+  expect(backup?.health?.findings).toEqual([]);
+  expect(Date.now() - Date.parse(backup?.health?.checkedAt ?? '')).toBeLessThan(30_000);
+});
