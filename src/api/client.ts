@@ -4,8 +4,8 @@
 
 import { request } from 'undici';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { PoolView, ReplicaView, TaskView } from './ports.js';
-import type { PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyView, PoolView, ReplicaView, TaskView } from './ports.js';
+import type { CopyBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 import { ADMIN_PREFIX } from './server.js';
 
 export class ApiError extends Error {
@@ -93,6 +93,8 @@ export class AdminClient {
   sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call('GET', `/trail/send${queryString(query)}`);
   receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call('GET', `/trail/receive${queryString(query)}`);
   listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`);
+  copyReplica = (body: CopyBody): Promise<CopyView> => this.call('POST', '/replicas/copies', body);
+  discardClone = (path: string): Promise<CopyView> => this.call('POST', '/replicas/discard', { path });
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

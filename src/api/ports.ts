@@ -2,7 +2,7 @@
 // API layer only validates, authenticates and translates to HTTP.
 
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { PoolAddBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyBody, PoolAddBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 
 /** A retention floor and quota as stored: null for not set. */
 export interface PolicyView {
@@ -60,7 +60,24 @@ export interface ReplicaView {
   readonly share: string;
   /** The source share's subvolume UUID on the sender: the chain's identity. */
   readonly sourceUuid: string;
-  readonly snapshots: readonly { name: string; path: string; receivedUuid: string; committedAt: string; bytes: number }[];
+  /**
+   * Oldest first. `newest` marks the newest replica: from the receiver's side
+   * the newest common parent (the sender's next run builds on it, unless it
+   * lost that snapshot); `bytes` is the stream that made the replica.
+   */
+  readonly snapshots: readonly { name: string; path: string; receivedUuid: string; committedAt: string; bytes: number; newest: boolean }[];
+  /** Writable copies made from these replicas (promote, clone). */
+  readonly copies: readonly CopyView[];
+}
+
+/** A writable copy of a replica. */
+export interface CopyView {
+  readonly path: string;
+  readonly kind: 'promote' | 'clone' | 'restore';
+  readonly peer: string;
+  readonly share: string;
+  readonly snapshot: string;
+  readonly createdAt: string;
 }
 
 export interface AdminPorts {
@@ -87,4 +104,6 @@ export interface AdminPorts {
   sendTrail(query: TrailQuery): Promise<SendTrailEntry[]>;
   receiveTrail(query: TrailQuery): Promise<ReceiveTrailEntry[]>;
   listReplicas(query: ReplicaQuery): Promise<ReplicaView[]>;
+  copyReplica(body: CopyBody): Promise<CopyView>;
+  discardClone(path: string): Promise<CopyView>;
 }

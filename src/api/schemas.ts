@@ -71,6 +71,19 @@ export const ReplicaQuery = z.strictObject({
 });
 export type ReplicaQuery = z.infer<typeof ReplicaQuery>;
 
+/** `replica promote` and `replica clone`: a writable copy of a replica, at `to`. */
+export const CopyBody = z.strictObject({
+  kind: z.enum(['promote', 'clone']),
+  share: shareNameSchema,
+  peer: z.string().min(1).max(200),
+  pool: poolNameSchema.optional(),
+  snapshot: z.string().min(1).max(64).optional(),
+  to: absolutePath('target path'),
+});
+export type CopyBody = z.infer<typeof CopyBody>;
+
+export const DiscardBody = z.strictObject({ path: absolutePath('clone path') });
+
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 
 /** A run, as the CLI polls it: 'queued' while it waits for the concurrency limit. */

@@ -9,7 +9,7 @@ import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { httpStatusFor } from './errors.js';
 import type { AdminPorts } from './ports.js';
-import { AcceptBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
+import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -92,6 +92,8 @@ export function createAdminApi(options: { ports: AdminPorts; token: string; logg
   app.get(`${p}/trail/send`, (req) => ports.sendTrail(parse(TrailQuery, req.query)));
   app.get(`${p}/trail/receive`, (req) => ports.receiveTrail(parse(TrailQuery, req.query)));
   app.get(`${p}/replicas`, (req) => ports.listReplicas(parse(ReplicaQuery, req.query)));
+  app.post(`${p}/replicas/copies`, (req) => ports.copyReplica(parse(CopyBody, req.body)));
+  app.post(`${p}/replicas/discard`, (req) => ports.discardClone(parse(DiscardBody, req.body).path));
 
   return app;
 }

@@ -1,10 +1,11 @@
 // The admin API's ports, implemented over this appliance's parts.
 
-import type { AdminPorts, HealthView, PoolView, ReplicaView, TaskView } from '../api/ports.js';
-import type { PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
+import type { AdminPorts, CopyView, HealthView, PoolView, ReplicaView, TaskView } from '../api/ports.js';
+import type { CopyBody, PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
 import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
+import type { WritableCopy } from '../domain/chain.js';
 import { FerryError } from '../domain/errors.js';
 import { defaultHealthPolicy } from '../domain/health.js';
 import { formatDuration } from '../domain/names.js';
@@ -258,8 +259,24 @@ export class AdminService implements AdminPorts {
       pool: c.pool,
       share: c.share,
       sourceUuid: c.sourceUuid,
-      snapshots: c.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid, path: r.path, committedAt: r.committedAt, bytes: r.bytes })),
+      snapshots: c.replicas.map((r, i) => ({ name: r.name, receivedUuid: r.receivedUuid, path: r.path, committedAt: r.committedAt, bytes: r.bytes, newest: i === c.replicas.length - 1 })),
+      copies: this.d.store.copies
+        .list()
+        .filter((k) => k.peer === c.peer && k.pool === c.pool && k.share === c.share)
+        .map((k) => copyView(k)),
     }));
+  }
+
+  async copyReplica(body: CopyBody): Promise<CopyView> {
+    const peer = this.#peerIdOrRaw(body.peer);
+    if (!this.d.store.peers.get(peer) && this.d.store.chains.list({ peer }).length === 0) {
+      throw new FerryError('NOT_FOUND', `no peer with id or name '${body.peer}' (see 'ferry peer list')`);
+    }
+    return copyView(await this.d.receiver.copy({ kind: body.kind, peer, share: body.share, pool: body.pool, snapshot: body.snapshot, to: body.to }));
+  }
+
+  async discardClone(path: string): Promise<CopyView> {
+    return copyView(await this.d.receiver.discard(path));
   }
 
   #task(name: string): Task {
@@ -320,3 +337,7 @@ export class AdminService implements AdminPorts {
   }
 }
 
+
+function copyView(copy: WritableCopy): CopyView {
+  return { path: copy.path, kind: copy.kind, peer: copy.peer, share: copy.share, snapshot: copy.snapshot, createdAt: copy.createdAt };
+}

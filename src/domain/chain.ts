@@ -81,3 +81,20 @@ function describe(list: readonly SubvolumeIds[]): string {
   const shown = list.slice(0, 3).map((s) => `'${s.path}'`);
   return `${shown.join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`;
 }
+
+/** A writable subvolume made from a replica here: a promoted share, a test-failover clone, or a restored share. */
+export interface WritableCopy {
+  readonly path: string;
+  /** Its own UUID (what its snapshots carry as parent UUID). */
+  readonly uuid: string;
+  readonly kind: 'promote' | 'clone' | 'restore';
+  /** The chain it came from. */
+  readonly peer: string;
+  readonly pool: string;
+  readonly share: string;
+  readonly snapshot: string;
+  /** The replica (or restored snapshot) it was made from, and that one's identity (received UUID): common ground with the peer. */
+  readonly basePath: string;
+  readonly baseIdentity: string;
+  readonly createdAt: string;
+}

@@ -7,9 +7,14 @@ export type TrailStatus = (typeof trailStatuses)[number];
 
 export type SendMode = 'full' | 'incremental';
 
+/** What an entry records: a replication, a restore (a replica sent back), or a writable copy made of a replica. */
+export const trailKinds = ['replicate', 'restore', 'promote', 'clone'] as const;
+export type TrailKind = (typeof trailKinds)[number];
+
 export interface TrailEntry {
   /** The attempt id, shared by both sides. */
   readonly id: string;
+  readonly kind: TrailKind;
   readonly task: string;
   readonly share: string;
   /** Null for an attempt that failed before a snapshot was planned for it (send trail only). */
@@ -38,10 +43,9 @@ export interface SendTrailEntry extends TrailEntry {
   readonly pool: string;
 }
 
-/** A receive trail entry names the peer it came from and where the replica landed. It always has a snapshot and a mode: a receiver only hears of planned attempts. */
+/** A receive trail entry names the peer it came from and where the replica landed. It always has a snapshot: a receiver only hears of planned attempts. */
 export interface ReceiveTrailEntry extends TrailEntry {
   readonly snapshot: string;
-  readonly mode: SendMode;
   readonly peer: string;
   readonly pool: string;
   readonly replicaPath: string | null;

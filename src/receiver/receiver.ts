@@ -13,7 +13,7 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
-import type { ChainReplica } from '../domain/chain.js';
+import type { ChainReplica, WritableCopy } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
@@ -25,6 +25,7 @@ import type { Pool, Store } from '../store/index.js';
 import { ByteCounter, formatBytes } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
 import { ChainBook } from './chains.js';
+import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
 import { replicaDir, stagingName } from './paths.js';
 import { findStaging, stagingTransfer } from './staging.js';
@@ -64,6 +65,7 @@ export class Receiver {
   readonly #clock: () => Date;
   readonly #openTimeoutMs: number;
   readonly #chains: ChainBook;
+  readonly #copies: CopyMaker;
   readonly #shares = new KeyedLock();
   readonly #pending = new Map<string, PendingTransfer>();
 
@@ -74,6 +76,7 @@ export class Receiver {
     this.#clock = deps.clock ?? (() => new Date());
     this.#openTimeoutMs = deps.options?.openTimeoutMs ?? 60_000;
     this.#chains = new ChainBook(this.#btrfs, this.#store, this.#logger, this.#clock);
+    this.#copies = new CopyMaker(this.#btrfs, this.#store, this.#chains, this.#logger, this.#clock);
   }
 
   /** Transfers opened or streaming now. */
@@ -117,6 +120,16 @@ export class Receiver {
       out.push({ peer: chain.peer, pool: chain.pool, share: chain.share, sourceUuid: chain.sourceUuid, replicas: held.replicas.map((r) => ({ ...r, path: path.join(dir, r.name) })) });
     }
     return out;
+  }
+
+  /** A writable copy of a replica: `replica promote` or `replica clone`. */
+  copy(request: CopyRequest): Promise<WritableCopy> {
+    return this.#copies.make(request);
+  }
+
+  /** Deletes a test-failover clone. */
+  discard(path: string): Promise<WritableCopy> {
+    return this.#copies.discard(path);
   }
 
   async open(peer: string, request: TransferRequest): Promise<{ transferId: string }> {

@@ -9,6 +9,11 @@ import { STAGING_PREFIX } from './paths.js';
 /** Peer directories are named by appliance id (tests use other ids of the same shape). */
 const PEER_DIR = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
 
+/** Whether a directory name could be a peer's directory. */
+export function isPeerDirName(name: string): boolean {
+  return PEER_DIR.test(name);
+}
+
 async function listDir(dir: string): Promise<string[]> {
   try {
     return await readdir(dir);

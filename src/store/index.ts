@@ -20,3 +20,4 @@ export { PoolPolicyRepo } from './pool-policies.js';
 export type { PoolPolicy, PoolPolicyChange, PoolPolicyRow } from './pool-policies.js';
 export { ChainRepo } from './chains.js';
 export type { ChainFilter } from './chains.js';
+export { CopyRepo } from './copies.js';

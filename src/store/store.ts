@@ -1,5 +1,6 @@
 // The store: one SQLite file per appliance, its repositories, and start-up recovery.
 import { ChainRepo } from './chains.js';
+import { CopyRepo } from './copies.js';
 import type { Db } from './db.js';
 import { GrantRepo } from './grants.js';
 import { openDatabase } from './db.js';
@@ -26,6 +27,7 @@ export class Store {
   readonly grants: GrantRepo;
   readonly policies: PoolPolicyRepo;
   readonly chains: ChainRepo;
+  readonly copies: CopyRepo;
 
   /** Use `openStore`; this expects a database already migrated. */
   constructor(private readonly db: Db) {
@@ -40,6 +42,7 @@ export class Store {
     this.grants = new GrantRepo(db);
     this.policies = new PoolPolicyRepo(db);
     this.chains = new ChainRepo(db);
+    this.copies = new CopyRepo(db);
   }
 
   /**

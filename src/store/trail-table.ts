@@ -1,7 +1,7 @@
 // What the send and the receive trail share: one table each, the same life
 // cycle (start running, progress, finish once) and the same listing order.
 import { FerryError } from '../domain/errors.js';
-import type { SendMode, TrailEntry, TrailStatus } from '../domain/trail.js';
+import type { SendMode, TrailEntry, TrailKind, TrailStatus } from '../domain/trail.js';
 import { clipText } from './clip.js';
 import type { Db } from './db.js';
 import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from './sql.js';
@@ -9,6 +9,8 @@ import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from '.
 /** What an attempt knows when it starts. */
 export interface TrailStart {
   readonly id: string;
+  /** Default 'replicate'. */
+  readonly kind?: TrailKind;
   readonly task: string;
   readonly share: string;
   /** Null for an attempt that failed before a snapshot was planned. */
@@ -48,6 +50,7 @@ export interface TrailListOptions {
 
 interface StartRow {
   id: string;
+  kind: string;
   task: string;
   share: string;
   snapshot: string | null;
@@ -97,11 +100,11 @@ export abstract class TrailTable<E extends TrailEntry> {
     groupColumns: readonly string[],
   ) {
     const select =
-      'SELECT id, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
+      'SELECT id, kind, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
       `error_code AS errorCode, error, reason, findings, retention, peer, pool${extraSelect} FROM ${table}`;
     this.insertStmt = db.prepare<[StartRow]>(
-      `INSERT INTO ${table} (id, task, share, snapshot, parent, mode, peer, pool, reason, findings, status, started_at) ` +
-        "VALUES (@id, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, @findings, 'running', @started_at)",
+      `INSERT INTO ${table} (id, kind, task, share, snapshot, parent, mode, peer, pool, reason, findings, status, started_at) ` +
+        "VALUES (@id, @kind, @task, @share, @snapshot, @parent, @mode, @peer, @pool, @reason, @findings, 'running', @started_at)",
     );
     this.progressStmt = db.prepare<[number, string]>(`UPDATE ${table} SET bytes = ? WHERE id = ? AND status = 'running'`);
     this.getStmt = db.prepare<[string], E>(`${select} WHERE id = ?`);
@@ -130,6 +133,7 @@ export abstract class TrailTable<E extends TrailEntry> {
     }
     const row: StartRow = {
       id: e.id,
+      kind: e.kind ?? 'replicate',
       task: e.task,
       share: e.share,
       snapshot: e.snapshot,

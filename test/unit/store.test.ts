@@ -77,7 +77,7 @@ describe('opening and migrations', () => {
       const tables = raw.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").pluck().all();
       const journal = raw.pragma('journal_mode', { simple: true });
       raw.close();
-      expect(tables).toEqual(['chain_replicas', 'chains', 'invites', 'nonces', 'peers', 'pool_grants', 'pool_policies', 'pools', 'receive_trail', 'send_trail', 'settings', 'tasks']);
+      expect(tables).toEqual(['chain_replicas', 'chains', 'copies', 'invites', 'nonces', 'peers', 'pool_grants', 'pool_policies', 'pools', 'receive_trail', 'send_trail', 'settings', 'tasks']);
       expect(journal).toBe('wal');
     } finally {
       store.close();
