@@ -131,7 +131,7 @@ async function main(): Promise<void> {
   const senderCpu: number[] = [];
   const receiverCpu: number[] = [];
   const sealed = async (): Promise<number> => {
-    const { transferId } = await client.open({ attemptId: randomUUID(), task: 't', share: 's', shareUuid: randomUUID(), pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, keepRemote: 1, sizeEstimate: null });
+    const { transferId } = await client.open({ attemptId: randomUUID(), task: 't', share: 's', shareUuid: randomUUID(), shareOrigin: null, pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, keepRemote: 1, sizeEstimate: null });
     const receiverUsed = new Promise<number>((resolve) => child.once('message', (m) => resolve((m as { cpuSeconds: number }).cpuSeconds)));
     const cpu = process.cpuUsage();
     const started = performance.now();

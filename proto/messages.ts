@@ -84,6 +84,12 @@ export const routes = {
   uploadStream: { method: 'PUT', path: (id: string) => `${API_PREFIX}/transfers/${id}/stream` },
   /** Empty body; answers 204. The receiver deletes staging and frees the share lock. */
   abortTransfer: { method: 'DELETE', path: (id: string) => `${API_PREFIX}/transfers/${id}` },
+  /**
+   * "Send me back a replica of what I sent you." Answers a RestorePlan at once;
+   * the holder then opens a transfer on the asker (OpenTransferRequest with
+   * the restoreId) and uploads the replica's stream, as any transfer.
+   */
+  restore: { method: 'POST', path: `${API_PREFIX}/restores` },
 } as const;
 
 // ---- hello -----------------------------------------------------------------
@@ -101,7 +107,13 @@ export type Hello = z.infer<typeof Hello>;
  * "What do you hold of this share from me?" The sender is the signer; no peer can ask about another's replicas.
  * `shareUuid` is the share subvolume's UUID on the sender: the receiver answers only for the chain of that share.
  */
-export const HoldingsRequest = z.strictObject({ share: name, pool: name, shareUuid: uuid });
+export const HoldingsRequest = z.strictObject({
+  share: name,
+  pool: name,
+  shareUuid: uuid,
+  /** The identity of the subvolume the share was made from (a restored or promoted share), else null. */
+  shareOrigin: uuid.nullable(),
+});
 export type HoldingsRequest = z.infer<typeof HoldingsRequest>;
 
 export const Replica = z.strictObject({ name, receivedUuid: uuid });
@@ -139,6 +151,14 @@ export const OpenTransferRequest = z.strictObject({
   share: name,
   /** The UUID of the subvolume the snapshot was taken of: the replica chain's identity on the receiver. */
   shareUuid: uuid,
+  /**
+   * The identity (received UUID, else UUID) of the subvolume the share was
+   * made from, when it is a writable snapshot (a restored or promoted share);
+   * else null. A chain follows its share to such a descendant of its own replica.
+   */
+  shareOrigin: uuid.nullable(),
+  /** Set when this transfer answers a RestoreRequest of the receiving side: the restore it belongs to. */
+  restoreId: uuid.optional(),
   pool: name,
   snapshot: name,
   snapshotUuid: uuid,
@@ -178,6 +198,32 @@ export const Receipt = z.strictObject({
   retention: z.string().max(4096).nullable(),
 });
 export type Receipt = z.infer<typeof Receipt>;
+
+// ---- restore -------------------------------------------------------------------
+
+/** Sent by the appliance that sent a share, to the one holding its replicas. */
+export const RestoreRequest = z.strictObject({
+  restoreId: uuid,
+  share: name,
+  pool: name,
+  /** The replica wanted; the newest when null. */
+  snapshot: name.nullable(),
+  /** Identities (received UUID, else UUID) of the snapshots the asker still holds: a parent for an incremental stream. */
+  have: z.array(uuid).max(100_000),
+});
+export type RestoreRequest = z.infer<typeof RestoreRequest>;
+
+export const RestorePlan = z.strictObject({
+  restoreId: uuid,
+  snapshot: name,
+  /** The replica's identity: its received UUID, the UUID the stream will carry. */
+  snapshotUuid: uuid,
+  /** The parent of the incremental stream (one of `have`), or null for a full one. */
+  parent: z.strictObject({ name, uuid }).nullable(),
+  /** False when the asker holds the snapshot itself (its identity is in `have`): nothing is sent. */
+  sending: z.boolean(),
+});
+export type RestorePlan = z.infer<typeof RestorePlan>;
 
 // ---- pairing ----------------------------------------------------------------
 

@@ -5,7 +5,7 @@
 import { request } from 'undici';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import type { CopyView, PoolView, ReplicaView, TaskView } from './ports.js';
-import type { CopyBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 import { ADMIN_PREFIX } from './server.js';
 
 export class ApiError extends Error {
@@ -95,6 +95,8 @@ export class AdminClient {
   listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`);
   copyReplica = (body: CopyBody): Promise<CopyView> => this.call('POST', '/replicas/copies', body);
   discardClone = (path: string): Promise<CopyView> => this.call('POST', '/replicas/discard', { path });
+  restore = (body: RestoreBody): Promise<RestoreView> => this.call('POST', '/restores', body);
+  getRestore = (id: string): Promise<RestoreView> => this.call('GET', `/restores/${encodeURIComponent(id)}`);
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

@@ -2,7 +2,7 @@
 // API layer only validates, authenticates and translates to HTTP.
 
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { CopyBody, PoolAddBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyBody, RestoreBody, RestoreView, PoolAddBody, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 
 /** A retention floor and quota as stored: null for not set. */
 export interface PolicyView {
@@ -106,4 +106,7 @@ export interface AdminPorts {
   listReplicas(query: ReplicaQuery): Promise<ReplicaView[]>;
   copyReplica(body: CopyBody): Promise<CopyView>;
   discardClone(path: string): Promise<CopyView>;
+  /** Checks everything it can, asks the peer, and answers once the peer has agreed; the transfer goes on after. */
+  restore(body: RestoreBody): Promise<RestoreView>;
+  getRestore(id: string): Promise<RestoreView>;
 }

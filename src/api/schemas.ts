@@ -84,6 +84,35 @@ export type CopyBody = z.infer<typeof CopyBody>;
 
 export const DiscardBody = z.strictObject({ path: absolutePath('clone path') });
 
+/** `ferry restore`: a replica this appliance sent, back from the peer holding it, as a writable share at `to`. */
+export const RestoreBody = z.strictObject({
+  share: shareNameSchema,
+  from: z.string().min(1).max(200),
+  pool: poolNameSchema.optional(),
+  snapshot: z.string().min(1).max(64).optional(),
+  to: absolutePath('target path'),
+});
+export type RestoreBody = z.infer<typeof RestoreBody>;
+
+/** A restore, as the CLI follows it. `mode` 'local' when this appliance still held the snapshot and nothing travelled. */
+export interface RestoreView {
+  readonly id: string;
+  readonly share: string;
+  readonly peer: string;
+  readonly pool: string;
+  readonly snapshot: string;
+  readonly parent: string | null;
+  readonly mode: 'full' | 'incremental' | 'local';
+  readonly state: 'running' | 'succeeded' | 'failed';
+  readonly bytes: number;
+  /** The writable share made from the restored snapshot. */
+  readonly path: string;
+  readonly startedAt: string;
+  readonly endedAt: string | null;
+  readonly errorCode: string | null;
+  readonly error: string | null;
+}
+
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 
 /** A run, as the CLI polls it: 'queued' while it waits for the concurrency limit. */

@@ -9,7 +9,7 @@ import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { httpStatusFor } from './errors.js';
 import type { AdminPorts } from './ports.js';
-import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
+import { AcceptBody, CopyBody, DiscardBody, RestoreBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
 
 export const ADMIN_PREFIX = '/api/v1';
 
@@ -94,6 +94,8 @@ export function createAdminApi(options: { ports: AdminPorts; token: string; logg
   app.get(`${p}/replicas`, (req) => ports.listReplicas(parse(ReplicaQuery, req.query)));
   app.post(`${p}/replicas/copies`, (req) => ports.copyReplica(parse(CopyBody, req.body)));
   app.post(`${p}/replicas/discard`, (req) => ports.discardClone(parse(DiscardBody, req.body).path));
+  app.post(`${p}/restores`, (req) => ports.restore(parse(RestoreBody, req.body)));
+  app.get<{ Params: { id: string } }>(`${p}/restores/:id`, (req) => ports.getRestore(req.params.id));
 
   return app;
 }

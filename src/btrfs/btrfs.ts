@@ -2,7 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { PoolHealth } from '../domain/health.js';
 import { silentLogger } from '../log/logger.js';
 import type { BtrfsContext } from './context.js';
-import { poolHealth } from './health.js';
+import { filesystemOf, poolHealth } from './health.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
 import * as subvolume from './subvolume.js';
 import type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
@@ -79,6 +79,11 @@ export class Btrfs {
    */
   poolHealth(path: string, signal?: AbortSignal): Promise<PoolHealth> {
     return poolHealth(this.ctx, path, signal);
+  }
+
+  /** The btrfs filesystem an existing path is on (device and mount point), or null when it is not on btrfs. */
+  filesystemOf(path: string): Promise<{ device: string; mountPoint: string } | null> {
+    return filesystemOf(path);
   }
 
   /**

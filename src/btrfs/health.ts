@@ -10,6 +10,23 @@ import { findMount, parseDeviceStats, parseFilesystemShow, parseMountInfo, parse
 
 const MOUNTINFO = '/proc/self/mountinfo';
 
+/**
+ * The btrfs filesystem holding `path` (the nearest existing directory above
+ * it counts), by its device and mount point; null when it is on another
+ * filesystem or nowhere. Two paths can hold snapshots of each other only when
+ * their devices agree: a snapshot never crosses filesystems.
+ */
+export async function filesystemOf(path: string): Promise<{ device: string; mountPoint: string } | null> {
+  let resolved: string;
+  try {
+    resolved = await realpath(path);
+  } catch {
+    return null;
+  }
+  const mount = findMount(parseMountInfo(await readFile(MOUNTINFO, 'utf8')), resolved);
+  return mount?.fsType === 'btrfs' ? { device: mount.source, mountPoint: mount.mountPoint } : null;
+}
+
 export async function poolHealth(ctx: BtrfsContext, path: string, signal?: AbortSignal): Promise<PoolHealth> {
   let resolved: string;
   let mountinfo: string;

@@ -1,7 +1,7 @@
 // The admin API's ports, implemented over this appliance's parts.
 
 import type { AdminPorts, CopyView, HealthView, PoolView, ReplicaView, TaskView } from '../api/ports.js';
-import type { CopyBody, PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
+import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
 import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
@@ -20,6 +20,7 @@ import { hostPortOf, peerUrl } from './addresses.js';
 import { validateSchedule } from '../scheduler/plan.js';
 import type { HealthReport } from './jobs/reports.js';
 import { PoolAdmin } from './pool-admin.js';
+import type { Restores } from './restores.js';
 import type { RunRegistry } from './runs.js';
 import { checkShare } from './share-checks.js';
 import type { Config } from './state-dir.js';
@@ -35,6 +36,7 @@ export interface AdminDeps {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   readonly runs: RunRegistry;
+  readonly restores: Restores;
   /** Starts a run now, or queues it behind the concurrency limit. */
   readonly runNow: (task: string) => RunView;
   /** The last maintenance health check, if one ran. */
@@ -277,6 +279,14 @@ export class AdminService implements AdminPorts {
 
   async discardClone(path: string): Promise<CopyView> {
     return copyView(await this.d.receiver.discard(path));
+  }
+
+  restore(body: RestoreBody): Promise<RestoreView> {
+    return this.d.restores.start(body);
+  }
+
+  getRestore(id: string): Promise<RestoreView> {
+    return Promise.resolve(this.d.restores.get(id));
   }
 
   #task(name: string): Task {

@@ -24,6 +24,7 @@ import { AdminService } from './admin.js';
 import { splitHostPort } from './addresses.js';
 import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
 import { Maintenance } from './maintenance.js';
+import { Restores } from './restores.js';
 import { RunRegistry } from './runs.js';
 import type { Config, StateDir } from './state-dir.js';
 
@@ -37,6 +38,7 @@ export class Appliance {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   readonly runs = new RunRegistry();
+  readonly restores: Restores;
   readonly scheduler: Scheduler;
   readonly maintenance: Maintenance;
   readonly id: string;
@@ -61,12 +63,23 @@ export class Appliance {
     this.store = openStore(state.databasePath);
     const btrfs = new Btrfs({ logger: this.#logger });
     this.receiver = new Receiver({ btrfs, store: this.store, logger: this.#logger });
+    const sender = new Sender({ btrfs, logger: this.#logger });
     this.driver = new ReplicationDriver({
-      sender: new Sender({ btrfs, logger: this.#logger }),
+      sender,
       receiverFor: (task) => this.#receiverFor(task),
       trail: this.store.sendTrail,
       logger: this.#logger,
       onProgress: (task, bytes) => this.runs.progress(task, bytes),
+    });
+    this.restores = new Restores({
+      store: this.store,
+      btrfs,
+      receiver: this.receiver,
+      sender,
+      clientFor: (peer) => new PeerClient({ identity: this.identity, peer: toPeerRecord(peer), dispatcher: this.#dispatcher }),
+      isRunning: (task) => this.driver.isRunning(task),
+      logger: this.#logger,
+      stopping: this.#stopping.signal,
     });
     this.maintenance = new Maintenance({ config, databasePath: state.databasePath, receiver: this.receiver, logger: this.#logger });
     this.admin = new AdminService({
@@ -78,6 +91,7 @@ export class Appliance {
       receiver: this.receiver,
       driver: this.driver,
       runs: this.runs,
+      restores: this.restores,
       runNow: (name) => this.runNow(name),
       health: () => this.maintenance.health,
       peerServer: () => this.#peerServer,
@@ -156,7 +170,7 @@ export class Appliance {
       name: this.config.name,
       peers: peerDirectory(this.store),
       nonces: nonceCache(this.store),
-      receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled()),
+      receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled(), this.restores),
       pairing: pairingPort(this.store),
       logger: this.#logger,
     });
@@ -187,6 +201,7 @@ export class Appliance {
     await this.scheduler.stop();
     this.#stopping.abort(new FerryError('INTERRUPTED', 'the appliance is stopping'));
     await this.runs.settled(20_000);
+    await this.restores.settled();
     await this.#close();
     this.#logger.info('appliance stopped', { id: this.id });
   }

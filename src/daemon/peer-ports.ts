@@ -6,6 +6,7 @@ import { FerryError } from '../domain/errors.js';
 import { defaultKeepRemote } from '../domain/task.js';
 import { fromBase64url } from '../../proto/ids.js';
 import type { Receiver } from '../receiver/receiver.js';
+import type { Restores } from './restores.js';
 import type { Store } from '../store/index.js';
 
 export function peerDirectory(store: Store): PeerDirectory {
@@ -59,20 +60,23 @@ export function pairingPort(store: Store): PairingPort {
 
 /**
  * The local receiver as the peer server reaches it. `enabled` is read on
- * every open, so `ferry service disable` refuses new transfers at once.
+ * every open, so `ferry service disable` refuses new transfers at once; a
+ * restore this appliance's admin asked for is let in regardless.
  */
-export function receiverPort(receiver: Receiver, enabled: () => boolean): ReceiverPort {
+export function receiverPort(receiver: Receiver, enabled: () => boolean, restores?: Restores): ReceiverPort {
   return {
     holdings: (peer, request) => receiver.holdings(peer, request),
     poolHealth: (peer, request) => receiver.poolHealth(peer, request.pool),
+    ...(restores ? { restore: (peer: string, request: Parameters<Restores['serve']>[1]) => restores.serve(peer, request) } : {}),
     open: (peer, request) => {
-      if (!enabled()) {
+      if (!enabled() && request.restoreId === undefined) {
         return Promise.reject(new FerryError('SERVICE_DISABLED', 'the replication service is disabled on the receiving appliance'));
       }
+      const { restoreId, keepRemote, ...rest } = request;
       return receiver.open(peer, {
-        ...request,
-        keepRemote: request.keepRemote ?? defaultKeepRemote,
-        sizeEstimate: request.sizeEstimate ?? null,
+        ...rest,
+        ...(restoreId === undefined ? {} : { restoreId }),
+        keepRemote: keepRemote ?? defaultKeepRemote,
       });
     },
     transfer: (peer, transferId, stream, signal) => receiver.transfer(peer, transferId, stream, signal),

@@ -8,6 +8,8 @@ export interface HoldingsQuery {
   readonly pool: string;
   /** The UUID of the share's subvolume on the sender: the chain's identity. */
   readonly shareUuid: string;
+  /** The identity of the subvolume the share was made from (a restored or promoted share), else null. */
+  readonly shareOrigin: string | null;
 }
 
 export interface TransferRequest {
@@ -16,6 +18,10 @@ export interface TransferRequest {
   readonly share: string;
   /** The UUID of the subvolume the snapshot was taken of (its parent UUID): the chain's identity. */
   readonly shareUuid: string;
+  /** The identity of the subvolume the share was made from, when it is a writable snapshot of a replica; else null. */
+  readonly shareOrigin: string | null;
+  /** Set when the transfer brings back a replica the receiving side asked for (a restore). */
+  readonly restoreId?: string | undefined;
   readonly pool: string;
   readonly snapshot: string;
   readonly snapshotUuid: string;
@@ -35,4 +41,23 @@ export interface TransferReceipt {
   readonly replicaPath: string;
   /** What the receiver's retention kept and deleted after the commit, and why; null when it deleted nothing. */
   readonly retention: string | null;
+}
+
+/** "Send me back a replica of what I sent you": what the asker says, and what the holder answers. */
+export interface RestoreQuery {
+  readonly restoreId: string;
+  readonly share: string;
+  readonly pool: string;
+  readonly snapshot: string | null;
+  /** Identities of the snapshots the asker holds. */
+  readonly have: readonly string[];
+}
+
+export interface RestorePlan {
+  readonly restoreId: string;
+  readonly snapshot: string;
+  readonly snapshotUuid: string;
+  readonly parent: { readonly name: string; readonly uuid: string } | null;
+  /** False when the asker holds the snapshot itself: nothing is sent. */
+  readonly sending: boolean;
 }

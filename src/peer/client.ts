@@ -18,14 +18,16 @@ import {
   Receipt,
   routes,
   type HealthFinding,
+  RestorePlan,
   type HoldingsRequest,
   type OpenTransferRequest,
+  type RestoreRequest,
 } from '../../proto/messages.js';
 import { bodyDigest } from '../../proto/signing.js';
 import { createSealer, senderStreamKey, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
 import type { Replica } from '../domain/snapshot.js';
-import type { HoldingsQuery, TransferRequest } from '../domain/transfer.js';
+import type { HoldingsQuery, RestorePlan as DomainRestorePlan, RestoreQuery, TransferRequest } from '../domain/transfer.js';
 import { answer, defaultTimeouts, exchange, networkError, refusal, urlFor, type PeerTimeouts } from './http.js';
 import type { PeerRecord } from './ports.js';
 import { watchStall } from './upload.js';
@@ -77,13 +79,22 @@ export class PeerClient {
 
   /** The replicas the peer holds of a share from this appliance, oldest first. */
   async holdings(request: HoldingsQuery, signal?: AbortSignal): Promise<Replica[]> {
-    const body: HoldingsRequest = { share: request.share, pool: request.pool, shareUuid: request.shareUuid };
+    const body: HoldingsRequest = { share: request.share, pool: request.pool, shareUuid: request.shareUuid, shareOrigin: request.shareOrigin };
     const answered = await this.#json('POST', routes.holdings.path, body, signal);
     const response = answer(answered, HoldingsResponse, 'holdings answer', this.#label);
     if (response.share !== request.share || response.pool !== request.pool) {
       throw new FerryError('INTERNAL', `${this.#label} answered holdings of another share or pool`);
     }
     return response.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
+  }
+
+  /** Asks the peer for a replica of what this appliance sent it; the peer then uploads it here as a transfer. */
+  async restore(query: RestoreQuery, signal?: AbortSignal): Promise<DomainRestorePlan> {
+    const body: RestoreRequest = { restoreId: query.restoreId, share: query.share, pool: query.pool, snapshot: query.snapshot, have: [...query.have] };
+    const answered = await this.#json('POST', routes.restore.path, body, signal);
+    const plan = answer(answered, RestorePlan, 'restore plan', this.#label);
+    if (plan.restoreId !== query.restoreId) throw new FerryError('INTERNAL', `${this.#label} answered another restore`);
+    return plan;
   }
 
   /** Findings about the health of a pool on the peer. */
@@ -101,6 +112,8 @@ export class PeerClient {
       task: request.task,
       share: request.share,
       shareUuid: request.shareUuid,
+      shareOrigin: request.shareOrigin,
+      ...(request.restoreId === undefined ? {} : { restoreId: request.restoreId }),
       pool: request.pool,
       snapshot: request.snapshot,
       snapshotUuid: request.snapshotUuid,

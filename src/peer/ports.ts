@@ -3,7 +3,7 @@
 // imports neither: it sees only these ports.
 
 import type { Readable } from 'node:stream';
-import type { HealthFinding, HoldingsRequest, OpenTransferRequest, PoolHealthRequest, Replica } from '../../proto/messages.js';
+import type { HealthFinding, HoldingsRequest, OpenTransferRequest, PoolHealthRequest, Replica, RestorePlan, RestoreRequest } from '../../proto/messages.js';
 import type { FerryError } from '../domain/errors.js';
 import type { TransferReceipt } from '../domain/transfer.js';
 
@@ -42,6 +42,11 @@ export interface NonceCache {
  */
 export interface ReceiverPort {
   holdings(peer: string, request: HoldingsRequest): Promise<readonly Replica[]>;
+  /**
+   * A restore asked by `peer` of its own chain: the plan, answered at once;
+   * the holder then sends the replica as a transfer of its own.
+   */
+  restore?(peer: string, request: RestoreRequest): Promise<RestorePlan>;
   /** Findings about a granted pool's health (degraded, missing devices, read-only, ...); none when absent. */
   poolHealth?(peer: string, request: PoolHealthRequest): Promise<readonly HealthFinding[]>;
   /** Checks and reserves a transfer; the id must match proto's TRANSFER_ID_PATTERN (a UUID does). */

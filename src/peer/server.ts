@@ -19,7 +19,9 @@ import {
   PoolHealthRequest,
   type PoolHealthResponse,
   PairAcceptRequest,
+  RestoreRequest,
   routes,
+  type RestorePlan,
   type Hello,
   type HoldingsResponse,
   type OpenTransferResponse,
@@ -273,6 +275,13 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const body = parse(HoldingsRequest, request.body);
     const replicas = await receiver.holdings(peer.id, body);
     return { share: body.share, pool: body.pool, replicas: replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid })) };
+  });
+
+  app.post(routes.restore.path, async (request): Promise<RestorePlan> => {
+    const { peer } = verifiedPeer(request);
+    const body = parse(RestoreRequest, request.body);
+    if (!receiver.restore) throw new FerryError('NOT_FOUND', 'this appliance does not serve restores');
+    return receiver.restore(peer.id, body);
   });
 
   app.post(routes.poolHealth.path, async (request): Promise<PoolHealthResponse> => {

@@ -67,10 +67,16 @@ export class ChainBook {
     return { chain, replicas: adopted };
   }
 
-  /** Refuses a share that is not the chain's source, unless the chain holds nothing any more. */
-  checkSource(held: HeldChain, shareUuid: string, share: string): void {
+  /**
+   * Refuses a share that is not the chain's source, unless the chain holds
+   * nothing any more, or the share was made from one of the chain's own
+   * replicas (`origin`: a share restored or promoted from it), which the chain
+   * then follows.
+   */
+  checkSource(held: HeldChain, shareUuid: string, share: string, origin: string | null): void {
     const { chain } = held;
     if (!chain || chain.sourceUuid === shareUuid || held.replicas.length === 0) return;
+    if (origin !== null && held.replicas.some((r) => r.receivedUuid === origin)) return;
     throw new FerryError(
       'SHARE_MISMATCH',
       `the replicas of '${share}' here belong to the source subvolume ${chain.sourceUuid}, but this transfer comes from subvolume ${shareUuid}: ` +
@@ -84,9 +90,9 @@ export class ChainBook {
       let chain = this.store.chains.get(peer, pool, share);
       if (!chain) chain = this.store.chains.create({ peer, pool, share, sourceUuid: shareUuid }, this.clock());
       else if (chain.sourceUuid !== shareUuid) {
-        // Only an empty chain gets here (checkSource refused the others).
+        // An empty chain, or one whose share was restored or promoted from its replica (checkSource refused the rest).
         this.store.chains.rebind(chain.id, shareUuid);
-        this.logger.warn('an empty chain re-bound to another source share', { peer, pool, share, from: chain.sourceUuid, to: shareUuid });
+        this.logger.warn('the chain follows another source share from now on', { peer, pool, share, from: chain.sourceUuid, to: shareUuid });
         chain = { ...chain, sourceUuid: shareUuid };
       }
       this.store.chains.addReplica(chain.id, replica);

@@ -13,13 +13,13 @@ import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
-import type { ChainReplica, WritableCopy } from '../domain/chain.js';
+import { resolutionProblem, type ChainReplica, type WritableCopy } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
 import { assessPool, type HealthFinding } from '../domain/health.js';
 import type { Replica } from '../domain/snapshot.js';
-import type { HoldingsQuery, TransferReceipt, TransferRequest } from '../domain/transfer.js';
+import type { HoldingsQuery, RestoreQuery, TransferReceipt, TransferRequest } from '../domain/transfer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import type { Pool, Store } from '../store/index.js';
 import { ByteCounter, formatBytes } from '../util/bytes.js';
@@ -28,6 +28,7 @@ import { ChainBook } from './chains.js';
 import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
 import { replicaDir, stagingName } from './paths.js';
+import { planRestore, RestoreInbox, type RestoreArrival, type RestoreExpectation, type RestoreSource } from './restores.js';
 import { findStaging, stagingTransfer } from './staging.js';
 import { validatePeerId, validateShareName } from './validate.js';
 
@@ -37,6 +38,10 @@ interface PendingTransfer {
   readonly key: string;
   readonly request: TransferRequest;
   readonly pool: Pool;
+  /** Where the stream is received and committed: the replica directory, or for a restore the task's snapshot directory. */
+  readonly dir: string;
+  /** Set when the transfer brings back a restore this appliance asked for. */
+  readonly restore: RestoreExpectation | null;
   /** Bytes this peer may still receive on the pool (its quota less what it holds); null for no quota. */
   readonly quotaLeft: number | null;
   readonly releaseShare: () => void;
@@ -68,6 +73,7 @@ export class Receiver {
   readonly #copies: CopyMaker;
   readonly #shares = new KeyedLock();
   readonly #pending = new Map<string, PendingTransfer>();
+  readonly #restores = new RestoreInbox();
 
   constructor(deps: { btrfs: Btrfs; store: Store; logger?: Logger; clock?: () => Date; options?: ReceiverOptions }) {
     this.#btrfs = deps.btrfs;
@@ -99,7 +105,7 @@ export class Receiver {
     validatePeerId(peer);
     validateShareName(query.share);
     const held = await this.#chains.held(peer, this.#poolFor(peer, query.pool), query.share, query.shareUuid);
-    this.#chains.checkSource(held, query.shareUuid, query.share);
+    this.#chains.checkSource(held, query.shareUuid, query.share, query.shareOrigin);
     return held.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
   }
 
@@ -132,8 +138,35 @@ export class Receiver {
     return this.#copies.discard(path);
   }
 
+  /** On the holder: what to send back for a restore the peer asks of its own chain (see ./restores.ts). */
+  async planRestore(peer: string, query: RestoreQuery): Promise<RestoreSource> {
+    validatePeerId(peer);
+    validateShareName(query.share);
+    // No grant is needed: the replicas are the peer's own data, even where its admin has since revoked the pool.
+    const pool = this.#store.pools.get(query.pool);
+    if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
+    const held = await this.#chains.held(peer, pool, query.share, null);
+    return planRestore(query, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
+  }
+
+  /** On the asker: registers a restore before it is asked for; settles when its replica is committed or its transfer fails. */
+  expectRestore(expectation: RestoreExpectation): Promise<RestoreArrival> {
+    return this.#restores.expect(expectation);
+  }
+
+  /** The holder accepted: its transfer must open within `waitMs`. */
+  restoreStarted(restoreId: string, waitMs: number): void {
+    this.#restores.started(restoreId, waitMs);
+  }
+
+  /** The restore will not come (the request failed, or nothing needs sending). */
+  cancelRestore(restoreId: string, err: FerryError): void {
+    this.#restores.fail(restoreId, err);
+  }
+
   async open(peer: string, request: TransferRequest): Promise<{ transferId: string }> {
     validatePeerId(peer);
+    if (request.restoreId !== undefined) return this.#openRestore(peer, request);
     validateShareName(request.share);
     validateTaskName(request.task);
     if (!isSnapshotName(request.snapshot)) throw new FerryError('INVALID_NAME', `'${request.snapshot}' is not a snapshot name`);
@@ -157,7 +190,7 @@ export class Receiver {
     let quotaLeft: number | null;
     try {
       const held = await this.#chains.held(peer, pool, request.share, request.shareUuid);
-      this.#chains.checkSource(held, request.shareUuid, request.share);
+      this.#chains.checkSource(held, request.shareUuid, request.share, request.shareOrigin);
       if (held.replicas.some((r) => r.name === request.snapshot)) {
         throw new FerryError('ALREADY_EXISTS', `a replica named '${request.snapshot}' of share '${request.share}' exists already`);
       }
@@ -167,7 +200,7 @@ export class Receiver {
         throw new FerryError('PARENT_MISSING', `parent '${request.parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
       }
       quotaLeft = this.#quotaLeft(peer, pool.name, request.sizeEstimate);
-      await checkIdentities(this.#btrfs, pool.path, request, parent, new Set([...this.#pending.values()].map((t) => t.request.snapshotUuid)));
+      await checkIdentities(this.#btrfs, pool.path, request, parent, this.#reserved());
       this.#startTrail(peer, request, this.#clock().toISOString());
     } catch (err) {
       releaseShare();
@@ -175,6 +208,15 @@ export class Receiver {
       throw err;
     }
 
+    const expiry = this.#expiry(id);
+    const dir = replicaDir(pool.path, peer, request.share);
+    this.#pending.set(id, { id, peer, key, request, pool, dir, restore: null, quotaLeft, releaseShare, expiry, streaming: false });
+    this.#logger.info('transfer opened', { transferId: id, attemptId: request.attemptId, peer, share: request.share, snapshot: request.snapshot });
+    return { transferId: id };
+  }
+
+  /** Drops an opened transfer whose stream does not come in time. */
+  #expiry(id: string): NodeJS.Timeout {
     const expiry = setTimeout(() => {
       const pending = this.#pending.get(id);
       if (pending && !pending.streaming) {
@@ -183,9 +225,48 @@ export class Receiver {
       }
     }, this.#openTimeoutMs);
     expiry.unref();
-    this.#pending.set(id, { id, peer, key, request, pool, quotaLeft, releaseShare, expiry, streaming: false });
-    this.#logger.info('transfer opened', { transferId: id, attemptId: request.attemptId, peer, share: request.share, snapshot: request.snapshot });
+    return expiry;
+  }
+
+  /**
+   * A transfer that brings back a restore this appliance asked for: into the
+   * task's snapshot directory, with every check of the stream a replica gets,
+   * but no chain, quota or retention (those are the holder's, for what it keeps).
+   */
+  async #openRestore(peer: string, request: TransferRequest): Promise<{ transferId: string }> {
+    const restore = this.#restores.claim(peer, request);
+    const key = `restore/${restore.dir}`;
+    const releaseShare = this.#shares.tryAcquire(key);
+    const id = randomUUID();
+    try {
+      if (!releaseShare) throw new FerryError('SHARE_BUSY', `a restore into ${restore.dir} is under way already`);
+      const subvolumes = await this.#btrfs.listAll(restore.dir);
+      // A subvolume whose own UUID it is (the snapshot it was sent from) holds the same data, and btrfs looks for received UUIDs first.
+      if (subvolumes.some((s) => s.receivedUuid === request.snapshotUuid) || this.#reserved().has(request.snapshotUuid)) {
+        throw new FerryError('UUID_CONFLICT', `a subvolume restored from ${request.snapshotUuid} is on this filesystem already`);
+      }
+      if (request.parent) {
+        const name = restore.have.get(request.parent.uuid) ?? '';
+        const own = await this.#btrfs.show(path.join(restore.dir, name)).catch(() => null);
+        const problem = own ? resolutionProblem(subvolumes, request.parent.uuid, { uuid: own.uuid, name }) : `snapshot '${name}' is gone`;
+        if (problem !== null) throw new FerryError('UUID_CONFLICT', `the restore's parent cannot be used safely: ${problem}`);
+      }
+      this.#startTrail(peer, request, this.#clock().toISOString(), restore);
+    } catch (thrown) {
+      const err = toFerryError(thrown);
+      releaseShare?.();
+      this.#restores.fail(restore.restoreId, err);
+      throw err;
+    }
+    // The holder's pool name, for messages; nothing of a restore is filed under a pool here.
+    const pool: Pool = { name: request.pool, path: restore.dir, createdAt: '' };
+    this.#pending.set(id, { id, peer, key, request, pool, dir: restore.dir, restore, quotaLeft: null, releaseShare, expiry: this.#expiry(id), streaming: false });
+    this.#logger.info('restore transfer opened', { transferId: id, restoreId: restore.restoreId, peer, share: request.share, snapshot: request.snapshot });
     return { transferId: id };
+  }
+
+  #reserved(): Set<string> {
+    return new Set([...this.#pending.values()].map((t) => t.request.snapshotUuid));
   }
 
   /**
@@ -232,11 +313,13 @@ export class Receiver {
     if (pending.streaming) throw new FerryError('SHARE_BUSY', `transfer '${transferId}' is already streaming`);
     pending.streaming = true;
     clearTimeout(pending.expiry);
-    const { request, pool, quotaLeft } = pending;
-    const dir = replicaDir(pool.path, peer, request.share);
+    const { request, pool, quotaLeft, dir } = pending;
     const staging = path.join(dir, stagingName(transferId));
     const counter = new ByteCounter({
-      onProgress: (bytes) => this.#store.receiveTrail.progress(request.attemptId, bytes),
+      onProgress: (bytes) => {
+        this.#store.receiveTrail.progress(request.attemptId, bytes);
+        pending.restore?.onProgress?.(bytes);
+      },
       ...(quotaLeft === null
         ? {}
         : { limit: { bytes: quotaLeft, error: () => new FerryError('QUOTA_EXCEEDED', `the stream passed this peer's quota on pool '${pool.name}' after ${formatBytes(quotaLeft)}`) } }),
@@ -281,9 +364,13 @@ export class Receiver {
       );
     }
     const target = path.join(path.dirname(staging), request.snapshot);
-    if (await exists(target)) throw new FerryError('ALREADY_EXISTS', `replica ${target} exists already`);
+    if (await exists(target)) throw new FerryError('ALREADY_EXISTS', `${pending.restore ? 'snapshot' : 'replica'} ${target} exists already`);
     // The commit point: a rename within one directory, atomic.
     await rename(staging, target);
+    if (pending.restore) {
+      this.#logger.info('restored snapshot committed', { restoreId: pending.restore.restoreId, peer, share: request.share, snapshot: target });
+      return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target, retention: null };
+    }
     const chain = this.#chains.record(peer, pool.name, request.share, request.shareUuid, {
       name: request.snapshot,
       uuid: info.uuid,
@@ -333,6 +420,21 @@ export class Receiver {
   }
 
   #finish(pending: PendingTransfer, err: FerryError | null, bytes: number, receipt: TransferReceipt | null = null): void {
+    if (pending.restore) {
+      const { restoreId } = pending.restore;
+      if (err || !receipt) this.#restores.fail(restoreId, err ?? new FerryError('INTERNAL', 'the restore ended without a snapshot'));
+      else {
+        this.#restores.arrived({
+          restoreId,
+          attemptId: pending.request.attemptId,
+          snapshot: receipt.snapshot,
+          path: receipt.replicaPath,
+          receivedUuid: receipt.receivedUuid,
+          parent: pending.request.parent?.name ?? null,
+          bytes,
+        });
+      }
+    }
     this.#store.receiveTrail.finish(pending.request.attemptId, {
       status: err ? (err.code === 'ABORTED' || err.code === 'INTERRUPTED' ? 'interrupted' : 'failed') : 'succeeded',
       endedAt: this.#clock().toISOString(),
@@ -344,17 +446,18 @@ export class Receiver {
     });
   }
 
-  #startTrail(peer: string, request: TransferRequest, startedAt: string): void {
+  #startTrail(peer: string, request: TransferRequest, startedAt: string, restore: RestoreExpectation | null = null): void {
     this.#store.receiveTrail.start({
       id: request.attemptId,
-      task: request.task,
+      ...(restore ? { kind: 'restore' as const } : {}),
+      task: restore ? restore.task : request.task,
       share: request.share,
       snapshot: request.snapshot,
       parent: request.parent?.name ?? null,
       mode: request.parent ? 'incremental' : 'full',
       peer,
       pool: request.pool,
-      reason: null,
+      reason: restore ? `restore ${restore.restoreId}` : null,
       startedAt,
     });
   }

@@ -98,7 +98,7 @@ export class ReplicationDriver {
     const attempts: AttemptOutcome[] = [];
     // The snapshot is taken once per run and reused by its retries, so a run
     // that needed three tries still ships the state of the moment it was due.
-    const state: RunState = { snapshot: null, shareUuid: null };
+    const state: RunState = { snapshot: null, shareUuid: null, shareOrigin: null };
     const retry = retryPolicyFor(task, this.#retry);
     for (let i = 0; i < retry.maxAttempts; i++) {
       const attemptId = newAttemptId();
@@ -195,6 +195,7 @@ export class ReplicationDriver {
           share: task.share,
           // What the snapshot was taken of: the share as it was then.
           shareUuid: snapshot.sourceUuid ?? prepared.shareUuid,
+          shareOrigin: state.shareOrigin,
           pool: task.pool,
           snapshot: snapshot.name,
           snapshotUuid: snapshot.uuid,
@@ -245,11 +246,12 @@ export class ReplicationDriver {
   async #prepare(task: Task, state: RunState, signal: AbortSignal): Promise<Prepared> {
     const { sender } = this.#deps;
     const receiver = this.#deps.receiverFor(task);
-    const shareUuid = await sender.shareUuid(task);
+    const { uuid: shareUuid, origin: shareOrigin } = await sender.shareIdentity(task);
     state.shareUuid = shareUuid;
+    state.shareOrigin = shareOrigin;
     // Ask first, snapshot second: an unreachable receiver must not make
     // snapshots pile up on the source (btrbk #607).
-    const remote = await receiver.holdings({ share: task.share, pool: task.pool, shareUuid }, signal);
+    const remote = await receiver.holdings({ share: task.share, pool: task.pool, shareUuid, shareOrigin }, signal);
     let local = await sender.listSnapshots(task);
     local = await this.#settle(task, local, remote, state.snapshot?.name ?? null);
 
@@ -317,7 +319,7 @@ export class ReplicationDriver {
     try {
       const shareUuid = snapshot.sourceUuid ?? state.shareUuid;
       if (shareUuid === null) return false;
-      remote = await this.#deps.receiverFor(task).holdings({ share: task.share, pool: task.pool, shareUuid }, signal);
+      remote = await this.#deps.receiverFor(task).holdings({ share: task.share, pool: task.pool, shareUuid, shareOrigin: state.shareOrigin }, signal);
     } catch {
       return false;
     }
@@ -353,8 +355,9 @@ export class ReplicationDriver {
 interface RunState {
   /** Taken once per run and reused by its retries. */
   snapshot: LocalSnapshot | null;
-  /** The share's UUID as last seen. */
+  /** The share's UUID as last seen, and the identity of what it was made from. */
   shareUuid: string | null;
+  shareOrigin: string | null;
 }
 
 interface Prepared {

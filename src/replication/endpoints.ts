@@ -10,8 +10,12 @@ import type { HoldingsQuery, TransferReceipt, TransferRequest } from '../domain/
 
 /** The sending appliance's side: snapshots of the task's share and `btrfs send`. */
 export interface SenderEndpoint {
-  /** The UUID of the task's share subvolume now (SHARE_MISSING when it is gone): the identity its replica chain carries. */
-  shareUuid(task: Task): Promise<string>;
+  /**
+   * The task's share subvolume now (SHARE_MISSING when it is gone): its UUID,
+   * the identity its replica chain carries, and the identity of what it was
+   * made from when it is a writable snapshot (a restored share), else null.
+   */
+  shareIdentity(task: Task): Promise<{ uuid: string; origin: string | null }>;
   /** Read-only snapshots this task took of its share, oldest first. */
   listSnapshots(task: Task): Promise<LocalSnapshot[]>;
   /** Takes a read-only snapshot of the task's share under the given name. */

@@ -27,13 +27,19 @@ export class Sender {
     // or a stray folder was not made by a run and must not become a parent.
     return children
       .filter((c) => c.readOnly && isSnapshotName(c.name))
-      .map((c) => ({ name: c.name, uuid: c.uuid, sourceUuid: c.parentUuid }))
+      // A snapshot's identity is its received UUID when it has one (a restored
+      // snapshot), else its UUID: what btrfs send names it by as a parent.
+      .map((c) => ({ name: c.name, uuid: c.receivedUuid ?? c.uuid, sourceUuid: c.parentUuid }))
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async shareUuid(task: Task): Promise<string> {
+  async shareIdentity(task: Task): Promise<{ uuid: string; origin: string | null }> {
     await this.#mustExist(task);
-    return (await this.#btrfs.show(task.sharePath)).uuid;
+    const share = await this.#btrfs.show(task.sharePath);
+    if (share.parentUuid === null) return { uuid: share.uuid, origin: null };
+    // A share made as a writable snapshot (restored, promoted): the identity of what it was made from.
+    const made = (await this.#btrfs.listAll(task.sharePath)).find((s) => s.uuid === share.parentUuid);
+    return { uuid: share.uuid, origin: made ? (made.receivedUuid ?? made.uuid) : null };
   }
 
   async #mustExist(task: Task): Promise<void> {

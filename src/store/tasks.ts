@@ -76,6 +76,7 @@ export class TaskRepo {
   private readonly pauseStmt;
   private readonly getSlotStmt;
   private readonly setSlotStmt;
+  private readonly setShareUuidStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
@@ -87,6 +88,7 @@ export class TaskRepo {
     this.pauseStmt = db.prepare<[number, string]>('UPDATE tasks SET paused = ? WHERE name = ?');
     this.getSlotStmt = db.prepare<[string], { last_slot: string | null }>('SELECT last_slot FROM tasks WHERE name = ?');
     this.setSlotStmt = db.prepare<[string, string]>('UPDATE tasks SET last_slot = ? WHERE name = ?');
+    this.setShareUuidStmt = db.prepare<[string, string]>('UPDATE tasks SET share_uuid = ? WHERE name = ?');
   }
 
   /** Adds a task; a task of the same name is refused with ALREADY_EXISTS. */
@@ -130,6 +132,11 @@ export class TaskRepo {
   /** All tasks, by name. */
   list(): Task[] {
     return this.listStmt.all().map(fromRow);
+  }
+
+  /** The share was restored in place: a new subvolume at the task's share path. */
+  setShareUuid(name: string, uuid: string): void {
+    this.setShareUuidStmt.run(uuid, name);
   }
 
   /** Removes the task; false when there was none of that name. */

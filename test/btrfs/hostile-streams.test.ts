@@ -65,6 +65,7 @@ function request(snap: Snap, share: string, parent: { name: string; uuid: string
     task: 'nightly',
     share,
     shareUuid: snap.shareUuid,
+    shareOrigin: null,
     pool: 'backup',
     snapshot: snap.name,
     snapshotUuid: snap.uuid,
@@ -286,5 +287,5 @@ it('still takes B’s legitimate next incremental, and A’s replica is untouche
   expect(await bHolds()).toEqual([b1.name, b2.name, b3.name]);
   expect((await readFile(path.join(aReplica, 'secret'))).equals(SECRET)).toBe(true);
   // B asking for a share of A's name sees nothing of A's: holdings are per peer.
-  expect(await receiver.holdings(PEER_B, { share: 'photos', pool: 'backup', shareUuid: b3.shareUuid })).toEqual([]);
+  expect(await receiver.holdings(PEER_B, { share: 'photos', pool: 'backup', shareUuid: b3.shareUuid, shareOrigin: null })).toEqual([]);
 });

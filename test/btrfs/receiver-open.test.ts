@@ -32,6 +32,7 @@ function request(over: Partial<TransferRequest> = {}): TransferRequest {
     task: 'nightly',
     share: 'share',
     shareUuid: snap.shareUuid,
+    shareOrigin: null,
     pool: 'backup',
     snapshot: snap.name,
     snapshotUuid: snap.uuid,

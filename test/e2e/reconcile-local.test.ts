@@ -81,7 +81,7 @@ it('deletes the snapshot of an attempt that never committed', async () => {
   // sender cannot delete anything. The next run must drop that snapshot.
   const crashing = new ReplicationDriver({
     sender: {
-      shareUuid: (t) => setup.pair.sender.shareUuid(t),
+      shareIdentity: (t) => setup.pair.sender.shareIdentity(t),
       listSnapshots: (t) => setup.pair.sender.listSnapshots(t),
       takeSnapshot: (t, n) => setup.pair.sender.takeSnapshot(t, n),
       send: (t, s, p, sig) => setup.pair.sender.send(t, s, p, sig),

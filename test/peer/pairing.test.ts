@@ -72,9 +72,9 @@ describe('pairing by invite', () => {
     );
 
     // Each side now accepts the other's signed requests (no pool granted, so a signed refusal).
-    const err = await refusal(accepter.clientFor(inviter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID() }));
+    const err = await refusal(accepter.clientFor(inviter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID(), shareOrigin: null }));
     expect(err.code).toBe('POOL_NOT_GRANTED');
-    const back = await refusal(inviter.clientFor(accepter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID() }));
+    const back = await refusal(inviter.clientFor(accepter).holdings({ share: 'docs', pool: 'tank', shareUuid: randomUUID(), shareOrigin: null }));
     expect(back.code).toBe('POOL_NOT_GRANTED');
   });
 

@@ -89,7 +89,7 @@ async function collect(stream: Readable): Promise<Buffer> {
 }
 
 function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest {
-  return { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: SHARE_UUID, pool: 'backup', snapshot: snap.name, snapshotUuid: snap.uuid, parent: null, sizeEstimate: null, ...over };
+  return { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: SHARE_UUID, shareOrigin: null, pool: 'backup', snapshot: snap.name, snapshotUuid: snap.uuid, parent: null, sizeEstimate: null, ...over };
 }
 
 /** Opens a transfer with a signed request of the sending appliance; returns its id and salt. */
@@ -220,7 +220,7 @@ describe('refusals of forged requests, before the body or the receiver', () => {
   });
 
   it('refuses a replayed nonce', async () => {
-    const body = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID });
+    const body = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null });
     const headers: Record<string, string> = {
       ...signedHeaders(sending.identity, receiving, { method: 'POST', target: routes.holdings.path, body }),
       'content-type': 'application/json',
@@ -412,20 +412,20 @@ describe('refusals of stream uploads', () => {
 describe('PeerClient', () => {
   it('maps a refused connection to PEER_UNREACHABLE (transient)', async () => {
     const client = new PeerClient({ identity: sending.identity, peer: { ...receiving.record(), address: 'http://127.0.0.1:1' } });
-    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID }).catch((e: unknown) => e);
+    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'PEER_UNREACHABLE', errorClass: 'transient' });
   });
 
   it('refuses an answer not signed by the peer’s stored key (BAD_SIGNATURE)', async () => {
     const impostor = generateIdentity();
     const client = new PeerClient({ identity: sending.identity, peer: { ...receiving.record(), signingPublicKey: impostor.signing.publicKey } });
-    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID }).catch((e: unknown) => e);
+    const err = await client.holdings({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null }).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'BAD_SIGNATURE' });
   });
 
   it('keeps the receiver’s code for a refusal, and the send stream’s own error for a failed send', async () => {
     const client = sending.clientFor(receiving);
-    await expect(client.holdings({ share: 'share', pool: 'nowhere', shareUuid: SHARE_UUID })).rejects.toMatchObject({ code: 'POOL_NOT_GRANTED' });
+    await expect(client.holdings({ share: 'share', pool: 'nowhere', shareUuid: SHARE_UUID, shareOrigin: null })).rejects.toMatchObject({ code: 'POOL_NOT_GRANTED' });
     const { transferId } = await client.open({ ...openBody(), keepRemote: 3 });
     let sent = false;
     const failing = new Readable({

@@ -70,7 +70,7 @@ async function start(transfer: ReceiverPort['transfer'], stallTimeoutMs: number,
   });
 }
 
-const openBody = { attemptId: randomUUID(), task: 't', share: 's', shareUuid: randomUUID(), pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, keepRemote: 10, sizeEstimate: null };
+const openBody = { attemptId: randomUUID(), task: 't', share: 's', shareUuid: randomUUID(), shareOrigin: null, pool: 'p', snapshot: 's', snapshotUuid: randomUUID(), parent: null, keepRemote: 10, sizeEstimate: null };
 const receipt = (bytes: number) => ({ attemptId: '', snapshot: 's', receivedUuid: randomUUID(), bytes, replicaPath: '/replica', retention: null });
 
 describe('stream upload flow control', () => {

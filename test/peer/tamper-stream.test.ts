@@ -138,6 +138,7 @@ async function openTransfer(share = 'tamper', snapshot = snap): Promise<Opened> 
     task: 'nightly',
     share,
     shareUuid: SHARE_UUID,
+    shareOrigin: null,
     pool: 'backup',
     snapshot: snapshot.name,
     snapshotUuid: snapshot.uuid,

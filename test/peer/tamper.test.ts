@@ -64,6 +64,7 @@ function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest 
     task: 'nightly',
     share: 'share',
     shareUuid: SHARE_UUID,
+    shareOrigin: null,
     pool: 'backup',
     snapshot: SNAPSHOT,
     snapshotUuid: SNAPSHOT_UUID,
@@ -178,7 +179,7 @@ const without = (headers: Record<string, string>, name: string): Record<string, 
 // ---- tampered method, tampered signed headers, missing headers ----------------------------------
 
 describe('a signed request changed after signing', () => {
-  const holdingsBody = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID });
+  const holdingsBody = JSON.stringify({ share: 'share', pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null });
 
   const methods = [
     { signed: 'POST', sent: 'PUT', withBody: true },
@@ -297,7 +298,7 @@ describe('names from the network', () => {
   };
 
   it.each(hostileShares)('refuses holdings of share %s (INVALID_INPUT) before the receiver', async (_what, share) => {
-    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share, pool: 'backup', shareUuid: SHARE_UUID }));
+    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share, pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null }));
     expect(res.json?.message).toMatch(/share/);
   });
 
@@ -334,7 +335,7 @@ describe('names from the network', () => {
   });
 
   it('refuses holdings of a 201-byte share name (INVALID_INPUT) in the receiver, before btrfs', async () => {
-    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share: 'x'.repeat(201), pool: 'backup', shareUuid: SHARE_UUID }), { reached: 'receiver' });
+    const res = await expectRefused(400, 'INVALID_INPUT', () => post(routes.holdings.path, { share: 'x'.repeat(201), pool: 'backup', shareUuid: SHARE_UUID, shareOrigin: null }), { reached: 'receiver' });
     expect(res.json?.message).toMatch(/share name .* over the limit of 200/);
   });
 

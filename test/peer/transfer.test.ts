@@ -71,11 +71,11 @@ describe('holdings, open and transfer over HTTP', () => {
     await populate(share());
     const client: ReceiverEndpoint = sending.clientFor(receiving);
     const signal = new AbortController().signal;
-    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid() }, signal)).toEqual([]);
+    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid(), shareOrigin: null }, signal)).toEqual([]);
 
     const first = await snapshot(share(), snapDir(), names);
     const open1 = await client.open(
-      { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: shareUuid(), pool: 'backup', snapshot: first.name, snapshotUuid: first.uuid, parent: null, keepRemote: 10, sizeEstimate: null },
+      { attemptId: randomUUID(), task: 'nightly', share: 'share', shareUuid: shareUuid(), shareOrigin: null, pool: 'backup', snapshot: first.name, snapshotUuid: first.uuid, parent: null, keepRemote: 10, sizeEstimate: null },
       signal,
     );
     const send1 = btrfs.send({ path: first.path, signal });
@@ -99,6 +99,7 @@ describe('holdings, open and transfer over HTTP', () => {
         task: 'nightly',
         share: 'share',
         shareUuid: shareUuid(),
+        shareOrigin: null,
         pool: 'backup',
         snapshot: second.name,
         snapshotUuid: second.uuid,
@@ -115,7 +116,7 @@ describe('holdings, open and transfer over HTTP', () => {
     const replica2 = path.join(target.path, sending.id, 'share', second.name);
     expect(await manifest(replica2)).toEqual(await manifest(second.path));
 
-    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid() }, signal)).toEqual([
+    expect(await client.holdings({ share: 'share', pool: 'backup', shareUuid: shareUuid(), shareOrigin: null }, signal)).toEqual([
       { name: first.name, receivedUuid: first.uuid },
       { name: second.name, receivedUuid: second.uuid },
     ]);
@@ -138,6 +139,7 @@ describe('holdings, open and transfer over HTTP', () => {
         task: 'nightly',
         share: 'share',
         shareUuid: shareUuid(),
+        shareOrigin: null,
         pool: 'backup',
         snapshot: third.name,
         snapshotUuid: third.uuid,

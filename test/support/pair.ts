@@ -74,7 +74,10 @@ export async function localPair(options: {
     receiver,
     driver,
     task,
-    holdings: async (t = task()) => receiver.holdings(LOCAL_PEER, { share: t.share, pool: t.pool, shareUuid: await sender.shareUuid(t) }),
+    holdings: async (t = task()) => {
+      const id = await sender.shareIdentity(t);
+      return receiver.holdings(LOCAL_PEER, { share: t.share, pool: t.pool, shareUuid: id.uuid, shareOrigin: id.origin });
+    },
     close: async () => {
       senderStore.close();
       receiverStore.close();

@@ -12,6 +12,8 @@ import {
   pairingProof,
   pairingProofString,
   Receipt,
+  RestorePlan,
+  RestoreRequest,
   routes,
   verifyPairingProof,
 } from '../../proto/messages.js';
@@ -38,6 +40,7 @@ describe('messages', () => {
     task: 'nightly',
     share: 'data',
     shareUuid: uuidA,
+    shareOrigin: null,
     pool: 'tank',
     snapshot: '20260101T000000.000Z',
     snapshotUuid: uuidB,
@@ -57,6 +60,8 @@ describe('messages', () => {
     ['a negative size', { sizeEstimate: -1 }],
     ['an unknown field', { extra: true }],
     ['no share UUID', { shareUuid: undefined }],
+    ['no share origin', { shareOrigin: undefined }],
+    ['a restore id that is no UUID', { restoreId: 'restore-1' }],
   ])('refuse an open-transfer request with %s', (_n, change) => {
     expect(OpenTransferRequest.safeParse({ ...open, ...change }).success).toBe(false);
   });
@@ -65,7 +70,13 @@ describe('messages', () => {
     const salt = Buffer.alloc(16, 1).toString('base64url');
     expect(OpenTransferResponse.safeParse({ transferId: 'abcdefgh', salt, expiresAt: 1 }).success).toBe(true);
     expect(OpenTransferResponse.safeParse({ transferId: 'abcdefgh', salt: Buffer.alloc(15).toString('base64url'), expiresAt: 1 }).success).toBe(false);
-    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank', shareUuid: uuidA }).success).toBe(true);
+    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank', shareUuid: uuidA, shareOrigin: null }).success).toBe(true);
+    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank', shareUuid: uuidA, shareOrigin: uuidB }).success).toBe(true);
+    expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank', shareUuid: uuidA }).success).toBe(false);
+    expect(RestoreRequest.safeParse({ restoreId: uuidA, share: 'data', pool: 'tank', snapshot: null, have: [uuidB] }).success).toBe(true);
+    expect(RestoreRequest.safeParse({ restoreId: uuidA, share: '../data', pool: 'tank', snapshot: null, have: [] }).success).toBe(false);
+    expect(RestoreRequest.safeParse({ restoreId: uuidA, share: 'data', pool: 'tank', snapshot: null, have: ['x'] }).success).toBe(false);
+    expect(RestorePlan.safeParse({ restoreId: uuidA, snapshot: 's', snapshotUuid: uuidB, parent: null, sending: true }).success).toBe(true);
     expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank' }).success).toBe(false);
     expect(HoldingsResponse.safeParse({ share: 'data', pool: 'tank', replicas: [{ name: 'x', receivedUuid: uuidA }] }).success).toBe(true);
     expect(

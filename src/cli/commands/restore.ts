@@ -1,0 +1,74 @@
+import type { Command } from 'commander';
+import { SingleBar } from 'cli-progress';
+import type { AdminClient } from '../../api/client.js';
+import type { RestoreView } from '../../api/schemas.js';
+import { formatBytes } from '../../util/bytes.js';
+import { adminClient, type GlobalOptions } from '../context.js';
+import { EXIT_FAILED } from '../exit-codes.js';
+import { line, printJson } from '../output.js';
+
+interface RestoreOptions {
+  from: string;
+  pool?: string;
+  snapshot?: string;
+  to: string;
+  wait?: boolean;
+  json?: boolean;
+}
+
+export function registerRestore(program: Command, globals: () => GlobalOptions): void {
+  program
+    .command('restore')
+    .argument('<share>', "the share's name as the peer holds it (as in 'ferry task list')")
+    .requiredOption('--from <peer>', 'the peer holding its replicas (id or name)')
+    .option('--pool <pool>', "the peer's pool, when the share goes to more than one there")
+    .option('--snapshot <name>', 'which replica (default the newest)')
+    .requiredOption('--to <path>', 'where the writable share goes: a path that does not exist yet, on the pool of the share')
+    .option('--wait', 'wait for the restore to end (progress on a terminal); exit 0 only if it succeeded')
+    .option('--json', 'one JSON document on stdout')
+    .description('get a share back from a replica on a peer, over the same sealed transport; incremental when a snapshot it descends from is still here')
+    .action(async (share: string, opts: RestoreOptions) => {
+      const client = await adminClient(globals());
+      let view = await client.restore({
+        share,
+        from: opts.from,
+        to: opts.to,
+        ...(opts.pool === undefined ? {} : { pool: opts.pool }),
+        ...(opts.snapshot === undefined ? {} : { snapshot: opts.snapshot }),
+      });
+      if (opts.wait) view = await follow(client, view);
+      if (opts.json) printJson(view);
+      else line(describe(view));
+      if (view.state === 'failed') {
+        if (!opts.json) process.stderr.write(`ferry: restore of ${view.share} failed: ${view.error ?? 'no reason given'} [${view.errorCode ?? 'FAILED'}]\n`);
+        process.exitCode = EXIT_FAILED;
+      }
+    });
+}
+
+function describe(v: RestoreView): string {
+  const how = v.mode === 'local' ? 'the snapshot was still here, nothing travelled' : `${v.mode}${v.parent ? ` on ${v.parent}` : ''}, ${formatBytes(v.bytes)} received`;
+  if (v.state === 'running') return `restore ${v.id} of ${v.share} ${v.snapshot} from ${v.peer} started (${v.mode}${v.parent ? ` on ${v.parent}` : ''}); follow it with 'ferry trail receive'`;
+  if (v.state === 'succeeded') return `restored ${v.share} ${v.snapshot} from ${v.peer} to ${v.path} (writable; ${how})`;
+  return `restore of ${v.share} ${v.snapshot} from ${v.peer} failed`;
+}
+
+async function follow(client: AdminClient, started: RestoreView): Promise<RestoreView> {
+  const bar = process.stderr.isTTY
+    ? new SingleBar({ format: `restore ${started.share} | {got} received | {rate}/s`, hideCursor: true, stream: process.stderr, noTTYOutput: false }, undefined)
+    : null;
+  bar?.start(1, 0, { got: '0 B', rate: '0 B' });
+  const began = Date.now();
+  let view = started;
+  try {
+    while (view.state === 'running') {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      view = await client.getRestore(started.id);
+      const seconds = Math.max(1, (Date.now() - began) / 1000);
+      bar?.update(0, { got: formatBytes(view.bytes), rate: formatBytes(view.bytes / seconds) });
+    }
+  } finally {
+    bar?.stop();
+  }
+  return view;
+}

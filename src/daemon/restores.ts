@@ -1,0 +1,315 @@
+// `ferry restore`, both ends of it (the receiver layer's half is in
+// src/receiver/restores.ts).
+//
+// The asker (the appliance that sent the share) checks everything it can
+// before anything travels: the peer, the task that sent the share, the
+// snapshot name, the target path. It registers what it expects with its
+// receiver, asks the holder, and once the holder agreed follows the transfer
+// to its end; then it makes the writable share, a writable snapshot of the
+// restored read-only one, which stays in the task's snapshot directory as the
+// common parent for the next incremental run.
+//
+// The holder plans (from the asker's own chains only), answers at once, and
+// then sends the replica back as a transfer of its own: open with the
+// restore's id, `btrfs send [-p parent]` of its replicas, sealed and signed
+// like any replica stream. Both sides keep a trail entry of kind 'restore'.
+
+import { mkdir, lstat, rmdir, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { RestoreView } from '../api/schemas.js';
+import type { Btrfs } from '../btrfs/index.js';
+import { FerryError, describeError, toFerryError } from '../domain/errors.js';
+import { isSnapshotName } from '../domain/names.js';
+import type { Task } from '../domain/task.js';
+import type { RestorePlan, RestoreQuery } from '../domain/transfer.js';
+import type { Logger } from '../log/logger.js';
+import type { PeerClient } from '../peer/index.js';
+import type { Receiver } from '../receiver/receiver.js';
+import { STAGING_PREFIX } from '../receiver/paths.js';
+import type { RestoreArrival } from '../receiver/restores.js';
+import type { Sender } from '../sender/sender.js';
+import { taskSnapshotDir } from '../sender/paths.js';
+import type { Peer, Store } from '../store/index.js';
+
+export interface RestoreInput {
+  readonly share: string;
+  /** The peer holding the replicas, by id or name. */
+  readonly from: string;
+  readonly pool?: string | undefined;
+  readonly snapshot?: string | undefined;
+  readonly to: string;
+}
+
+export interface RestoreDeps {
+  readonly store: Store;
+  readonly btrfs: Btrfs;
+  readonly receiver: Receiver;
+  readonly sender: Sender;
+  readonly clientFor: (peer: Peer) => PeerClient;
+  readonly isRunning: (task: string) => boolean;
+  readonly logger: Logger;
+  readonly stopping: AbortSignal;
+  /** How long the holder's transfer may take to open once it agreed. */
+  readonly openWaitMs?: number;
+}
+
+const KEEP = 100;
+
+export class Restores {
+  readonly #views = new Map<string, RestoreView>();
+  readonly #sending = new Set<Promise<void>>();
+
+  constructor(private readonly d: RestoreDeps) {}
+
+  get(id: string): RestoreView {
+    const view = this.#views.get(id);
+    if (!view) throw new FerryError('NOT_FOUND', `no restore '${id.slice(0, 64)}' (restores are followed only while the daemon runs; see 'ferry trail receive')`);
+    return view;
+  }
+
+  /** Sends still under way on the holder, for a clean stop. */
+  async settled(): Promise<void> {
+    await Promise.allSettled([...this.#sending]);
+  }
+
+  // ---- the asker ---------------------------------------------------------------
+
+  /** Everything checked and the holder agreed: the view of a restore under way (or done, when nothing had to travel). */
+  async start(input: RestoreInput): Promise<RestoreView> {
+    const peer = this.#peer(input.from);
+    const task = this.#task(input, peer);
+    if (input.snapshot !== undefined && !isSnapshotName(input.snapshot)) {
+      throw new FerryError('INVALID_NAME', `'${input.snapshot}' is not a snapshot name (they look like 2026-11-29T23-00-00Z; see 'ferry replica list' on ${peer.name})`);
+    }
+    const to = await this.#checkTarget(input.to, task);
+    if (this.d.isRunning(task.name)) throw new FerryError('TASK_BUSY', `task '${task.name}' is running: restore once its run ended`);
+
+    const dir = taskSnapshotDir(task);
+    // Before asking: the holder's transfer may open before its answer is read here.
+    const created = await mkdir(dir, { recursive: true, mode: 0o700 });
+    await this.#dropStaging(dir);
+    const have = new Map((await this.d.sender.listSnapshots(task)).map((s) => [s.uuid, s.name]));
+    const restoreId = randomUUID();
+    const startedAt = new Date().toISOString();
+    let view: RestoreView = {
+      id: restoreId,
+      share: task.share,
+      peer: peer.name,
+      pool: task.pool,
+      snapshot: input.snapshot ?? '',
+      parent: null,
+      mode: 'full',
+      state: 'running',
+      bytes: 0,
+      path: to,
+      startedAt,
+      endedAt: null,
+      errorCode: null,
+      error: null,
+    };
+    const arrival = this.d.receiver.expectRestore({
+      restoreId,
+      peer: peer.id,
+      pool: task.pool,
+      share: task.share,
+      snapshot: input.snapshot ?? null,
+      task: task.name,
+      dir,
+      have,
+      onProgress: (bytes) => this.#update(restoreId, { bytes }),
+    });
+    arrival.catch(() => undefined);
+    const query: RestoreQuery = { restoreId, share: task.share, pool: task.pool, snapshot: input.snapshot ?? null, have: [...have.keys()] };
+    let plan: RestorePlan;
+    try {
+      plan = await this.d.clientFor(peer).restore(query, this.d.stopping);
+    } catch (thrown) {
+      const err = toFerryError(thrown);
+      this.d.receiver.cancelRestore(restoreId, err);
+      if (created !== undefined) await removeMade(dir, created);
+      throw err;
+    }
+    const local = plan.sending ? null : (have.get(plan.snapshotUuid) ?? null);
+    view = { ...view, snapshot: plan.snapshot, parent: plan.parent?.name ?? null, mode: local !== null ? 'local' : plan.parent ? 'incremental' : 'full' };
+    this.#views.set(restoreId, view);
+    this.#trim();
+    if (local !== null) {
+      this.d.receiver.cancelRestore(restoreId, new FerryError('ABORTED', 'nothing to send: the snapshot is here'));
+      await this.#finish(restoreId, task, to, path.join(dir, local), plan, async () => {
+        this.#localTrail(restoreId, task, peer, plan, to, startedAt);
+        return Promise.resolve();
+      });
+      return this.get(restoreId);
+    }
+    this.d.receiver.restoreStarted(restoreId, this.d.openWaitMs ?? 60_000);
+    void arrival.then(
+      (arrived: RestoreArrival) => this.#finish(restoreId, task, to, arrived.path, plan, () => Promise.resolve(), arrived.bytes),
+      (err: unknown) => this.#failed(restoreId, toFerryError(err)),
+    );
+    return this.get(restoreId);
+  }
+
+  /** The restored snapshot is here: the writable share is a snapshot of it, never the received subvolume made writable. */
+  async #finish(id: string, task: Task, to: string, snapshotPath: string, plan: RestorePlan, record: () => Promise<void>, bytes = 0): Promise<void> {
+    try {
+      await this.d.btrfs.snapshot(snapshotPath, to, { readOnly: false });
+      const info = await this.d.btrfs.show(to);
+      this.d.store.copies.add({
+        path: to,
+        uuid: info.uuid,
+        kind: 'restore',
+        peer: task.peer,
+        pool: task.pool,
+        share: task.share,
+        snapshot: plan.snapshot,
+        basePath: snapshotPath,
+        baseIdentity: plan.snapshotUuid,
+        createdAt: new Date().toISOString(),
+      });
+      // Restored in place: the task goes on with the new subvolume, which the peer's chain follows (its origin is the chain's replica).
+      if (path.resolve(task.sharePath) === to) this.d.store.tasks.setShareUuid(task.name, info.uuid);
+      await record();
+      this.#update(id, { state: 'succeeded', bytes, endedAt: new Date().toISOString() });
+      this.d.logger.info('share restored', { restoreId: id, task: task.name, snapshot: plan.snapshot, to, bytes });
+    } catch (thrown) {
+      this.#failed(id, toFerryError(thrown));
+    }
+  }
+
+  #failed(id: string, err: FerryError): void {
+    this.#update(id, { state: 'failed', endedAt: new Date().toISOString(), errorCode: err.code, error: err.message });
+    this.d.logger.warn('restore failed', { restoreId: id, code: err.code, error: err.message });
+  }
+
+  #update(id: string, change: Partial<RestoreView>): void {
+    const view = this.#views.get(id);
+    if (view) this.#views.set(id, { ...view, ...change });
+  }
+
+  #trim(): void {
+    for (const id of this.#views.keys()) {
+      if (this.#views.size <= KEEP) break;
+      if (this.#views.get(id)?.state !== 'running') this.#views.delete(id);
+    }
+  }
+
+  /** Nothing travelled: the trail still says what was restored, from where. */
+  #localTrail(id: string, task: Task, peer: Peer, plan: RestorePlan, to: string, startedAt: string): void {
+    this.d.store.receiveTrail.start({ id, kind: 'restore', task: task.name, share: task.share, snapshot: plan.snapshot, parent: null, mode: null, peer: peer.id, pool: task.pool, reason: `restore ${id}: the snapshot was still here, nothing travelled; to ${to}`, startedAt });
+    this.d.store.receiveTrail.finish(id, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: 0, errorCode: null, error: null, replicaPath: to });
+  }
+
+  #peer(idOrName: string): Peer {
+    const peer = this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName);
+    if (!peer) throw new FerryError('NOT_FOUND', `no peer with id or name '${idOrName}' (see 'ferry peer list')`);
+    return peer;
+  }
+
+  /** The task that sent the share to the peer: its snapshot directory receives the restore. */
+  #task(input: RestoreInput, peer: Peer): Task {
+    const toPeer = this.d.store.tasks.list().filter((t) => t.peer === peer.id);
+    const tasks = toPeer.filter((t) => t.share === input.share && (input.pool === undefined || t.pool === input.pool));
+    if (tasks.length === 0) {
+      const shares = [...new Set(toPeer.map((t) => t.share))].join(', ') || 'none';
+      throw new FerryError('NOT_FOUND', `no task here sends a share named '${input.share}'${input.pool ? ` into pool '${input.pool}'` : ''} to ${peer.name}; shares sent there: ${shares}`);
+    }
+    if (tasks.length > 1) throw new FerryError('INVALID_INPUT', `share '${input.share}' goes to ${peer.name} into pools ${tasks.map((t) => `'${t.pool}'`).join(' and ')}: say which with --pool`);
+    return tasks[0]!;
+  }
+
+  /** A new path beside the share, on its filesystem (a snapshot cannot cross filesystems). */
+  async #checkTarget(to: string, task: Task): Promise<string> {
+    const target = path.resolve(to);
+    if (await lstat(target).then(() => true, () => false)) throw new FerryError('ALREADY_EXISTS', `${target} exists already: a restore never overwrites; choose a path that does not exist`);
+    const parent = await stat(path.dirname(target)).catch(() => null);
+    if (!parent?.isDirectory()) throw new FerryError('NOT_FOUND', `${path.dirname(target)} is not a directory`);
+    const [there, share] = await Promise.all([this.d.btrfs.filesystemOf(path.dirname(target)), this.d.btrfs.filesystemOf(path.dirname(task.sharePath))]);
+    if (!there) throw new FerryError('INVALID_INPUT', `${target} is not on a btrfs pool: restore to a path on the pool of ${task.sharePath}${share ? ` (${share.mountPoint})` : ''}`);
+    if (!share || there.device !== share.device) {
+      throw new FerryError('INVALID_INPUT', `${target} is on another filesystem than the share's snapshots (${share?.mountPoint ?? path.dirname(task.sharePath)}): restore to a path on that pool`);
+    }
+    return target;
+  }
+
+  /** What a restore interrupted by a crash left in the task's snapshot directory. */
+  async #dropStaging(dir: string): Promise<void> {
+    for (const child of await this.d.btrfs.children(dir)) {
+      if (child.name.startsWith(STAGING_PREFIX)) await this.d.btrfs.delete(path.join(dir, child.name));
+    }
+  }
+
+  // ---- the holder ----------------------------------------------------------------
+
+  /** A restore the peer asks of its own chain: the plan now, the transfer after. */
+  async serve(peerId: string, query: RestoreQuery): Promise<RestorePlan> {
+    const source = await this.d.receiver.planRestore(peerId, query);
+    if (source.plan.sending) {
+      const peer = this.d.store.peers.get(peerId);
+      if (!peer) throw new FerryError('NOT_PAIRED', 'this appliance no longer knows you');
+      const sending = this.#send(peer, query, source).finally(() => this.#sending.delete(sending));
+      this.#sending.add(sending);
+    }
+    return source.plan;
+  }
+
+  async #send(peer: Peer, query: RestoreQuery, source: Awaited<ReturnType<Receiver['planRestore']>>): Promise<void> {
+    const { plan } = source;
+    const attemptId = randomUUID();
+    const trail = this.d.store.sendTrail;
+    trail.start({
+      id: attemptId,
+      kind: 'restore',
+      task: query.share,
+      share: query.share,
+      snapshot: plan.snapshot,
+      parent: plan.parent?.name ?? null,
+      mode: plan.parent ? 'incremental' : 'full',
+      peer: peer.id,
+      pool: query.pool,
+      reason: `restore ${query.restoreId} asked by ${peer.name}`,
+      startedAt: new Date().toISOString(),
+    });
+    let bytes = 0;
+    try {
+      const client = this.d.clientFor(peer);
+      const signal = this.d.stopping;
+      const { transferId } = await client.open(
+        {
+          attemptId,
+          task: 'restore',
+          share: query.share,
+          shareUuid: source.sourceUuid,
+          shareOrigin: null,
+          restoreId: query.restoreId,
+          pool: query.pool,
+          snapshot: plan.snapshot,
+          snapshotUuid: plan.snapshotUuid,
+          parent: plan.parent,
+          keepRemote: 1,
+          sizeEstimate: source.bytes > 0 ? source.bytes : null,
+        },
+        signal,
+      );
+      const { stream, done } = this.d.btrfs.send({ path: source.replicaPath, ...(source.parentPath ? { parent: source.parentPath } : {}), signal });
+      done.catch(() => undefined);
+      stream.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+      });
+      const receipt = await client.transfer(transferId, stream, signal);
+      trail.finish(attemptId, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: receipt.bytes, errorCode: null, error: null });
+      this.d.logger.info('restore sent', { restoreId: query.restoreId, peer: peer.id, snapshot: plan.snapshot, bytes: receipt.bytes });
+    } catch (thrown) {
+      const err = toFerryError(thrown);
+      trail.finish(attemptId, { status: err.code === 'INTERRUPTED' || err.code === 'ABORTED' ? 'interrupted' : 'failed', endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
+      this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, code: err.code, error: err.message });
+    }
+  }
+}
+
+/** Removes the empty directories mkdir made, from `dir` up to `created`, so that a refused restore leaves nothing behind. */
+async function removeMade(dir: string, created: string): Promise<void> {
+  for (let d = dir; d.startsWith(created); d = path.dirname(d)) {
+    if (!(await rmdir(d).then(() => true, () => false))) return;
+  }
+}
