@@ -90,6 +90,12 @@ export const routes = {
    * the restoreId) and uploads the replica's stream, as any transfer.
    */
   restore: { method: 'POST', path: `${API_PREFIX}/restores` },
+  /**
+   * "Keep my sealed configuration export": the receiving side stores it as
+   * it is (it cannot open it) under the signer's id, replacing the last one,
+   * so that the configuration lives offsite with the data.
+   */
+  configBackup: { method: 'POST', path: `${API_PREFIX}/config-backup` },
 } as const;
 
 // ---- hello -----------------------------------------------------------------
@@ -201,6 +207,9 @@ export type Receipt = z.infer<typeof Receipt>;
 
 // ---- restore -------------------------------------------------------------------
 
+/** How many snapshot identities a RestoreRequest may carry: well inside the JSON body limit. */
+export const RESTORE_HAVE_LIMIT = 1000;
+
 /** Sent by the appliance that sent a share, to the one holding its replicas. */
 export const RestoreRequest = z.strictObject({
   restoreId: uuid,
@@ -208,8 +217,8 @@ export const RestoreRequest = z.strictObject({
   pool: name,
   /** The replica wanted; the newest when null. */
   snapshot: name.nullable(),
-  /** Identities (received UUID, else UUID) of the snapshots the asker still holds: a parent for an incremental stream. */
-  have: z.array(uuid).max(100_000),
+  /** Identities (received UUID, else UUID) of the snapshots the asker still holds (its newest ones): a parent for an incremental stream. */
+  have: z.array(uuid).max(RESTORE_HAVE_LIMIT),
 });
 export type RestoreRequest = z.infer<typeof RestoreRequest>;
 
@@ -224,6 +233,18 @@ export const RestorePlan = z.strictObject({
   sending: z.boolean(),
 });
 export type RestorePlan = z.infer<typeof RestorePlan>;
+
+// ---- configuration backup ------------------------------------------------------
+
+/** The body limit of the config-backup route (other JSON bodies stay at 64 KiB). */
+export const CONFIG_BACKUP_LIMIT = 1 << 20;
+
+/** A sealed export (`ferry config export`), as text: opaque to the receiving side. */
+export const ConfigBackupRequest = z.strictObject({ sealed: z.string().min(1).max(CONFIG_BACKUP_LIMIT - 4096) });
+export type ConfigBackupRequest = z.infer<typeof ConfigBackupRequest>;
+
+export const ConfigBackupResponse = z.strictObject({ bytes: z.number().int().nonnegative(), storedAt: z.string() });
+export type ConfigBackupResponse = z.infer<typeof ConfigBackupResponse>;
 
 // ---- pairing ----------------------------------------------------------------
 

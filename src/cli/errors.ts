@@ -6,7 +6,7 @@ import { isUsageStatus } from '../api/errors.js';
 import { FerryError } from '../domain/errors.js';
 import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes.js';
 
-const usageCodes = new Set(['INVALID_NAME', 'INVALID_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS', 'INVITE_INVALID']);
+const usageCodes = new Set(['INVALID_NAME', 'INVALID_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS', 'INVITE_INVALID', 'WRONG_PASSPHRASE']);
 
 /** An error the CLI itself raises for bad usage. */
 export class UsageError extends Error {

@@ -274,7 +274,10 @@ export class AdminService implements AdminPorts {
     if (!this.d.store.peers.get(peer) && this.d.store.chains.list({ peer }).length === 0) {
       throw new FerryError('NOT_FOUND', `no peer with id or name '${body.peer}' (see 'ferry peer list')`);
     }
-    return copyView(await this.d.receiver.copy({ kind: body.kind, peer, share: body.share, pool: body.pool, snapshot: body.snapshot, to: body.to }));
+    const copy = await this.d.receiver.copy({ kind: body.kind, peer, share: body.share, pool: body.pool, snapshot: body.snapshot, to: body.to });
+    // Promoted in place of a task's share (taking over after a failback): the task goes on with the new subvolume.
+    for (const task of this.d.store.tasks.list()) if (task.sharePath === copy.path) this.d.store.tasks.setShareUuid(task.name, copy.uuid);
+    return copyView(copy);
   }
 
   async discardClone(path: string): Promise<CopyView> {

@@ -24,6 +24,8 @@ import { AdminService } from './admin.js';
 import { splitHostPort } from './addresses.js';
 import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
 import { Maintenance } from './maintenance.js';
+import { keepPeerConfig } from './config-backup.js';
+import { promotionBases, sentSnapshots } from './failback.js';
 import { Restores } from './restores.js';
 import { RunRegistry } from './runs.js';
 import type { Config, StateDir } from './state-dir.js';
@@ -62,8 +64,8 @@ export class Appliance {
     this.id = applianceId(identity.signing.publicKey);
     this.store = openStore(state.databasePath);
     const btrfs = new Btrfs({ logger: this.#logger });
-    this.receiver = new Receiver({ btrfs, store: this.store, logger: this.#logger });
-    const sender = new Sender({ btrfs, logger: this.#logger });
+    this.receiver = new Receiver({ btrfs, store: this.store, logger: this.#logger, sentSnapshots: sentSnapshots(this.store, btrfs) });
+    const sender = new Sender({ btrfs, logger: this.#logger, bases: promotionBases(this.store) });
     this.driver = new ReplicationDriver({
       sender,
       receiverFor: (task) => this.#receiverFor(task),
@@ -170,7 +172,7 @@ export class Appliance {
       name: this.config.name,
       peers: peerDirectory(this.store),
       nonces: nonceCache(this.store),
-      receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled(), this.restores),
+      receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled(), this.restores, (peer, sealed) => keepPeerConfig(this.state, peer, sealed)),
       pairing: pairingPort(this.store),
       logger: this.#logger,
     });

@@ -63,8 +63,14 @@ export function pairingPort(store: Store): PairingPort {
  * every open, so `ferry service disable` refuses new transfers at once; a
  * restore this appliance's admin asked for is let in regardless.
  */
-export function receiverPort(receiver: Receiver, enabled: () => boolean, restores?: Restores): ReceiverPort {
+export function receiverPort(
+  receiver: Receiver,
+  enabled: () => boolean,
+  restores?: Restores,
+  keepConfig?: (peer: string, sealed: string) => Promise<{ bytes: number; storedAt: string }>,
+): ReceiverPort {
   return {
+    ...(keepConfig ? { keepConfig } : {}),
     holdings: (peer, request) => receiver.holdings(peer, request),
     poolHealth: (peer, request) => receiver.poolHealth(peer, request.pool),
     ...(restores ? { restore: (peer: string, request: Parameters<Restores['serve']>[1]) => restores.serve(peer, request) } : {}),

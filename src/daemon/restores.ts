@@ -17,6 +17,7 @@
 import { mkdir, lstat, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { RESTORE_HAVE_LIMIT } from '../../proto/messages.js';
 import type { RestoreView } from '../api/schemas.js';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
@@ -89,7 +90,8 @@ export class Restores {
     // Before asking: the holder's transfer may open before its answer is read here.
     const created = await mkdir(dir, { recursive: true, mode: 0o700 });
     await this.#dropStaging(dir);
-    const have = new Map((await this.d.sender.listSnapshots(task)).map((s) => [s.uuid, s.name]));
+    // The newest ones (oldest first), as many as a request may carry.
+    const have = new Map((await this.d.sender.listSnapshots(task)).filter((s) => s.basePath === undefined).slice(-RESTORE_HAVE_LIMIT).map((s) => [s.uuid, s.name]));
     const restoreId = randomUUID();
     const startedAt = new Date().toISOString();
     let view: RestoreView = {

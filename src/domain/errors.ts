@@ -22,6 +22,7 @@ export const errorCatalogue = {
   INVALID_INPUT: { class: 'permanent', summary: 'the input failed validation' },
   NOT_FOUND: { class: 'permanent', summary: 'the named thing does not exist' },
   ALREADY_EXISTS: { class: 'permanent', summary: 'the named thing exists already' },
+  WRONG_PASSPHRASE: { class: 'permanent', summary: 'the passphrase does not open the sealed configuration export' },
   // btrfs
   BTRFS_MISSING: { class: 'permanent', summary: 'btrfs-progs is not installed' },
   BTRFS_COMMAND_FAILED: { class: 'permanent', summary: 'a btrfs command failed' },

@@ -7,6 +7,12 @@ export interface LocalSnapshot {
   readonly uuid: string;
   /** The UUID of the subvolume it was taken of (its parent UUID): the share it belongs to. */
   readonly sourceUuid?: string | null;
+  /**
+   * Set for a base: a replica the task's share was promoted from, outside the
+   * task's snapshot directory. It may be a parent; it is never deleted by the
+   * task (it is a replica, the receiving side's).
+   */
+  readonly basePath?: string;
 }
 
 /** A replica the receiver holds for a share: its name and received UUID. */

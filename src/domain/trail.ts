@@ -7,8 +7,13 @@ export type TrailStatus = (typeof trailStatuses)[number];
 
 export type SendMode = 'full' | 'incremental';
 
-/** What an entry records: a replication, a restore (a replica sent back), or a writable copy made of a replica. */
-export const trailKinds = ['replicate', 'restore', 'promote', 'clone'] as const;
+/**
+ * What an entry records: a replication; a restore (a replica sent back); a
+ * writable copy made of a replica (promote, clone); or a failback: a transfer
+ * of a promoted share back to the appliance its replica came from, on that
+ * appliance's own snapshot.
+ */
+export const trailKinds = ['replicate', 'restore', 'promote', 'clone', 'failback'] as const;
 export type TrailKind = (typeof trailKinds)[number];
 
 export interface TrailEntry {

@@ -19,6 +19,7 @@ import {
   routes,
   type HealthFinding,
   RestorePlan,
+  ConfigBackupResponse,
   type HoldingsRequest,
   type OpenTransferRequest,
   type RestoreRequest,
@@ -95,6 +96,12 @@ export class PeerClient {
     const plan = answer(answered, RestorePlan, 'restore plan', this.#label);
     if (plan.restoreId !== query.restoreId) throw new FerryError('INTERNAL', `${this.#label} answered another restore`);
     return plan;
+  }
+
+  /** Leaves this appliance's sealed configuration export with the peer. */
+  async keepConfig(sealed: string, signal?: AbortSignal): Promise<{ bytes: number; storedAt: string }> {
+    const answered = await this.#json('POST', routes.configBackup.path, { sealed }, signal);
+    return answer(answered, ConfigBackupResponse, 'config backup answer', this.#label);
   }
 
   /** Findings about the health of a pool on the peer. */

@@ -47,6 +47,8 @@ export interface ReceiverPort {
    * the holder then sends the replica as a transfer of its own.
    */
   restore?(peer: string, request: RestoreRequest): Promise<RestorePlan>;
+  /** Keeps the peer's sealed configuration export, replacing its last one. */
+  keepConfig?(peer: string, sealed: string): Promise<{ bytes: number; storedAt: string }>;
   /** Findings about a granted pool's health (degraded, missing devices, read-only, ...); none when absent. */
   poolHealth?(peer: string, request: PoolHealthRequest): Promise<readonly HealthFinding[]>;
   /** Checks and reserves a transfer; the id must match proto's TRANSFER_ID_PATTERN (a UUID does). */

@@ -20,6 +20,9 @@ import {
   type PoolHealthResponse,
   PairAcceptRequest,
   RestoreRequest,
+  CONFIG_BACKUP_LIMIT,
+  ConfigBackupRequest,
+  type ConfigBackupResponse,
   routes,
   type RestorePlan,
   type Hello,
@@ -282,6 +285,13 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const body = parse(RestoreRequest, request.body);
     if (!receiver.restore) throw new FerryError('NOT_FOUND', 'this appliance does not serve restores');
     return receiver.restore(peer.id, body);
+  });
+
+  app.post(routes.configBackup.path, { bodyLimit: CONFIG_BACKUP_LIMIT }, async (request): Promise<ConfigBackupResponse> => {
+    const { peer } = verifiedPeer(request);
+    const body = parse(ConfigBackupRequest, request.body);
+    if (!receiver.keepConfig) throw new FerryError('NOT_FOUND', 'this appliance keeps no configuration backups');
+    return receiver.keepConfig(peer.id, body.sealed);
   });
 
   app.post(routes.poolHealth.path, async (request): Promise<PoolHealthResponse> => {

@@ -71,12 +71,13 @@ export class ChainBook {
    * Refuses a share that is not the chain's source, unless the chain holds
    * nothing any more, or the share was made from one of the chain's own
    * replicas (`origin`: a share restored or promoted from it), which the chain
-   * then follows.
+   * then follows; or from a snapshot this appliance sent the peer
+   * (`originSentHere`: the peer promoted its replica, then sent it back).
    */
-  checkSource(held: HeldChain, shareUuid: string, share: string, origin: string | null): void {
+  checkSource(held: HeldChain, shareUuid: string, share: string, origin: string | null, originSentHere = false): void {
     const { chain } = held;
     if (!chain || chain.sourceUuid === shareUuid || held.replicas.length === 0) return;
-    if (origin !== null && held.replicas.some((r) => r.receivedUuid === origin)) return;
+    if (origin !== null && (originSentHere || held.replicas.some((r) => r.receivedUuid === origin))) return;
     throw new FerryError(
       'SHARE_MISMATCH',
       `the replicas of '${share}' here belong to the source subvolume ${chain.sourceUuid}, but this transfer comes from subvolume ${shareUuid}: ` +

@@ -24,7 +24,7 @@ import { silentLogger, type Logger } from '../log/logger.js';
 import type { Pool, Store } from '../store/index.js';
 import { ByteCounter, formatBytes } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
-import { ChainBook } from './chains.js';
+import { ChainBook, type HeldChain } from './chains.js';
 import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
 import { replicaDir, stagingName } from './paths.js';
@@ -48,6 +48,15 @@ interface PendingTransfer {
   readonly expiry: NodeJS.Timeout;
   streaming: boolean;
 }
+
+/**
+ * Snapshots this appliance took and sent to a peer, found by identity: the
+ * common ground for a share the peer promoted from its replica and now sends
+ * back (failback). Only what was sent to that peer qualifies: a peer must
+ * never get another of this appliance's subvolumes copied into its chain by
+ * naming it as a parent.
+ */
+export type SentSnapshots = (peer: string, identity: string) => Promise<{ readonly name: string; readonly path: string } | null>;
 
 export interface ReceiverOptions {
   /** How long an opened transfer may wait for its stream before it is dropped. */
@@ -75,7 +84,10 @@ export class Receiver {
   readonly #pending = new Map<string, PendingTransfer>();
   readonly #restores = new RestoreInbox();
 
-  constructor(deps: { btrfs: Btrfs; store: Store; logger?: Logger; clock?: () => Date; options?: ReceiverOptions }) {
+  readonly #sent: SentSnapshots;
+
+  constructor(deps: { btrfs: Btrfs; store: Store; logger?: Logger; clock?: () => Date; options?: ReceiverOptions; sentSnapshots?: SentSnapshots }) {
+    this.#sent = deps.sentSnapshots ?? (() => Promise.resolve(null));
     this.#btrfs = deps.btrfs;
     this.#store = deps.store;
     this.#logger = deps.logger ?? silentLogger;
@@ -104,9 +116,30 @@ export class Receiver {
   async holdings(peer: string, query: HoldingsQuery): Promise<Replica[]> {
     validatePeerId(peer);
     validateShareName(query.share);
-    const held = await this.#chains.held(peer, this.#poolFor(peer, query.pool), query.share, query.shareUuid);
-    this.#chains.checkSource(held, query.shareUuid, query.share, query.shareOrigin);
-    return held.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
+    const pool = this.#poolFor(peer, query.pool);
+    const held = await this.#chains.held(peer, pool, query.share, query.shareUuid);
+    const base = await this.#base(peer, pool, held, query.shareOrigin);
+    this.#chains.checkSource(held, query.shareUuid, query.share, query.shareOrigin, base !== null);
+    const replicas = held.replicas.map((r) => ({ name: r.name, receivedUuid: r.receivedUuid }));
+    return base ? [...replicas, { name: base.name, receivedUuid: base.receivedUuid }] : replicas;
+  }
+
+  /**
+   * Failback: the peer sends a share it made from one of its replicas of this
+   * appliance's snapshots (its origin). When that snapshot is still here, was
+   * sent to that peer, and sits on the pool's filesystem, it is the common
+   * parent: offered in holdings, accepted as the parent of an open. btrfs
+   * receive finds it through the filesystem's UUID tree, outside the chroot
+   * of the replica directory (see proto/README.md, "Failback").
+   */
+  async #base(peer: string, pool: Pool, held: HeldChain, origin: string | null): Promise<(ChainReplica & { readonly path: string }) | null> {
+    if (origin === null || held.replicas.some((r) => r.receivedUuid === origin)) return null;
+    const found = await this.#sent(peer, origin);
+    if (!found) return null;
+    const [here, there] = await Promise.all([this.#btrfs.filesystemOf(found.path), this.#btrfs.filesystemOf(pool.path)]);
+    if (!here || !there || here.device !== there.device) return null;
+    const info = await this.#btrfs.show(found.path);
+    return { name: found.name, uuid: info.uuid, receivedUuid: origin, parent: null, bytes: 0, committedAt: '', path: found.path };
   }
 
   /** Findings about the health of a pool this peer may write into, as the sender's policy will weigh them. */
@@ -190,18 +223,22 @@ export class Receiver {
     let quotaLeft: number | null;
     try {
       const held = await this.#chains.held(peer, pool, request.share, request.shareUuid);
-      this.#chains.checkSource(held, request.shareUuid, request.share, request.shareOrigin);
+      const base = await this.#base(peer, pool, held, request.shareOrigin);
+      this.#chains.checkSource(held, request.shareUuid, request.share, request.shareOrigin, base !== null);
       if (held.replicas.some((r) => r.name === request.snapshot)) {
         throw new FerryError('ALREADY_EXISTS', `a replica named '${request.snapshot}' of share '${request.share}' exists already`);
       }
-      const parent = request.parent ? (held.replicas.find((r) => r.name === request.parent?.name && r.receivedUuid === request.parent.uuid) ?? null) : null;
+      const parent = request.parent
+        ? (held.replicas.find((r) => r.name === request.parent?.name && r.receivedUuid === request.parent.uuid) ??
+          (base && base.name === request.parent.name && base.receivedUuid === request.parent.uuid ? base : null))
+        : null;
       if (request.parent && !parent) {
         const names = held.replicas.map((r) => r.name).join(', ') || 'none';
         throw new FerryError('PARENT_MISSING', `parent '${request.parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
       }
       quotaLeft = this.#quotaLeft(peer, pool.name, request.sizeEstimate);
       await checkIdentities(this.#btrfs, pool.path, request, parent, this.#reserved());
-      this.#startTrail(peer, request, this.#clock().toISOString());
+      this.#startTrail(peer, request, this.#clock().toISOString(), null, parent !== null && parent === base);
     } catch (err) {
       releaseShare();
       this.#refuse(peer, request, toFerryError(err));
@@ -446,10 +483,10 @@ export class Receiver {
     });
   }
 
-  #startTrail(peer: string, request: TransferRequest, startedAt: string, restore: RestoreExpectation | null = null): void {
+  #startTrail(peer: string, request: TransferRequest, startedAt: string, restore: RestoreExpectation | null = null, failback = false): void {
     this.#store.receiveTrail.start({
       id: request.attemptId,
-      ...(restore ? { kind: 'restore' as const } : {}),
+      ...(restore ? { kind: 'restore' as const } : failback ? { kind: 'failback' as const } : {}),
       task: restore ? restore.task : request.task,
       share: request.share,
       snapshot: request.snapshot,

@@ -170,6 +170,7 @@ export class ReplicationDriver {
 
     trail.start({
       id: attemptId,
+      ...(plan.parent?.basePath === undefined ? {} : { kind: 'failback' as const }),
       task: task.name,
       share: task.share,
       snapshot: snapshot.name,

@@ -54,6 +54,8 @@ export interface ReceiverEndpoint {
 export interface SendTrailWriter {
   start(entry: {
     id: string;
+    /** 'failback' when the parent is a base (a replica the share was promoted from); else a replication. */
+    kind?: 'replicate' | 'failback';
     task: string;
     share: string;
     snapshot: string | null;

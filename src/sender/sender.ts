@@ -1,5 +1,6 @@
 // The sending appliance's end of a transfer: the task's snapshots and `btrfs send`.
 
+import { existsSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -12,25 +13,51 @@ import type { Task } from '../domain/task.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { taskSnapshotDir } from './paths.js';
 
+/** A replica a task's share was promoted from, by name, identity (its received UUID) and path. */
+export interface Base {
+  readonly name: string;
+  readonly identity: string;
+  readonly path: string;
+}
+
 export class Sender {
   readonly #btrfs: Btrfs;
   readonly #logger: Logger;
+  readonly #bases: (task: Task) => readonly Base[];
 
-  constructor(deps: { btrfs: Btrfs; logger?: Logger }) {
+  constructor(deps: { btrfs: Btrfs; logger?: Logger; bases?: (task: Task) => readonly Base[] }) {
     this.#btrfs = deps.btrfs;
     this.#logger = deps.logger ?? silentLogger;
+    this.#bases = deps.bases ?? (() => []);
   }
 
   async listSnapshots(task: Task): Promise<LocalSnapshot[]> {
     const children = await this.#btrfs.children(taskSnapshotDir(task));
     // Only read-only subvolumes named like our snapshots count: a writable one
     // or a stray folder was not made by a run and must not become a parent.
-    return children
+    const own: LocalSnapshot[] = children
       .filter((c) => c.readOnly && isSnapshotName(c.name))
       // A snapshot's identity is its received UUID when it has one (a restored
       // snapshot), else its UUID: what btrfs send names it by as a parent.
-      .map((c) => ({ name: c.name, uuid: c.receivedUuid ?? c.uuid, sourceUuid: c.parentUuid }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+      .map((c) => ({ name: c.name, uuid: c.receivedUuid ?? c.uuid, sourceUuid: c.parentUuid }));
+    // A promoted share's base replica, while it is still there, read-only, carrying its identity.
+    const bases: LocalSnapshot[] = [];
+    for (const base of this.#bases(task)) {
+      if (own.some((s) => s.name === base.name || s.uuid === base.identity)) continue;
+      const info = await this.#btrfs.show(base.path).catch(() => null);
+      if (info?.readOnly && (info.receivedUuid ?? info.uuid) === base.identity) bases.push({ name: base.name, uuid: base.identity, basePath: base.path });
+    }
+    return [...own, ...bases].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  #baseOf(task: Task, name: string): Base | undefined {
+    return this.#bases(task).find((b) => b.name === name);
+  }
+
+  /** The task's own snapshot of that name, else the base of that name (listSnapshots offers a base only when no own snapshot shares its name). */
+  #parentPath(task: Task, dir: string, name: string): string {
+    const own = path.join(dir, name);
+    return existsSync(own) ? own : (this.#baseOf(task, name)?.path ?? own);
   }
 
   async shareIdentity(task: Task): Promise<{ uuid: string; origin: string | null }> {
@@ -65,7 +92,7 @@ export class Sender {
     // otherwise: a cut stream never reaches the receiver as a whole one.
     const { stream, done } = this.#btrfs.send({
       path: path.join(dir, snapshot),
-      ...(parent === null ? {} : { parent: path.join(dir, parent) }),
+      ...(parent === null ? {} : { parent: this.#parentPath(task, dir, parent) }),
       signal,
     });
     // The stream reports the failure; `done` would only repeat it.
@@ -82,6 +109,8 @@ export class Sender {
     const dir = taskSnapshotDir(task);
     for (const name of names) {
       if (!isSnapshotName(name)) throw new FerryError('INVALID_NAME', `'${name}' is not a snapshot name`);
+      // A base is a replica: the receiving side's to keep or prune, never the task's.
+      if (this.#baseOf(task, name) && !(await this.#btrfs.isSubvolume(path.join(dir, name)))) continue;
       await this.#btrfs.delete(path.join(dir, name));
       this.#logger.info('snapshot deleted', { task: task.name, snapshot: name });
     }

@@ -1,5 +1,7 @@
 // The store: one SQLite file per appliance, its repositories, and start-up recovery.
 import { ChainRepo } from './chains.js';
+import type { ConfigDump} from './config-dump.js';
+import { dumpConfig, loadConfig } from './config-dump.js';
 import { CopyRepo } from './copies.js';
 import type { Db } from './db.js';
 import { GrantRepo } from './grants.js';
@@ -60,6 +62,16 @@ export class Store {
   /** Runs `fn` in one transaction (a savepoint when nested). `fn` must be synchronous. */
   transaction<T>(fn: () => T): T {
     return this.db.transaction(fn)();
+  }
+
+  /** The configuration tables as rows (`ferry config export`). */
+  dumpConfig(): ConfigDump {
+    return dumpConfig(this.db);
+  }
+
+  /** Replaces the configuration tables (`ferry config import`), all or nothing. */
+  loadConfig(dump: ConfigDump): void {
+    loadConfig(this.db, dump);
   }
 
   close(): void {
