@@ -36,4 +36,13 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+
+# Build, and put `ferry` on PATH (every README example calls it by name).
+npm run --silent build
+if [[ $(id -u) -eq 0 ]]; then
+  ln -sfn "$PWD/dist/ferry.mjs" /usr/local/bin/ferry
+  echo "setup: ferry $(ferry --version) is /usr/local/bin/ferry -> $PWD/dist/ferry.mjs"
+else
+  echo "setup: built $PWD/dist/ferry.mjs; as root, setup links it as /usr/local/bin/ferry"
+fi
 echo "setup: ready"

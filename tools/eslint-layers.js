@@ -1,6 +1,6 @@
 // A small lint rule that enforces tools/layers.js on every import and re-export.
 import path from 'node:path';
-import { layers, ownedPackages, protoPackages } from './layers.js';
+import { lazyLayers, layers, ownedPackages, protoPackages } from './layers.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 
@@ -36,13 +36,19 @@ const importsRule = {
       };
     }
     const allowed = layers[from];
-    function check(node, source) {
+    const lazy = lazyLayers[from] ?? [];
+    function check(node, source, dynamic = false) {
       if (!source || typeof source.value !== 'string') return;
       const spec = source.value;
       if (spec.startsWith('.')) {
         const target = layerOf(path.resolve(path.dirname(file), spec));
         if (target === null || target === from) return;
         if (allowed.includes('*') || allowed.includes(target)) return;
+        if (lazy.includes(target)) {
+          if (dynamic || node.importKind === 'type' || node.exportKind === 'type') return;
+          context.report({ node, message: `layer '${from}' may load layer '${target}' only by a dynamic import() (see tools/layers.js)` });
+          return;
+        }
         context.report({ node, message: `layer '${from}' may not import layer '${target}' (see tools/layers.js)` });
         return;
       }
@@ -59,7 +65,7 @@ const importsRule = {
       ImportDeclaration: (n) => check(n, n.source),
       ExportNamedDeclaration: (n) => check(n, n.source),
       ExportAllDeclaration: (n) => check(n, n.source),
-      ImportExpression: (n) => check(n, n.source),
+      ImportExpression: (n) => check(n, n.source, true),
     };
   },
 };

@@ -10,6 +10,7 @@ export const layers = {
   crypto: ['domain', 'util'],
   btrfs: ['domain', 'util', 'log'],
   store: ['domain', 'util'],
+  state: ['domain', 'util'],
   sender: ['btrfs', 'store', 'crypto', 'proto', 'domain', 'util', 'log'],
   receiver: ['btrfs', 'store', 'crypto', 'proto', 'domain', 'util', 'log'],
   replication: ['domain', 'proto', 'util', 'log'],
@@ -17,8 +18,15 @@ export const layers = {
   scheduler: ['domain', 'util', 'log'],
   api: ['proto', 'domain', 'util', 'log'],
   web: ['api', 'proto', 'domain', 'util'],
-  cli: ['api', 'proto', 'domain', 'util', 'daemon'],
+  cli: ['api', 'proto', 'domain', 'util', 'state'],
   daemon: ['*'],
+};
+
+// Layers a layer may load only by a dynamic import(), when a command needs
+// them: the CLI starts the daemon (serve) and works on a stopped appliance's
+// state (init, config), but a read command must not pay for loading it.
+export const lazyLayers = {
+  cli: ['daemon'],
 };
 
 // Packages that only one layer may import: one owner each, so that a swap or

@@ -2,11 +2,11 @@
 // call can go wrong into one of two errors: the daemon answered no (ApiError,
 // with the code it gave) or the daemon could not be reached (DaemonUnreachable).
 
-import { request } from 'undici';
+import http from 'node:http';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import type { CopyView, PoolView, ReplicaView, TaskView } from './ports.js';
 import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
-import { ADMIN_PREFIX } from './server.js';
+import { ADMIN_PREFIX } from './routes.js';
 
 export class ApiError extends Error {
   constructor(
@@ -39,33 +39,49 @@ export class AdminClient {
   }
 
   async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
-    let response;
-    try {
-      response = await request(this.#base + path, {
-        method,
-        headers: {
-          authorization: `Bearer ${this.#token}`,
-          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        headersTimeout: 30_000,
-        bodyTimeout: 30_000,
-      });
-    } catch (err) {
-      throw new DaemonUnreachable(this.#base, err);
-    }
-    const text = await response.body.text();
+    const { status, text } = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
     let json: unknown;
     try {
       json = text === '' ? null : JSON.parse(text);
     } catch {
-      throw new ApiError(response.statusCode, 'INTERNAL', `the daemon answered ${response.statusCode} with a body that is not JSON`);
+      throw new ApiError(status, 'INTERNAL', `the daemon answered ${status} with a body that is not JSON`);
     }
-    if (response.statusCode >= 400) {
+    if (status >= 400) {
       const e = (json ?? {}) as { code?: string; message?: string };
-      throw new ApiError(response.statusCode, e.code ?? 'INTERNAL', e.message ?? `the daemon answered ${response.statusCode}`);
+      throw new ApiError(status, e.code ?? 'INTERNAL', e.message ?? `the daemon answered ${status}`);
     }
     return json as T;
+  }
+
+  /**
+   * One request over node:http: the CLI makes one or a few calls to a local
+   * daemon, and loading an HTTP client library would cost more start-up time
+   * than all of them together (undici serves the peer transport).
+   */
+  #send(method: string, path: string, body: string | undefined): Promise<{ status: number; text: string }> {
+    return new Promise((resolve, reject) => {
+      const unreachable = (err: unknown): void => reject(new DaemonUnreachable(this.#base, err));
+      const req = http.request(
+        this.#base + path,
+        {
+          method,
+          headers: {
+            authorization: `Bearer ${this.#token}`,
+            ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
+          },
+          timeout: 30_000,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('error', unreachable);
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+        },
+      );
+      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', unreachable);
+      req.end(body);
+    });
   }
 
   status = (): Promise<StatusView> => this.call('GET', '/status');

@@ -8,10 +8,10 @@ import type { z } from 'zod';
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { httpStatusFor } from './errors.js';
+import { ADMIN_PREFIX } from './routes.js';
 import type { AdminPorts } from './ports.js';
 import { AcceptBody, CopyBody, DiscardBody, RestoreBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
 
-export const ADMIN_PREFIX = '/api/v1';
 
 function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   const result = schema.safeParse(value ?? {});

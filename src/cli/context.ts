@@ -2,7 +2,7 @@
 // client for the admin API made from the config and token stored there.
 
 import { AdminClient } from '../api/client.js';
-import { StateDir, defaultStateDir } from '../daemon/state-dir.js';
+import { StateDir, defaultStateDir } from '../state/state-dir.js';
 import { FerryError } from '../domain/errors.js';
 
 export interface GlobalOptions {

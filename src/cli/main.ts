@@ -9,6 +9,7 @@
 // The `ferry` command line (the contract is shared/CLI.md): verbs, flags,
 // JSON fields and exit codes that scripts rely on.
 
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { registerInit } from './commands/init.js';
 import { registerPair } from './commands/pair.js';
@@ -25,9 +26,23 @@ import type { GlobalOptions } from './context.js';
 import { report } from './errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
+/** The version in package.json: beside dist/ when bundled (dist/ferry.mjs), else above src/cli or dist/src/cli. */
+function version(): string {
+  for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'ferry' && pkg.version) return pkg.version;
+    } catch {
+      // not this one
+    }
+  }
+  return 'unknown';
+}
+
 export function buildProgram(): Command {
   const program = new Command('ferry')
     .description('replicate btrfs shares between paired appliances')
+    .version(version(), '-V, --version', 'the version of this ferry')
     .option('--state <dir>', 'state directory (default $FERRY_STATE, else /var/lib/ferry)')
     .showHelpAfterError()
     .exitOverride();
@@ -55,6 +70,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     return report(err);
   }
+}
+
+// A reader that goes away (`ferry trail send | head`) ends the command
+// quietly, as other command-line tools do, instead of with a stack trace.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw err;
+  });
 }
 
 process.exitCode = await main(process.argv.slice(2));

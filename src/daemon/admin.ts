@@ -23,7 +23,7 @@ import { PoolAdmin } from './pool-admin.js';
 import type { Restores } from './restores.js';
 import type { RunRegistry } from './runs.js';
 import { checkShare } from './share-checks.js';
-import type { Config } from './state-dir.js';
+import type { Config } from '../state/state-dir.js';
 
 export const SERVICE_SETTING = 'service.enabled';
 

@@ -28,7 +28,7 @@ import { keepPeerConfig } from './config-backup.js';
 import { promotionBases, sentSnapshots } from './failback.js';
 import { Restores } from './restores.js';
 import { RunRegistry } from './runs.js';
-import type { Config, StateDir } from './state-dir.js';
+import type { Config, StateDir } from '../state/state-dir.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;

@@ -15,7 +15,7 @@ import { ConfigDump } from '../store/config-dump.js';
 import { PeerClient, toPeerRecord } from '../peer/index.js';
 import { validatePeerId } from '../receiver/validate.js';
 import { openStore, type Peer } from '../store/index.js';
-import { configSchema, writeSecret, type StateDir } from './state-dir.js';
+import { configSchema, writeSecret, type StateDir } from '../state/state-dir.js';
 
 const FORMAT = 'ferry-config-v1';
 

@@ -7,8 +7,8 @@ import { FerryError } from '../domain/errors.js';
 import { validatePeerName } from '../domain/names.js';
 import { openStore } from '../store/index.js';
 import { splitHostPort } from './addresses.js';
-import type { StateDir} from './state-dir.js';
-import { configSchema, writeSecret, type Config } from './state-dir.js';
+import type { StateDir } from '../state/state-dir.js';
+import { configSchema, writeSecret, type Config } from '../state/state-dir.js';
 
 export interface InitOptions {
   readonly name: string;

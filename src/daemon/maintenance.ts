@@ -12,7 +12,7 @@ import type { Logger } from '../log/logger.js';
 import type { Receiver } from '../receiver/receiver.js';
 import type { BreeTimers } from '../scheduler/bree-timers.js';
 import { JobReport, type HealthReport, type JobData } from './jobs/reports.js';
-import type { Config } from './state-dir.js';
+import type { Config } from '../state/state-dir.js';
 
 /** A year of hourly runs, and then some. */
 export const defaultTrailLimits = { keepDays: 400, keepPerTask: 10_000 };

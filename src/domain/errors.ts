@@ -75,7 +75,22 @@ export function isErrorCode(value: string): value is ErrorCode {
 }
 
 /** Every refusal and failure Ferry reports carries one of the catalogue's codes. */
+/**
+ * Marks FerryErrors by a registry symbol, not by class identity: the `ferry`
+ * command is one bundled file that loads the daemon's compiled modules for
+ * `serve`, `init` and `config` (tools/bundle-cli.js), so a FerryError may come
+ * from the other copy of this module and must still be recognised.
+ */
+const FERRY_ERROR = Symbol.for('ferry.error');
+
 export class FerryError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== FerryError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[FERRY_ERROR] === true;
+  }
+
+  readonly [FERRY_ERROR] = true;
   readonly code: ErrorCode;
   /** Extra text that explains the failure, such as a command's stderr. */
   readonly detail: string | undefined;

@@ -30,6 +30,8 @@ export async function setup(): Promise<void> {
   // every measurement of an idle daemon). Build it fresh for every run.
   const built = await run(process.execPath, [join(process.cwd(), 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json']);
   if (built.code !== 0) throw new Error(`npm run build failed before the tests:\n${built.stdout}${built.stderr}`);
+  const bundled = await run(process.execPath, [join(process.cwd(), 'tools/bundle-cli.js')]);
+  if (bundled.code !== 0) throw new Error(`bundling the ferry command failed before the tests:\n${bundled.stdout}${bundled.stderr}`);
 }
 
 export async function teardown(): Promise<void> {

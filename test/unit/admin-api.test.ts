@@ -3,7 +3,8 @@
 
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AdminPorts } from '../../src/api/ports.js';
-import { ADMIN_PREFIX, createAdminApi } from '../../src/api/server.js';
+import { ADMIN_PREFIX } from '../../src/api/routes.js';
+import { createAdminApi } from '../../src/api/server.js';
 
 const TOKEN = 'test-token-0123456789';
 const reached: string[] = [];

@@ -3,7 +3,7 @@
 
 import { describe, expect, it } from 'vitest';
 import { wireErrors } from '../../proto/errors.js';
-import { errorCatalogue, isErrorCode } from '../../src/domain/errors.js';
+import { errorCatalogue, FerryError, isErrorCode } from '../../src/domain/errors.js';
 
 /** Retrying can help on its own: the peer or the link comes back, a share frees up, a stream is sent again. */
 const transient = [
@@ -41,5 +41,22 @@ describe('error classes', () => {
       if (!isErrorCode(code) || code === 'INTERNAL') continue;
       expect(info.retry, code).toBe(errorCatalogue[code].class === 'transient');
     }
+  });
+});
+
+describe('FerryError across module copies', () => {
+  class Special extends FerryError {}
+  // What a FerryError made by the other copy of src/domain/errors (the daemon's compiled module, loaded by the bundled CLI) looks like to this one.
+  const fromOtherCopy = Object.assign(Object.create(Error.prototype) as Error, { [Symbol.for('ferry.error')]: true, code: 'NOT_FOUND', message: 'x' });
+  it.each([
+    ['a FerryError', new FerryError('NOT_FOUND', 'x'), true, false],
+    ['a subclass', new Special('NOT_FOUND', 'x'), true, true],
+    ['one from the other copy', fromOtherCopy, true, false],
+    ['a plain Error', new Error('x'), false, false],
+    ['an object with a code', { code: 'NOT_FOUND', message: 'x' }, false, false],
+    ['null', null, false, false],
+  ])('%s: instanceof FerryError %s, instanceof a subclass %s', (_name, value, isFerry, isSpecial) => {
+    expect(value instanceof FerryError).toBe(isFerry);
+    expect(value instanceof Special).toBe(isSpecial);
   });
 });

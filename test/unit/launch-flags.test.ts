@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LAUNCH_FLAGS, missingLaunchFlags } from '../../src/daemon/heap.js';
-import { shebangNodeFlags } from '../support/launch.js';
+import { MAIN, shebangNodeFlags } from '../support/launch.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -13,6 +13,10 @@ describe('launch flags', () => {
   it('the shebang of the CLI carries exactly the launch flags the daemon checks for', () => {
     expect(LAUNCH_FLAGS).toContain('--max-semi-space-size=2');
     expect(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts'))).toEqual([...LAUNCH_FLAGS]);
+  });
+
+  it('the bundled command keeps that shebang (the suite builds it before the tests)', () => {
+    expect(shebangNodeFlags(MAIN)).toEqual([...LAUNCH_FLAGS]);
   });
 
   it.each([
@@ -28,7 +32,7 @@ describe('launch flags', () => {
     const unit = readFileSync(path.join(ROOT, 'deploy/ferry.service'), 'utf8');
     const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ') ?? [];
     expect(exec[0]).toBe('/usr/bin/node');
-    const main = exec.findIndex((a) => a.endsWith('/dist/src/cli/main.js'));
+    const main = exec.findIndex((a) => a.endsWith('/dist/ferry.mjs'));
     expect(main).toBeGreaterThan(0);
     expect(exec.slice(1, main)).toEqual(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts')));
     expect(exec.slice(main + 1)).toEqual(['--state', '/var/lib/ferry', 'serve']);

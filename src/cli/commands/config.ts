@@ -3,7 +3,8 @@ import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { DaemonUnreachable } from '../../api/client.js';
-import { exportConfig, importConfig, keptConfig, pushConfig, type ExportSummary } from '../../daemon/config-backup.js';
+import type * as ConfigBackup from '../../daemon/config-backup.js';
+import type { ExportSummary } from '../../daemon/config-backup.js';
 import { FerryError } from '../../domain/errors.js';
 import { adminClient, stateDirOf, type GlobalOptions } from '../context.js';
 import { line, printJson } from '../output.js';
@@ -45,6 +46,11 @@ function ask(prompt: string): Promise<string> {
   });
 }
 
+/** The work itself is done on the state dir, not through the daemon: loaded only when a config verb runs. */
+function backup(): Promise<typeof ConfigBackup> {
+  return import('../../daemon/config-backup.js');
+}
+
 function describe(verb: string, s: ExportSummary): string {
   return `${verb} appliance ${s.name} (${s.id}): ${s.peers} peer(s), ${s.pools} pool(s), ${s.tasks} task(s)`;
 }
@@ -61,6 +67,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .description('seal identity keys, peers, pools, grants, policies, tasks and settings into a file, under a passphrase (scrypt, 128 MiB)')
     .action(async (file: string, opts: PassphraseOptions) => {
       const state = stateDirOf(globals());
+      const { exportConfig, pushConfig } = await backup();
       const made = await exportConfig(state, file, await passphrase(opts, true), { force: opts.force === true });
       const pushed = opts.push === undefined ? null : await pushConfig(state, opts.push, file);
       if (opts.json) return printJson({ ...made, pushed });
@@ -74,6 +81,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .requiredOption('--to <file>', 'where to write it (0600); it must not exist')
     .description("write out the sealed export a peer left here with 'config export --push', to import on its new system disk")
     .action(async (peer: string, opts: { to: string }) => {
+      const { keptConfig } = await backup();
       const kept = await keptConfig(stateDirOf(globals()), peer, opts.to);
       line(`the export of ${kept.peer} written to ${kept.file}`);
     });
@@ -93,6 +101,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
         );
         if (running) throw new FerryError('INVALID_INPUT', `a daemon is running on ${state.root}: stop it before importing over it`);
       }
+      const { importConfig } = await backup();
       const made = await importConfig(state, file, await passphrase(opts, false), { force: opts.force === true });
       if (opts.json) return printJson(made);
       line(`${describe('imported', made)} into ${state.root}; start it with 'ferry serve'`);

@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { initAppliance } from '../../daemon/init.js';
 import { stateDirOf, type GlobalOptions } from '../context.js';
 import { line } from '../output.js';
 
@@ -13,6 +12,7 @@ export function registerInit(program: Command, globals: () => GlobalOptions): vo
     .option('--advertise <host:port>', 'where peers reach us (NAT, port forward); default --listen')
     .action(async (opts: { name: string; listen: string; admin?: string; advertise?: string }) => {
       const state = stateDirOf(globals());
+      const { initAppliance } = await import('../../daemon/init.js');
       const made = await initAppliance(state, opts);
       line(`appliance ${made.config.name} (${made.id}) initialised in ${state.root}`);
       line(`fingerprint ${made.fingerprint}`);

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { Appliance } from '../../daemon/appliance.js';
-import { missingLaunchFlags, tuneHeapForStreaming } from '../../daemon/heap.js';
 import { stateDirOf, type GlobalOptions } from '../context.js';
 
 export function registerServe(program: Command, globals: () => GlobalOptions): void {
@@ -8,6 +6,9 @@ export function registerServe(program: Command, globals: () => GlobalOptions): v
     .command('serve')
     .description('run the daemon in the foreground; SIGTERM or SIGINT stop it cleanly')
     .action(async () => {
+      // Loaded here, not at the top: every other command starts without the daemon.
+      const { missingLaunchFlags, tuneHeapForStreaming } = await import('../../daemon/heap.js');
+      const { Appliance } = await import('../../daemon/appliance.js');
       tuneHeapForStreaming();
       const appliance = await Appliance.open(stateDirOf(globals()));
       const missing = missingLaunchFlags();

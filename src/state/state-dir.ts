@@ -84,7 +84,13 @@ export class StateDir {
     } catch {
       throw new FerryError('NOT_FOUND', `no appliance in ${this.root}: run 'ferry init' first (or pass --state DIR)`);
     }
-    const parsed = configSchema.safeParse(JSON.parse(text));
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (err) {
+      throw new FerryError('INVALID_INPUT', `${this.configPath} is not valid JSON (${err instanceof Error ? err.message : String(err)}): fix it, or bring it back with 'ferry config import'`);
+    }
+    const parsed = configSchema.safeParse(json);
     if (!parsed.success) {
       throw new FerryError('INVALID_INPUT', `${this.configPath} is not a valid Ferry config: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
