@@ -83,7 +83,7 @@ export const routes = {
   /** Body: the sealed stream; the signed digest is that of its stream header. Answers a Receipt. */
   uploadStream: { method: 'PUT', path: (id: string) => `${API_PREFIX}/transfers/${id}/stream` },
   /** Empty body; answers 204. The receiver deletes staging and frees the share lock. */
-  abortTransfer: { method: 'DELETE', path: (id: string) => `${API_PREFIX}/transfers/${id}` },
+  abortTransfer: { method: 'DELETE', path: (id: string, reason?: AbortReason) => `${API_PREFIX}/transfers/${id}${reason === undefined ? '' : `?reason=${reason}`}` },
   /**
    * "Send me back a replica of what I sent you." Answers a RestorePlan at once;
    * the holder then opens a transfer on the asker (OpenTransferRequest with
@@ -237,6 +237,12 @@ export type RestorePlan = z.infer<typeof RestorePlan>;
 // ---- configuration backup ------------------------------------------------------
 
 /** The body limit of the config-backup route (other JSON bodies stay at 64 KiB). */
+/** Why a sender drops a transfer, when it is not a failure: its admin cancelled the run. */
+export const AbortReason = z.enum(['cancelled']);
+export type AbortReason = z.infer<typeof AbortReason>;
+/** The query of `DELETE /transfers/{id}`: without a reason, the transfer was aborted (a failure or a stop on the sender). */
+export const AbortQuery = z.strictObject({ reason: AbortReason.optional() });
+
 export const CONFIG_BACKUP_LIMIT = 1 << 20;
 
 /** A sealed export (`ferry config export`), as text: opaque to the receiving side. */

@@ -102,6 +102,7 @@ export class AdminClient {
   listTasks = (): Promise<TaskView[]> => this.call('GET', '/tasks');
   showTask = (name: string): Promise<TaskView & { recent: SendTrailEntry[] }> => this.call('GET', `/tasks/${encodeURIComponent(name)}`);
   runTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/run`);
+  cancelTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/cancel`);
   getRun = (id: string): Promise<RunView> => this.call('GET', `/runs/${encodeURIComponent(id)}`);
   pauseTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/pause`);
   resumeTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/resume`);

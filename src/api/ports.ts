@@ -99,6 +99,8 @@ export interface AdminPorts {
   showTask(name: string): Promise<TaskView & { recent: SendTrailEntry[] }>;
   runTask(name: string): Promise<RunView>;
   getRun(id: string): Promise<RunView>;
+  /** Cancels the task's queued or running run; answers once it ended (NOT_FOUND when there is none). */
+  cancelTask(name: string): Promise<RunView>;
   pauseTask(name: string, paused: boolean): Promise<TaskView>;
   removeTask(name: string): Promise<void>;
   sendTrail(query: TrailQuery): Promise<SendTrailEntry[]>;

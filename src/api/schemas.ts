@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
 import { maxRetries } from '../domain/task.js';
+import type { EndStatus } from '../domain/trail.js';
 
 /** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
 function absolutePath(what: string) {
@@ -119,8 +120,10 @@ export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 export interface RunView {
   readonly id: string;
   readonly task: string;
-  readonly state: 'queued' | 'running' | 'succeeded' | 'failed' | 'interrupted';
+  readonly state: 'queued' | 'running' | EndStatus;
   readonly bytes: number;
+  /** The bytes the current attempt is expected to send (btrfs send --no-data); null before it is known or when it cannot be. */
+  readonly estimatedBytes: number | null;
   readonly startedAt: string;
   readonly endedAt: string | null;
   readonly snapshot: string | null;

@@ -85,6 +85,7 @@ export function createAdminApi(options: { ports: AdminPorts; token: string; logg
     return { removed: req.params.name };
   });
   app.post<{ Params: { name: string } }>(`${p}/tasks/:name/run`, (req) => ports.runTask(req.params.name));
+  app.post<{ Params: { name: string } }>(`${p}/tasks/:name/cancel`, (req) => ports.cancelTask(req.params.name));
   app.post<{ Params: { name: string } }>(`${p}/tasks/:name/pause`, (req) => ports.pauseTask(req.params.name, true));
   app.post<{ Params: { name: string } }>(`${p}/tasks/:name/resume`, (req) => ports.pauseTask(req.params.name, false));
   app.get<{ Params: { id: string } }>(`${p}/runs/:id`, (req) => ports.getRun(req.params.id));

@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { PoolHealth } from '../domain/health.js';
 import { silentLogger } from '../log/logger.js';
 import type { BtrfsContext } from './context.js';
+import { estimateSend } from './estimate.js';
 import { filesystemOf, poolHealth } from './health.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
 import * as subvolume from './subvolume.js';
@@ -93,6 +94,11 @@ export class Btrfs {
    * ABORTED), so consume it with `pipeline()` or an 'error' listener.
    * Destroying `stream` early kills btrfs send.
    */
+  /** Bytes `send` would write for the same options, from a metadata-only walk (--no-data); see estimate.ts. */
+  estimateSend(options: { path: string; parent?: string | undefined; signal?: AbortSignal | undefined }): Promise<number> {
+    return estimateSend(this.ctx, options);
+  }
+
   send(options: SendOptions): { stream: Readable; done: Promise<void> } {
     return send(this.ctx, options);
   }

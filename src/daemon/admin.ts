@@ -225,6 +225,11 @@ export class AdminService implements AdminPorts {
     return Promise.resolve(this.d.runNow(name));
   }
 
+  cancelTask(name: string): Promise<RunView> {
+    this.#task(name);
+    return this.d.runs.cancel(name);
+  }
+
   getRun(id: string): Promise<RunView> {
     return Promise.resolve(this.d.runs.get(id));
   }

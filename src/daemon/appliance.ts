@@ -72,6 +72,7 @@ export class Appliance {
       trail: this.store.sendTrail,
       logger: this.#logger,
       onProgress: (task, bytes) => this.runs.progress(task, bytes),
+      onEstimate: (task, bytes) => this.runs.estimate(task, bytes),
     });
     this.restores = new Restores({
       store: this.store,
@@ -126,7 +127,8 @@ export class Appliance {
       this.runs.cancelQueued(name, task ? 'the appliance is stopping' : 'the task was removed');
       return;
     }
-    await this.runs.begin(name, () => this.driver.run(task, this.#stopping.signal));
+    if (this.runs.skipTurn(name)) return;
+    await this.runs.begin(name, (cancelled) => this.driver.run(task, AbortSignal.any([this.#stopping.signal, cancelled])));
   }
 
   /**

@@ -12,11 +12,15 @@ const KEEP = 200;
 interface Entry {
   view: RunView;
   done: Promise<void>;
+  /** Aborted by `ferry task cancel`, with a CANCELLED reason: the attempt ends 'cancelled' on both sides. */
+  readonly cancel: AbortController;
 }
 
 export class RunRegistry {
   readonly #runs = new Map<string, Entry>();
   readonly #byTask = new Map<string, Entry>();
+  /** Tasks whose queued run-now was cancelled: the scheduler's turn for it is skipped once. */
+  readonly #skip = new Set<string>();
 
   /** A run-now that waits for the concurrency limit: its view until it begins. */
   queue(task: string): RunView {
@@ -27,8 +31,9 @@ export class RunRegistry {
 
   #add(task: string, state: 'queued' | 'running'): Entry {
     const entry: Entry = {
-      view: { id: randomUUID(), task, state, bytes: 0, startedAt: new Date().toISOString(), endedAt: null, snapshot: null, errorCode: null, error: null },
+      view: { id: randomUUID(), task, state, bytes: 0, estimatedBytes: null, startedAt: new Date().toISOString(), endedAt: null, snapshot: null, errorCode: null, error: null },
       done: Promise.resolve(),
+      cancel: new AbortController(),
     };
     this.#runs.set(entry.view.id, entry);
     this.#byTask.set(task, entry);
@@ -37,11 +42,11 @@ export class RunRegistry {
   }
 
   /** A run begins: the task's queued view if it has one, else a new one. Resolves when it ended. */
-  begin(task: string, run: () => Promise<RunOutcome>): Promise<void> {
+  begin(task: string, run: (cancelled: AbortSignal) => Promise<RunOutcome>): Promise<void> {
     const queued = this.#byTask.get(task);
     const entry = queued?.view.state === 'queued' ? queued : this.#add(task, 'running');
     entry.view = { ...entry.view, state: 'running', startedAt: new Date().toISOString() };
-    entry.done = run().then(
+    entry.done = run(entry.cancel.signal).then(
       (outcome) => {
         const last = outcome.attempts.at(-1);
         entry.view = {
@@ -62,11 +67,39 @@ export class RunRegistry {
     return entry.done;
   }
 
+  /** True once after a queued run of the task was cancelled: its turn in the scheduler is dropped. */
+  skipTurn(task: string): boolean {
+    return this.#skip.delete(task);
+  }
+
+  /**
+   * `ferry task cancel`: a queued run is dropped before it begins; a running
+   * one is aborted with CANCELLED (its attempt ends 'cancelled' in both
+   * trails, and is not retried). Resolves with the run's view once it ended.
+   */
+  async cancel(task: string): Promise<RunView> {
+    const entry = this.#byTask.get(task);
+    if (entry?.view.state === 'queued') {
+      entry.view = { ...entry.view, state: 'cancelled', endedAt: new Date().toISOString(), errorCode: 'CANCELLED', error: 'cancelled by the admin before it began' };
+      this.#skip.add(task);
+      return entry.view;
+    }
+    if (entry?.view.state !== 'running') throw new FerryError('NOT_FOUND', `task '${task}' has no run under way or queued`);
+    entry.cancel.abort(new FerryError('CANCELLED', 'cancelled by the admin (ferry task cancel)'));
+    await entry.done;
+    return entry.view;
+  }
+
   /** Drops a queued run that will not begin (the scheduler dropped it, the task went). */
   cancelQueued(task: string, why: string): void {
     const entry = this.#byTask.get(task);
     if (entry?.view.state !== 'queued') return;
     entry.view = { ...entry.view, state: 'interrupted', endedAt: new Date().toISOString(), errorCode: 'ABORTED', error: why };
+  }
+
+  estimate(task: string, bytes: number | null): void {
+    const entry = this.#byTask.get(task);
+    if (entry && entry.view.state === 'running') entry.view = { ...entry.view, estimatedBytes: bytes, bytes: 0 };
   }
 
   progress(task: string, bytes: number): void {

@@ -47,6 +47,7 @@ export const errorCatalogue = {
   SHARE_MISMATCH: { class: 'permanent', summary: 'the replica chain on the receiver belongs to another source share' },
   QUOTA_EXCEEDED: { class: 'permanent', summary: "the transfer would pass the peer's quota on the receiving pool" },
   ABORTED: { class: 'transient', summary: 'the attempt was aborted' },
+  CANCELLED: { class: 'permanent', summary: 'an admin cancelled the run (ferry task cancel)' },
   INTERRUPTED: { class: 'transient', summary: 'the attempt was interrupted by a stop or crash' },
   INTERNAL: { class: 'permanent', summary: 'an unexpected internal error' },
   LISTEN_FAILED: { class: 'permanent', summary: 'the daemon could not listen on an address it was configured with' },

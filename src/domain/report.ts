@@ -54,8 +54,8 @@ function describeFailure(attempt: AttemptSummary, now: Date): string {
 }
 
 /**
- * Health of a task from its recent attempts, newest first. Interrupted attempts
- * count as failures: a single daemon stop only makes the task 'failing' until
+ * Health of a task from its recent attempts, newest first. Cancelled attempts
+ * are passed over (an admin chose them). Interrupted attempts count as failures: a single daemon stop only makes the task 'failing' until
  * the next success, but a daemon that crashes during every transfer must reach
  * 'needs-attention' like any other repeated failure (zrepl #171).
  */
@@ -82,7 +82,8 @@ function fromAttempts(recent: readonly AttemptSummary[], now: Date): TaskHealth 
     // Only the head can be running; an older running entry is a leftover of a
     // crash that has not been marked interrupted yet, and it says nothing of success.
     if (attempt === undefined || attempt.status === 'succeeded') break;
-    if (attempt.status === 'running') continue;
+    // A cancel is the admin's own doing: neither a failure nor a success.
+    if (attempt.status === 'running' || attempt.status === 'cancelled') continue;
     consecutiveFailures++;
     lastFailure ??= attempt;
   }

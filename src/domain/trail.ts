@@ -2,7 +2,11 @@
 // fields follow the trail entry of CLI.md; the attempt id is the same on the
 // sender and the receiver so the two trails can be reconciled.
 
-export const trailStatuses = ['running', 'succeeded', 'failed', 'interrupted'] as const;
+/** How an attempt ended: 'interrupted' by a stop or a crash, 'cancelled' by an admin (`ferry task cancel`). */
+export const endStatuses = ['succeeded', 'failed', 'interrupted', 'cancelled'] as const;
+export type EndStatus = (typeof endStatuses)[number];
+
+export const trailStatuses = ['running', ...endStatuses] as const;
 export type TrailStatus = (typeof trailStatuses)[number];
 
 export type SendMode = 'full' | 'incremental';

@@ -20,6 +20,7 @@ import {
   type HealthFinding,
   RestorePlan,
   ConfigBackupResponse,
+  type AbortReason,
   type HoldingsRequest,
   type OpenTransferRequest,
   type RestoreRequest,
@@ -34,6 +35,11 @@ import type { PeerRecord } from './ports.js';
 import { watchStall } from './upload.js';
 
 export type { PeerTimeouts } from './http.js';
+
+/** An admin's cancel (`ferry task cancel`), as the run's abort reason. */
+function isCancel(reason: unknown): boolean {
+  return reason instanceof FerryError && reason.code === 'CANCELLED';
+}
 
 /** How long a failed transfer waits for the peer to take note of its DELETE. */
 const ABORT_NOTICE_MS = 5_000;
@@ -168,7 +174,13 @@ export class PeerClient {
 
     // Our own watch: the peer leaving sealed bytes unread too long, or taking too long to answer after the last byte.
     const local = new AbortController();
-    const onOuterAbort = (): void => local.abort(signal?.reason);
+    // An admin's cancel is told to the peer before the upload is cut, so its trail says cancelled, not a broken stream.
+    const onOuterAbort = (): void => {
+      if (!isCancel(signal?.reason)) return local.abort(signal?.reason);
+      void this.abort(transferId, AbortSignal.timeout(ABORT_NOTICE_MS), 'cancelled')
+        .catch(() => undefined)
+        .finally(() => local.abort(signal?.reason));
+    };
     if (signal?.aborted) local.abort(signal.reason);
     else signal?.addEventListener('abort', onOuterAbort, { once: true });
     let sourceError: unknown = null;
@@ -220,7 +232,7 @@ export class PeerClient {
     } catch (err) {
       // No answer came (our stream failed, the connection broke, we gave up): tell the peer to drop the
       // transfer now rather than hold the share lock until it expires. Best effort, briefly.
-      if (answered === null) await this.abort(transferId, AbortSignal.timeout(ABORT_NOTICE_MS)).catch(() => undefined);
+      if (answered === null) await this.abort(transferId, AbortSignal.timeout(ABORT_NOTICE_MS), isCancel(signal?.reason) ? 'cancelled' : undefined).catch(() => undefined);
       // The send stream's own failure explains more than the broken upload it caused.
       if (sourceError instanceof FerryError) throw sourceError;
       throw err;
@@ -233,9 +245,9 @@ export class PeerClient {
   }
 
   /** Asks the peer to drop a transfer (opened or streaming). */
-  async abort(transferId: string, signal?: AbortSignal): Promise<void> {
+  async abort(transferId: string, signal?: AbortSignal, reason?: AbortReason): Promise<void> {
     this.#opened.delete(transferId);
-    const answered = await this.#exchange('DELETE', routes.abortTransfer.path(transferId), undefined, signal);
+    const answered = await this.#exchange('DELETE', routes.abortTransfer.path(transferId, reason), undefined, signal);
     if (answered.status !== 204) throw refusal(answered, this.#label);
   }
 

@@ -20,6 +20,7 @@ import {
   type PoolHealthResponse,
   PairAcceptRequest,
   RestoreRequest,
+  AbortQuery,
   CONFIG_BACKUP_LIMIT,
   ConfigBackupRequest,
   type ConfigBackupResponse,
@@ -318,7 +319,8 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   app.delete(ABORT_ROUTE, (request, reply) => {
     const { peer } = verifiedPeer(request);
     const transferId = transferIdParam(request);
-    const reason = new FerryError('ABORTED', 'the sender aborted the transfer');
+    const { reason: why } = parse(AbortQuery, request.query);
+    const reason = why === 'cancelled' ? new FerryError('CANCELLED', "the sender's admin cancelled the transfer") : new FerryError('ABORTED', 'the sender aborted the transfer');
     if (!table.abortUpload(peer.id, transferId, reason)) {
       const issued = table.take(peer.id, transferId);
       if (!issued) throw new FerryError('TRANSFER_NOT_FOUND', `no open transfer ${transferId} of this peer`);

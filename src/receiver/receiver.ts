@@ -379,7 +379,8 @@ export class Receiver {
       this.#finish(pending, null, counter.bytes, receipt);
       return receipt;
     } catch (thrown) {
-      const err = toFerryError(thrown);
+      // An abort's own reason (a stall, the sender's cancel, an unpairing) says more than the AbortError it caused.
+      const err = signal.aborted && signal.reason instanceof FerryError ? signal.reason : toFerryError(thrown);
       await this.#discardStaging(staging);
       this.#finish(pending, err, counter.bytes);
       throw err;
@@ -473,7 +474,7 @@ export class Receiver {
       }
     }
     this.#store.receiveTrail.finish(pending.request.attemptId, {
-      status: err ? (err.code === 'ABORTED' || err.code === 'INTERRUPTED' ? 'interrupted' : 'failed') : 'succeeded',
+      status: !err ? 'succeeded' : err.code === 'CANCELLED' ? 'cancelled' : err.code === 'ABORTED' || err.code === 'INTERRUPTED' ? 'interrupted' : 'failed',
       endedAt: this.#clock().toISOString(),
       bytes,
       errorCode: err?.code ?? null,

@@ -16,6 +16,7 @@ import { backoffDelay, sleep } from '../util/backoff.js';
 import { ByteCounter } from '../util/bytes.js';
 import { KeyedLock } from '../util/lock.js';
 import type { TransferReceipt } from '../domain/transfer.js';
+import type { EndStatus } from '../domain/trail.js';
 import type { ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
 
 export interface RetryPolicy {
@@ -39,7 +40,7 @@ export function retryPolicyFor(task: Pick<Task, 'retries' | 'retryBackoffMs'>, b
 
 export interface AttemptOutcome {
   readonly attemptId: string;
-  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly status: EndStatus;
   readonly mode: Plan['mode'] | null;
   readonly errorCode: string | null;
   readonly error: string | null;
@@ -47,7 +48,7 @@ export interface AttemptOutcome {
 
 export interface RunOutcome {
   readonly task: string;
-  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly status: EndStatus;
   readonly snapshot: string | null;
   readonly attempts: readonly AttemptOutcome[];
   readonly receipt: TransferReceipt | null;
@@ -62,6 +63,39 @@ export interface DriverDeps {
   readonly retry?: RetryPolicy;
   /** Called with the bytes sent so far, for progress displays. */
   readonly onProgress?: (task: string, bytes: number) => void;
+  /** Called before each attempt streams, with the bytes it is expected to send (null: no estimate). */
+  readonly onEstimate?: (task: string, bytes: number | null) => void;
+}
+
+/** How an attempt that threw ended: cancelled by an admin, interrupted by a stop, or failed. */
+function endedBy(signal: AbortSignal): 'failed' | 'interrupted' | 'cancelled' {
+  if (!signal.aborted) return 'failed';
+  return signal.reason instanceof FerryError && signal.reason.code === 'CANCELLED' ? 'cancelled' : 'interrupted';
+}
+
+/** How long a cancelled stream keeps flowing while the peer is told of the cancel, at most. */
+const CANCEL_NOTICE_MS = 3_000;
+
+/**
+ * The signal the stream itself stops on: at once for a stop or a failure, but
+ * a moment later for an admin's cancel, so the receiver hears "cancelled"
+ * (and ends the upload itself) before it sees a cut stream and records an
+ * interruption.
+ */
+function streamSignal(signal: AbortSignal): AbortSignal {
+  const stream = new AbortController();
+  const follow = (): void => {
+    if (endedBy(signal) !== 'cancelled') stream.abort(signal.reason);
+    else setTimeout(() => stream.abort(signal.reason), CANCEL_NOTICE_MS).unref();
+  };
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  return stream.signal;
+}
+
+/** What an attempt failed of: the admin's cancel itself when it was cancelled (whatever broke on the way), else what was thrown. */
+function errorOf(thrown: unknown, signal: AbortSignal): FerryError {
+  return endedBy(signal) === 'cancelled' ? (signal.reason as FerryError) : toFerryError(thrown);
 }
 
 export class ReplicationDriver {
@@ -106,24 +140,24 @@ export class ReplicationDriver {
         const receipt = await this.#attempt(task, attemptId, state, signal, attempts);
         return { task: task.name, status: 'succeeded', snapshot: receipt.snapshot, attempts, receipt };
       } catch (thrown) {
-        const err = toFerryError(thrown);
+        const err = errorOf(thrown, signal);
         const interrupted = signal.aborted;
         this.#logger.warn('attempt failed', { task: task.name, attemptId, code: err.code, error: err.message });
         const last = attempts.at(-1);
         if (!last || last.attemptId !== attemptId) {
-          attempts.push({ attemptId, status: interrupted ? 'interrupted' : 'failed', mode: null, errorCode: err.code, error: describeError(err) });
+          attempts.push({ attemptId, status: endedBy(signal), mode: null, errorCode: err.code, error: describeError(err) });
         }
         const retryable = !interrupted && err.errorClass === 'transient' && i + 1 < retry.maxAttempts;
         if (!retryable) {
           if (!interrupted && (await this.#committedAfterAll(task, state, attempts, signal))) {
             return { task: task.name, status: 'succeeded', snapshot: state.snapshot?.name ?? null, attempts, receipt: null };
           }
-          return { task: task.name, status: interrupted ? 'interrupted' : 'failed', snapshot: null, attempts, receipt: null };
+          return { task: task.name, status: endedBy(signal), snapshot: null, attempts, receipt: null };
         }
         try {
           await sleep(backoffDelay(i, { baseMs: retry.baseDelayMs, maxMs: retry.maxDelayMs }), signal);
         } catch {
-          return { task: task.name, status: 'interrupted', snapshot: null, attempts, receipt: null };
+          return { task: task.name, status: endedBy(signal) === 'cancelled' ? 'cancelled' : 'interrupted', snapshot: null, attempts, receipt: null };
         }
       }
     }
@@ -145,8 +179,8 @@ export class ReplicationDriver {
     } catch (thrown) {
       // Nothing was planned (the receiver could not be asked, a pool is held):
       // the attempt still goes into the trail, with what is known and why.
-      const err = toFerryError(thrown);
-      const status = signal.aborted ? 'interrupted' : 'failed';
+      const err = errorOf(thrown, signal);
+      const status = endedBy(signal);
       const held = err instanceof HeldError ? err : null;
       trail.start({
         id: attemptId,
@@ -182,6 +216,8 @@ export class ReplicationDriver {
       findings,
       startedAt: this.#clock().toISOString(),
     });
+    const sizeEstimate = await this.#estimate(task, snapshot.name, plan.parent?.name ?? null, signal);
+    this.#deps.onEstimate?.(task.name, sizeEstimate);
     const counter = new ByteCounter({
       onProgress: (bytes) => {
         trail.progress(attemptId, bytes);
@@ -202,15 +238,16 @@ export class ReplicationDriver {
           snapshotUuid: snapshot.uuid,
           parent: plan.parent ? { name: plan.parent.name, uuid: plan.parent.uuid } : null,
           keepRemote: task.keepRemote,
-          sizeEstimate: null,
+          sizeEstimate,
         },
         signal,
       );
-      const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, signal);
+      const streaming = streamSignal(signal);
+      const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, streaming);
       // The counter is what the receiver reads (one stage less for every read
       // of the pipe). The pipeline settles when the counter has taken the last
       // byte; the receiver's own result says the rest.
-      const pumping = pipeline(source, counter, { signal });
+      const pumping = pipeline(source, counter, { signal: streaming });
       // Wait for both ends to settle, so the attempt ends only after the
       // receiver has cleaned up; report the sending side's error first, as it
       // is the cause when both fail.
@@ -231,11 +268,26 @@ export class ReplicationDriver {
       await this.#pruneLocal(task, [...remote, { name: snapshot.name, receivedUuid: snapshot.uuid }]);
       return receipt;
     } catch (thrown) {
-      const err = toFerryError(thrown);
-      const status = signal.aborted ? 'interrupted' : 'failed';
+      const err = errorOf(thrown, signal);
+      const status = endedBy(signal);
       trail.finish(attemptId, { status, endedAt: this.#clock().toISOString(), bytes: counter.bytes, errorCode: err.code, error: describeError(err) });
       attempts.push({ attemptId, status, mode: plan.mode, errorCode: err.code, error: describeError(err) });
       throw err;
+    }
+  }
+
+  /**
+   * What the stream will weigh, for progress and the receiver's quota. Never
+   * fails an attempt: without an estimate the run goes on, showing bytes only.
+   */
+  async #estimate(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Promise<number | null> {
+    if (!this.#deps.sender.estimate) return null;
+    try {
+      return await this.#deps.sender.estimate(task, snapshot, parent, signal);
+    } catch (err) {
+      if (signal.aborted) throw err;
+      this.#logger.warn('no size estimate for this attempt', { task: task.name, snapshot, error: toFerryError(err).message });
+      return null;
     }
   }
 
@@ -287,6 +339,7 @@ export class ReplicationDriver {
     const heldNames = new Set<string | null>(local.filter((s) => held.has(s.uuid)).map((s) => s.name));
     const unsettled = [
       ...trail.list({ task: task.name, status: 'interrupted', limit: 100 }),
+      ...trail.list({ task: task.name, status: 'cancelled', limit: 100 }),
       ...trail.list({ task: task.name, status: 'failed', limit: 100 }),
     ];
     for (const entry of unsettled) {

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { HealthFinding } from '../domain/health.js';
 import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
 import type { Task } from '../domain/task.js';
+import type { EndStatus } from '../domain/trail.js';
 import type { HoldingsQuery, TransferReceipt, TransferRequest } from '../domain/transfer.js';
 
 /** The sending appliance's side: snapshots of the task's share and `btrfs send`. */
@@ -26,6 +27,8 @@ export interface SenderEndpoint {
    * receiver never mistakes a cut stream for a whole one.
    */
   send(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Readable;
+  /** The bytes `send` with the same arguments will write, from a metadata-only walk; for progress and the receiver's quota. */
+  estimate?(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Promise<number>;
   deleteSnapshots(task: Task, names: readonly string[]): Promise<void>;
   /** Health findings about the pool that holds the task's share. */
   poolHealth?(task: Task): Promise<HealthFinding[]>;
@@ -69,13 +72,13 @@ export interface SendTrailWriter {
   }): void;
   progress(id: string, bytes: number): void;
   /** Finished attempts of a task with the given status, newest first. */
-  list(filter: { task: string; status: 'succeeded' | 'failed' | 'interrupted'; limit: number }): readonly { id: string; snapshot: string | null }[];
+  list(filter: { task: string; status: EndStatus; limit: number }): readonly { id: string; snapshot: string | null }[];
   /** Marks a failed or interrupted attempt succeeded after all (the receiver holds its snapshot). */
   reconcile(id: string, note: string): boolean;
   finish(
     id: string,
     result: {
-      status: 'succeeded' | 'failed' | 'interrupted';
+      status: EndStatus;
       endedAt: string;
       bytes: number;
       errorCode: string | null;

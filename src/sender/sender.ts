@@ -100,6 +100,11 @@ export class Sender {
     return stream;
   }
 
+  estimate(task: Task, snapshot: string, parent: string | null, signal: AbortSignal): Promise<number> {
+    const dir = taskSnapshotDir(task);
+    return this.#btrfs.estimateSend({ path: path.join(dir, snapshot), parent: parent === null ? undefined : this.#parentPath(task, dir, parent), signal });
+  }
+
   /** The health of the pool holding the share (the share's parent directory is on it). */
   async poolHealth(task: Task): Promise<HealthFinding[]> {
     return assessPool('source', await this.#btrfs.poolHealth(path.dirname(task.sharePath)));

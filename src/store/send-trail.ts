@@ -20,7 +20,7 @@ export class SendTrailRepo extends TrailTable<SendTrailEntry> {
     );
     this.reconcileStmt = db.prepare<[{ id: string; note: string }]>(
       "UPDATE send_trail SET status = 'succeeded', error_code = NULL, reason = trim(coalesce(reason, '') || '; ' || @note, '; ') " +
-        "WHERE id = @id AND status IN ('failed', 'interrupted')",
+        "WHERE id = @id AND status IN ('failed', 'interrupted', 'cancelled')",
     );
   }
 

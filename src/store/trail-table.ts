@@ -1,7 +1,7 @@
 // What the send and the receive trail share: one table each, the same life
 // cycle (start running, progress, finish once) and the same listing order.
 import { FerryError } from '../domain/errors.js';
-import type { SendMode, TrailEntry, TrailKind, TrailStatus } from '../domain/trail.js';
+import { endStatuses, type EndStatus, type SendMode, type TrailEntry, type TrailKind, type TrailStatus } from '../domain/trail.js';
 import { clipText } from './clip.js';
 import type { Db } from './db.js';
 import { checkCount, isDuplicateKey, mapConstraint, normalizeTimestamp } from './sql.js';
@@ -28,7 +28,7 @@ export interface TrailStart {
 
 /** How an attempt ended. `error` is clipped to `errorTextLimit` bytes. */
 export interface TrailFinish {
-  readonly status: 'succeeded' | 'failed' | 'interrupted';
+  readonly status: EndStatus;
   readonly endedAt: string;
   readonly bytes: number;
   readonly errorCode: string | null;
@@ -75,7 +75,7 @@ export interface FinishRow {
 
 type ListParams = Record<string, string | number>;
 
-const endStatuses: readonly string[] = ['succeeded', 'failed', 'interrupted'] satisfies TrailFinish['status'][];
+const finished: readonly string[] = endStatuses;
 
 // Newest first; the rowid breaks ties between attempts started in the same millisecond.
 const newestFirst = 'ORDER BY started_at DESC, rowid DESC';
@@ -196,7 +196,7 @@ export abstract class TrailTable<E extends TrailEntry> {
   }
 
   protected finishRow(id: string, r: TrailFinish): FinishRow {
-    if (!endStatuses.includes(r.status)) {
+    if (!finished.includes(r.status)) {
       throw new FerryError('INVALID_INPUT', `trail entry ${id}: cannot finish with status ${JSON.stringify(r.status)}`);
     }
     return {

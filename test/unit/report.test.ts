@@ -13,6 +13,7 @@ const fail = (error = 'btrfs send failed\nERROR: send ioctl failed', errorCode: 
 });
 const running: AttemptSummary = { status: 'running', errorCode: null, error: null, endedAt: null };
 const interrupted: AttemptSummary = { status: 'interrupted', errorCode: null, error: null, endedAt: '2026-11-21T20:59:30.000Z' };
+const cancelled: AttemptSummary = { status: 'cancelled', errorCode: 'CANCELLED', error: 'cancelled by the admin (ferry task cancel)', endedAt: '2026-11-21T20:59:40.000Z' };
 
 describe('taskHealth', () => {
   it.each<[string, AttemptSummary[], string, number, string | null]>([
@@ -29,6 +30,8 @@ describe('taskHealth', () => {
     ['many failures, never succeeded', [fail(), fail(), fail(), fail(), fail()], 'needs-attention', 5, '5 failed attempts'],
     ['interrupted counts as a failure', [interrupted, ok()], 'failing', 1, 'INTERRUPTED (last attempt 30s ago)'],
     ['crash loop', [interrupted, interrupted, interrupted], 'needs-attention', 3, 'INTERRUPTED'],
+    ['a cancel is neither a failure nor a success', [cancelled, ok()], 'ok', 0, null],
+    ['cancels between failures count for nothing', [fail(), cancelled, fail(), cancelled, fail()], 'needs-attention', 3, '3 failed attempts'],
     ['stale running row among failures', [fail(), running, fail(), fail()], 'needs-attention', 3, '3 failed attempts'],
     ['failure without an error text', [fail('', null), ok()], 'failing', 1, 'no error recorded'],
     ['failure without an end time', [fail('boom', 'INTERNAL', null)], 'failing', 1, 'INTERNAL: boom (last attempt)'],

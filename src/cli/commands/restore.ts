@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import type { AdminClient } from '../../api/client.js';
 import type { RestoreView } from '../../api/schemas.js';
 import { formatBytes } from '../../util/bytes.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { line, printJson } from '../output.js';
+import { TransferProgress } from '../progress.js';
 
 interface RestoreOptions {
   from: string;
@@ -36,7 +36,7 @@ export function registerRestore(program: Command, globals: () => GlobalOptions):
         ...(opts.pool === undefined ? {} : { pool: opts.pool }),
         ...(opts.snapshot === undefined ? {} : { snapshot: opts.snapshot }),
       });
-      if (opts.wait) view = await follow(client, view);
+      if (opts.wait) view = await follow(client, view, opts.json === true);
       if (opts.json) printJson(view);
       else line(describe(view));
       if (view.state === 'failed') {
@@ -53,22 +53,18 @@ function describe(v: RestoreView): string {
   return `restore of ${v.share} ${v.snapshot} from ${v.peer} failed`;
 }
 
-async function follow(client: AdminClient, started: RestoreView): Promise<RestoreView> {
-  const bar = process.stderr.isTTY
-    ? new SingleBar({ format: `restore ${started.share} | {got} received | {rate}/s`, hideCursor: true, stream: process.stderr, noTTYOutput: false }, undefined)
-    : null;
-  bar?.start(1, 0, { got: '0 B', rate: '0 B' });
-  const began = Date.now();
+async function follow(client: AdminClient, started: RestoreView, json: boolean): Promise<RestoreView> {
+  // With --json, stdout holds the one JSON document: no plain progress lines there.
+  const progress = new TransferProgress(`restore ${started.share}`, { lines: !json });
   let view = started;
   try {
     while (view.state === 'running') {
       await new Promise((resolve) => setTimeout(resolve, 300));
       view = await client.getRestore(started.id);
-      const seconds = Math.max(1, (Date.now() - began) / 1000);
-      bar?.update(0, { got: formatBytes(view.bytes), rate: formatBytes(view.bytes / seconds) });
+      progress.update({ bytes: view.bytes, total: null, state: 'receiving' });
     }
   } finally {
-    bar?.stop();
+    progress.stop();
   }
   return view;
 }

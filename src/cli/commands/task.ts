@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import type { AdminClient } from '../../api/client.js';
 import type { RunView } from '../../api/schemas.js';
 import { formatDuration, parseDuration } from '../../domain/names.js';
@@ -11,6 +10,7 @@ import { describeHealth } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
 import { line, printJson, printTable } from '../output.js';
+import { TransferProgress } from '../progress.js';
 
 function keepOf(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -151,6 +151,17 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       process.stderr.write(`ferry: run of ${name} ${end.state}: ${end.error ?? 'no reason given'} [${end.errorCode ?? 'FAILED'}]\n`);
       process.exitCode = EXIT_FAILED;
     });
+  task
+    .command('cancel')
+    .argument('<name>')
+    .option('--json', 'the run as JSON on stdout')
+    .description('cancel the run of a task under way or queued; both trails say cancelled, and the next scheduled run goes on as usual')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      const run = await (await adminClient(globals())).cancelTask(name);
+      if (opts.json) return printJson(run);
+      if (run.state === 'cancelled') line(`run ${run.id} of task ${name} cancelled${run.bytes > 0 ? ` after ${formatBytes(run.bytes)}` : ''}`);
+      else line(`run ${run.id} of task ${name} ended ${run.state} before the cancel reached it`);
+    });
   for (const [verb, text] of [
     ['pause', 'stop scheduled runs of a task (a run under way finishes)'],
     ['resume', 'let scheduled runs of a task start again'],
@@ -171,21 +182,25 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
 }
 
 async function waitForRun(client: AdminClient, started: RunView): Promise<RunView> {
-  const bar = process.stderr.isTTY
-    ? new SingleBar({ format: `${started.task} | {sent} sent | {rate}/s | {state}`, hideCursor: true, stream: process.stderr, noTTYOutput: false }, undefined)
-    : null;
-  bar?.start(1, 0, { sent: '0 B', rate: '0 B', state: 'starting' });
-  const began = Date.now();
+  const progress = new TransferProgress(started.task);
+  // Ctrl-C stops the waiting, not the run: say so, and how to stop the run.
+  const interrupted = (): void => {
+    progress.stop();
+    process.stderr.write(`\nferry: stopped waiting; the run of ${started.task} goes on in the daemon ('ferry task cancel ${started.task}' stops it, 'ferry trail send --task ${started.task}' shows how it ended)\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', interrupted);
   let run = started;
   try {
+    progress.update({ bytes: 0, total: null, state: run.state });
     while (run.state === 'running' || run.state === 'queued') {
       await sleep(500);
       run = await client.getRun(started.id);
-      const seconds = Math.max(1, (Date.now() - began) / 1000);
-      bar?.update(0, { sent: formatBytes(run.bytes), rate: formatBytes(run.bytes / seconds), state: run.state });
+      progress.update({ bytes: run.bytes, total: run.estimatedBytes, state: run.state });
     }
   } finally {
-    bar?.stop();
+    process.off('SIGINT', interrupted);
+    progress.stop();
   }
   return run;
 }
