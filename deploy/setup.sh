@@ -15,6 +15,7 @@ command -v g++ >/dev/null 2>&1 || need+=(g++)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v getfattr >/dev/null 2>&1 || need+=(attr)   # tests compare xattrs
 command -v faketime >/dev/null 2>&1 || need+=(faketime)   # fault tests skew a daemon's clock (libfaketime)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # tests verify deploy/ferry.service
 
 if ((${#need[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -34,12 +34,14 @@ export const lazyLayers = {
 export const ownedPackages = {
   tweetnacl: ['crypto'],
   'better-sqlite3': ['store'],
-  'node:child_process': ['btrfs'],
-  child_process: ['btrfs'],
+  // btrfs-progs, and systemd-notify for the unit's readiness (src/daemon/systemd.ts).
+  'node:child_process': ['btrfs', 'daemon'],
+  child_process: ['btrfs', 'daemon'],
   bree: ['scheduler'],
   '@breejs/later': ['scheduler'],
   'cron-validate': ['scheduler'],
   fastify: ['peer', 'api', 'web', 'daemon'],
+  pino: ['log'],
   undici: ['peer', 'api', 'cli'],
 };
 

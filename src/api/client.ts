@@ -3,10 +3,28 @@
 // with the code it gave) or the daemon could not be reached (DaemonUnreachable).
 
 import http from 'node:http';
+import { z } from 'zod';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { CopyView, PoolView, ReplicaView, TaskView } from './ports.js';
-import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from './schemas.js';
 import { ADMIN_PREFIX } from './routes.js';
+import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TrailQuery } from './schemas.js';
+import {
+  AddedTaskView,
+  ApiErrorBody,
+  CopyView,
+  InviteView,
+  PeerView,
+  PoolView,
+  ReceiveTrailEntryView,
+  RemovedView,
+  ReplicaView,
+  RestoreView,
+  RunEvent,
+  RunView,
+  SendTrailEntryView,
+  StatusView,
+  TaskDetailView,
+  TaskView,
+} from './views.js';
 
 export class ApiError extends Error {
   constructor(
@@ -33,12 +51,18 @@ export class AdminClient {
   readonly #base: string;
   readonly #token: string;
 
+  /** For a `unix:/path` address: the socket the requests go to. */
+  readonly #socketPath: string | undefined;
+
   constructor(options: { address: string; token: string }) {
-    this.#base = `http://${options.address}${ADMIN_PREFIX}`;
+    const unix = options.address.startsWith('unix:') ? options.address.slice('unix:'.length) : undefined;
+    this.#socketPath = unix;
+    this.#base = `http://${unix === undefined ? options.address : 'localhost'}${ADMIN_PREFIX}`;
     this.#token = options.token;
   }
 
-  async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+  /** One call; the answer is checked against the route's schema (views.ts), as the daemon declared it. */
+  async call<T extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, schema: T, body?: unknown): Promise<z.output<T>> {
     const { status, text } = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
     let json: unknown;
     try {
@@ -47,10 +71,59 @@ export class AdminClient {
       throw new ApiError(status, 'INTERNAL', `the daemon answered ${status} with a body that is not JSON`);
     }
     if (status >= 400) {
-      const e = (json ?? {}) as { code?: string; message?: string };
-      throw new ApiError(status, e.code ?? 'INTERNAL', e.message ?? `the daemon answered ${status}`);
+      const e = ApiErrorBody.safeParse(json);
+      throw new ApiError(status, e.success ? e.data.code : 'INTERNAL', e.success ? e.data.message : `the daemon answered ${status}`);
     }
-    return json as T;
+    const checked = schema.safeParse(json);
+    if (!checked.success) {
+      const first = checked.error.issues[0];
+      throw new ApiError(status, 'BAD_ANSWER', `the daemon's answer to ${method} ${path} does not match this ferry's contract (is it another version?): ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+    }
+    return checked.data;
+  }
+
+  /**
+   * Listens to the live events (GET /events). Resolves once the daemon is
+   * streaming, so that a run started after it is seen from its first event;
+   * `close` ends the listening. Each event is checked against its schema.
+   */
+  events(onEvent: (event: RunEvent) => void): Promise<{ close: () => void }> {
+    return new Promise((resolve, reject) => {
+      const req = http.request(this.#base + '/events', {
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
+        ...(this.#socketPath === undefined ? {} : { socketPath: this.#socketPath }),
+      });
+      req.on('error', (err) => reject(new DaemonUnreachable(this.#base, err)));
+      req.on('response', (res) => {
+        if (res.statusCode !== 200) {
+          res.resume();
+          reject(new ApiError(res.statusCode ?? 0, 'INTERNAL', `the daemon answered ${res.statusCode} to the event stream`));
+          return;
+        }
+        res.setEncoding('utf8');
+        let buffer = '';
+        res.on('data', (text: string) => {
+          buffer += text;
+          let end: number;
+          while ((end = buffer.indexOf('\n\n')) >= 0) {
+            const block = buffer.slice(0, end);
+            buffer = buffer.slice(end + 2);
+            const data = block
+              .split('\n')
+              .filter((l) => l.startsWith('data: '))
+              .map((l) => l.slice(6))
+              .join('\n');
+            if (data === '') continue;
+            const parsed = RunEvent.safeParse(JSON.parse(data));
+            if (parsed.success) onEvent(parsed.data);
+          }
+        });
+        res.on('error', () => undefined);
+        resolve({ close: () => req.destroy() });
+      });
+      req.end();
+    });
   }
 
   /**
@@ -60,7 +133,7 @@ export class AdminClient {
    */
   #send(method: string, path: string, body: string | undefined): Promise<{ status: number; text: string }> {
     return new Promise((resolve, reject) => {
-      const unreachable = (err: unknown): void => reject(new DaemonUnreachable(this.#base, err));
+      const unreachable = (err: unknown): void => reject(new DaemonUnreachable(this.#socketPath === undefined ? this.#base : `unix:${this.#socketPath}`, err));
       const req = http.request(
         this.#base + path,
         {
@@ -70,6 +143,7 @@ export class AdminClient {
             ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
           },
           timeout: 30_000,
+          ...(this.#socketPath === undefined ? {} : { socketPath: this.#socketPath }),
         },
         (res) => {
           const chunks: Buffer[] = [];
@@ -84,36 +158,35 @@ export class AdminClient {
     });
   }
 
-  status = (): Promise<StatusView> => this.call('GET', '/status');
-  setService = (enabled: boolean): Promise<StatusView> => this.call('PUT', '/service', { enabled });
-  listPools = (): Promise<PoolView[]> => this.call('GET', '/pools');
-  addPool = (name: string, path: string): Promise<PoolView> => this.call('POST', '/pools', { name, path });
-  removePool = (name: string): Promise<unknown> => this.call('DELETE', `/pools/${encodeURIComponent(name)}`);
-  grantPool = (pool: string, peer: string): Promise<PoolView> => this.call('POST', `/pools/${encodeURIComponent(pool)}/grants`, { peer });
-  revokePool = (pool: string, peer: string): Promise<PoolView> => this.call('DELETE', `/pools/${encodeURIComponent(pool)}/grants/${encodeURIComponent(peer)}`);
-  setPoolPolicy = (pool: string, change: PolicyBody): Promise<PoolView> => this.call('PUT', `/pools/${encodeURIComponent(pool)}/policy`, change);
-  invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<{ invite: string; expiresAt: string; fingerprint: string }> =>
-    this.call('POST', '/pair/invite', options);
-  accept = (invite: string): Promise<PeerView> => this.call('POST', '/pair/accept', { invite });
-  listPeers = (): Promise<PeerView[]> => this.call('GET', '/peers');
-  removePeer = (peer: string): Promise<PeerView> => this.call('DELETE', `/peers/${encodeURIComponent(peer)}`);
-  setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call('PUT', `/peers/${encodeURIComponent(peer)}/address`, { address });
-  addTask = (body: TaskAddBody): Promise<{ task: TaskView; warnings: string[] }> => this.call('POST', '/tasks', body);
-  listTasks = (): Promise<TaskView[]> => this.call('GET', '/tasks');
-  showTask = (name: string): Promise<TaskView & { recent: SendTrailEntry[] }> => this.call('GET', `/tasks/${encodeURIComponent(name)}`);
-  runTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/run`);
-  cancelTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/cancel`);
-  getRun = (id: string): Promise<RunView> => this.call('GET', `/runs/${encodeURIComponent(id)}`);
-  pauseTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/pause`);
-  resumeTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/resume`);
-  removeTask = (name: string): Promise<unknown> => this.call('DELETE', `/tasks/${encodeURIComponent(name)}`);
-  sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call('GET', `/trail/send${queryString(query)}`);
-  receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call('GET', `/trail/receive${queryString(query)}`);
-  listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`);
-  copyReplica = (body: CopyBody): Promise<CopyView> => this.call('POST', '/replicas/copies', body);
-  discardClone = (path: string): Promise<CopyView> => this.call('POST', '/replicas/discard', { path });
-  restore = (body: RestoreBody): Promise<RestoreView> => this.call('POST', '/restores', body);
-  getRestore = (id: string): Promise<RestoreView> => this.call('GET', `/restores/${encodeURIComponent(id)}`);
+  status = (): Promise<StatusView> => this.call('GET', '/status', StatusView);
+  setService = (enabled: boolean): Promise<StatusView> => this.call('PUT', '/service', StatusView, { enabled });
+  listPools = (): Promise<PoolView[]> => this.call('GET', '/pools', z.array(PoolView));
+  addPool = (name: string, path: string): Promise<PoolView> => this.call('POST', '/pools', PoolView, { name, path });
+  removePool = (name: string): Promise<unknown> => this.call('DELETE', `/pools/${encodeURIComponent(name)}`, RemovedView);
+  grantPool = (pool: string, peer: string): Promise<PoolView> => this.call('POST', `/pools/${encodeURIComponent(pool)}/grants`, PoolView, { peer });
+  revokePool = (pool: string, peer: string): Promise<PoolView> => this.call('DELETE', `/pools/${encodeURIComponent(pool)}/grants/${encodeURIComponent(peer)}`, PoolView);
+  setPoolPolicy = (pool: string, change: PolicyBody): Promise<PoolView> => this.call('PUT', `/pools/${encodeURIComponent(pool)}/policy`, PoolView, change);
+  invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<InviteView> => this.call('POST', '/pair/invite', InviteView, options);
+  accept = (invite: string): Promise<PeerView> => this.call('POST', '/pair/accept', PeerView, { invite });
+  listPeers = (): Promise<PeerView[]> => this.call('GET', '/peers', z.array(PeerView));
+  removePeer = (peer: string): Promise<PeerView> => this.call('DELETE', `/peers/${encodeURIComponent(peer)}`, PeerView);
+  setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call('PUT', `/peers/${encodeURIComponent(peer)}/address`, PeerView, { address });
+  addTask = (body: TaskAddBody): Promise<AddedTaskView> => this.call('POST', '/tasks', AddedTaskView, body);
+  listTasks = (): Promise<TaskView[]> => this.call('GET', '/tasks', z.array(TaskView));
+  showTask = (name: string): Promise<TaskDetailView> => this.call('GET', `/tasks/${encodeURIComponent(name)}`, TaskDetailView);
+  runTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/run`, RunView);
+  cancelTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/cancel`, RunView);
+  getRun = (id: string): Promise<RunView> => this.call('GET', `/runs/${encodeURIComponent(id)}`, RunView);
+  pauseTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/pause`, TaskView);
+  resumeTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/resume`, TaskView);
+  removeTask = (name: string): Promise<unknown> => this.call('DELETE', `/tasks/${encodeURIComponent(name)}`, RemovedView);
+  sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call('GET', `/trail/send${queryString(query)}`, z.array(SendTrailEntryView));
+  receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call('GET', `/trail/receive${queryString(query)}`, z.array(ReceiveTrailEntryView));
+  listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`, z.array(ReplicaView));
+  copyReplica = (body: CopyBody): Promise<CopyView> => this.call('POST', '/replicas/copies', CopyView, body);
+  discardClone = (path: string): Promise<CopyView> => this.call('POST', '/replicas/discard', CopyView, { path });
+  restore = (body: RestoreBody): Promise<RestoreView> => this.call('POST', '/restores', RestoreView, body);
+  getRestore = (id: string): Promise<RestoreView> => this.call('GET', `/restores/${encodeURIComponent(id)}`, RestoreView);
 }
 
 function queryString(query: Record<string, string | number | undefined>): string {

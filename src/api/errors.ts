@@ -3,11 +3,6 @@
 
 import type { ErrorCode } from '../domain/errors.js';
 
-export interface ApiErrorBody {
-  readonly code: string;
-  readonly message: string;
-}
-
 const statusByCode: Partial<Record<ErrorCode, number>> = {
   INVALID_NAME: 400,
   INVALID_INPUT: 400,

@@ -1,10 +1,10 @@
 // Request bodies and query strings of the admin API, validated with zod.
-// The CLI and the web UI send these; the daemon answers with the views below.
+// The CLI and the web UI send these; the daemon answers with the views of
+// views.ts.
 
 import { z } from 'zod';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
 import { maxRetries } from '../domain/task.js';
-import type { EndStatus } from '../domain/trail.js';
 
 /** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
 function absolutePath(what: string) {
@@ -95,59 +95,10 @@ export const RestoreBody = z.strictObject({
 });
 export type RestoreBody = z.infer<typeof RestoreBody>;
 
-/** A restore, as the CLI follows it. `mode` 'local' when this appliance still held the snapshot and nothing travelled. */
-export interface RestoreView {
-  readonly id: string;
-  readonly share: string;
-  readonly peer: string;
-  readonly pool: string;
-  readonly snapshot: string;
-  readonly parent: string | null;
-  readonly mode: 'full' | 'incremental' | 'local';
-  readonly state: 'running' | 'succeeded' | 'failed';
-  readonly bytes: number;
-  /** The writable share made from the restored snapshot. */
-  readonly path: string;
-  readonly startedAt: string;
-  readonly endedAt: string | null;
-  readonly errorCode: string | null;
-  readonly error: string | null;
-}
 
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
 
-/** A run, as the CLI polls it: 'queued' while it waits for the concurrency limit. */
-export interface RunView {
-  readonly id: string;
-  readonly task: string;
-  readonly state: 'queued' | 'running' | EndStatus;
-  readonly bytes: number;
-  /** The bytes the current attempt is expected to send (btrfs send --no-data); null before it is known or when it cannot be. */
-  readonly estimatedBytes: number | null;
-  readonly startedAt: string;
-  readonly endedAt: string | null;
-  readonly snapshot: string | null;
-  readonly errorCode: string | null;
-  readonly error: string | null;
-}
 
-export interface StatusView {
-  readonly id: string;
-  readonly name: string;
-  readonly fingerprint: string;
-  readonly listen: string;
-  readonly advertise: string;
-  readonly admin: string;
-  readonly service: 'enabled' | 'disabled';
-  readonly transfers: readonly { direction: 'send' | 'receive'; task?: string; peer: string; share: string; snapshot: string; bytes?: number }[];
-}
 
-export interface PeerView {
-  readonly id: string;
-  readonly name: string;
-  readonly address: string;
-  readonly fingerprint: string;
-  readonly pairedAt: string;
-  /** Pools of this appliance granted to the peer by name (a pool without grants takes every peer and is not listed). */
-  readonly grants: readonly string[];
-}
+
+export type { PeerView, RestoreView, RunView, StatusView } from './views.js';

@@ -1,8 +1,8 @@
 // What every command that talks to the daemon needs: the state dir, and a
 // client for the admin API made from the config and token stored there.
 
-import { AdminClient } from '../api/client.js';
-import { StateDir, defaultStateDir } from '../state/state-dir.js';
+import { AdminClient, DaemonUnreachable } from '../api/client.js';
+import { StateDir, choosesPort, defaultStateDir } from '../state/state-dir.js';
 import { FerryError } from '../domain/errors.js';
 
 export interface GlobalOptions {
@@ -22,5 +22,8 @@ export async function adminClient(options: GlobalOptions): Promise<AdminClient> 
   } catch {
     throw new FerryError('NOT_FOUND', `cannot read the admin token in ${state.root} (are you root?)`);
   }
-  return new AdminClient({ address: config.admin, token });
+  // Port 0: the daemon chose its port at start and wrote where in bound.json.
+  const admin = choosesPort(config.admin) ? ((await state.readBound())?.admin ?? null) : config.admin;
+  if (admin === null) throw new DaemonUnreachable(config.admin, new Error(`no ${state.boundPath}: the daemon chooses its admin port when it starts`));
+  return new AdminClient({ address: admin, token });
 }

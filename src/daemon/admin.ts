@@ -22,6 +22,8 @@ import type { HealthReport } from './jobs/reports.js';
 import { PoolAdmin } from './pool-admin.js';
 import type { Restores } from './restores.js';
 import type { RunRegistry } from './runs.js';
+import type { LiveEvents } from './events.js';
+import type { RunEvent } from '../api/views.js';
 import { checkShare } from './share-checks.js';
 import type { Config } from '../state/state-dir.js';
 
@@ -39,6 +41,9 @@ export interface AdminDeps {
   readonly restores: Restores;
   /** Starts a run now, or queues it behind the concurrency limit. */
   readonly runNow: (task: string) => RunView;
+  /** Where the appliance listens and is reached now (ports chosen at start for port 0). */
+  readonly addresses: () => { listen: string; admin: string; advertise: string };
+  readonly events: LiveEvents;
   /** The last maintenance health check, if one ran. */
   readonly health: () => HealthReport | null;
   readonly peerServer: () => PeerServer | null;
@@ -71,9 +76,7 @@ export class AdminService implements AdminPorts {
       id,
       name: config.name,
       fingerprint: fingerprint(publicIdentity(identity)),
-      listen: config.listen,
-      advertise: config.advertise,
-      admin: config.admin,
+      ...(({ listen, advertise, admin }) => ({ listen, advertise, admin }))(this.d.addresses()),
       service: this.serviceEnabled() ? 'enabled' : 'disabled',
       transfers: [
         ...runs.running().map((r) => {
@@ -122,7 +125,7 @@ export class AdminService implements AdminPorts {
     const created = createInvite({
       identity: this.d.identity,
       name: this.d.config.name,
-      address: peerUrl(this.d.config.advertise),
+      address: peerUrl(this.d.addresses().advertise),
       ...(options.ttlSeconds === undefined ? {} : { ttlSeconds: options.ttlSeconds }),
     });
     this.d.store.invites.purgeExpired();
@@ -143,7 +146,7 @@ export class AdminService implements AdminPorts {
     const record = await acceptInvite({
       identity: this.d.identity,
       name: this.d.config.name,
-      address: peerUrl(this.d.config.advertise),
+      address: peerUrl(this.d.addresses().advertise),
       invite,
       dispatcher: this.d.dispatcher,
     });
@@ -223,6 +226,11 @@ export class AdminService implements AdminPorts {
   runTask(name: string): Promise<RunView> {
     this.#task(name);
     return Promise.resolve(this.d.runNow(name));
+  }
+
+  events(listener: (event: RunEvent) => void): { snapshot: RunEvent[]; unsubscribe: () => void } {
+    const live = this.d.runs.live();
+    return { snapshot: this.d.events.snapshot(live), unsubscribe: this.d.events.subscribe(listener) };
   }
 
   cancelTask(name: string): Promise<RunView> {

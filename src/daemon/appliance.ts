@@ -2,7 +2,9 @@
 // btrfs, sender, receiver, driver, peer server, admin API) and starts and
 // stops them in order.
 
-import { readFile } from 'node:fs/promises';
+import { chmod, lstat, mkdir, readFile, rm, unlink } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
 import { createAdminApi } from '../api/server.js';
@@ -28,7 +30,14 @@ import { keepPeerConfig } from './config-backup.js';
 import { promotionBases, sentSnapshots } from './failback.js';
 import { Restores } from './restores.js';
 import { RunRegistry } from './runs.js';
-import type { Config, StateDir } from '../state/state-dir.js';
+import { LiveEvents } from './events.js';
+import { notifySystemd } from './systemd.js';
+import { ApplianceMetrics } from './metrics.js';
+import { createMetricsServer } from './metrics-server.js';
+import { meteredTrail } from './metered-trail.js';
+import type { EndStatus } from '../domain/trail.js';
+import { adminSocketPath, choosesPort, writeSecret, type Bound, type Config, type StateDir } from '../state/state-dir.js';
+import { adminExposure } from './init.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;
@@ -40,6 +49,7 @@ export class Appliance {
   readonly receiver: Receiver;
   readonly driver: ReplicationDriver;
   readonly runs = new RunRegistry();
+  readonly events = new LiveEvents();
   readonly restores: Restores;
   readonly scheduler: Scheduler;
   readonly maintenance: Maintenance;
@@ -47,6 +57,9 @@ export class Appliance {
   #timers: BreeTimers | null = null;
   #peerServer: PeerServer | null = null;
   #adminServer: FastifyInstance | null = null;
+  #metricsServer: FastifyInstance | null = null;
+  #bound: Bound | null = null;
+  readonly metrics: ApplianceMetrics;
   readonly #logger: Logger;
   /** Fires at stop: every run under way is aborted and its attempt ends 'interrupted'. */
   readonly #stopping = new AbortController();
@@ -66,10 +79,18 @@ export class Appliance {
     const btrfs = new Btrfs({ logger: this.#logger });
     this.receiver = new Receiver({ btrfs, store: this.store, logger: this.#logger, sentSnapshots: sentSnapshots(this.store, btrfs) });
     const sender = new Sender({ btrfs, logger: this.#logger, bases: promotionBases(this.store) });
+    this.metrics = new ApplianceMetrics({
+      store: this.store,
+      running: () => this.runs.running(),
+      receiving: () => this.receiver.active,
+      poolHealth: () => (this.maintenance.health?.pools ?? []).map((p) => ({ pool: p.name, findings: p.findings })),
+    });
+    this.runs.onChange = (view) => this.events.publish(view);
+    this.runs.onEnded = (view, seconds) => this.metrics.runEnded(view.task, view.state as EndStatus, seconds);
     this.driver = new ReplicationDriver({
       sender,
       receiverFor: (task) => this.#receiverFor(task),
-      trail: this.store.sendTrail,
+      trail: meteredTrail(this.store.sendTrail, this.metrics),
       logger: this.#logger,
       onProgress: (task, bytes) => this.runs.progress(task, bytes),
       onEstimate: (task, bytes) => this.runs.estimate(task, bytes),
@@ -96,6 +117,8 @@ export class Appliance {
       runs: this.runs,
       restores: this.restores,
       runNow: (name) => this.runNow(name),
+      addresses: () => this.addresses,
+      events: this.events,
       health: () => this.maintenance.health,
       peerServer: () => this.#peerServer,
       stopping: this.#stopping.signal,
@@ -117,7 +140,8 @@ export class Appliance {
       logger: this.#logger,
     });
     this.admin.onTasksChanged = () => this.#reschedule();
-    this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger });
+    this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger, metrics: () => this.metrics.scrape() });
+    if (config.metrics) this.#metricsServer = createMetricsServer(() => this.metrics.scrape());
   }
 
   /** A run the scheduler started (scheduled, or run-now in its turn): on the main thread. */
@@ -179,8 +203,13 @@ export class Appliance {
       logger: this.#logger,
     });
     try {
-      await listenOn(this.#peerServer, this.config.listen, 'for peers');
-      if (this.#adminServer) await listenOn(this.#adminServer, this.config.admin, 'for the admin API');
+      const listen = await listenOn(this.#peerServer, this.config.listen, 'for peers');
+      const admin = this.#adminServer ? await this.#listenAdmin(this.#adminServer) : this.config.admin;
+      const metrics = this.#metricsServer && this.config.metrics ? await listenOn(this.#metricsServer, this.config.metrics, 'for Prometheus') : null;
+      // Advertised with port 0: the port the peer server got.
+      const advertise = choosesPort(this.config.advertise) ? `${this.config.advertise.slice(0, -2)}:${splitHostPort(listen).port}` : this.config.advertise;
+      this.#bound = { pid: process.pid, listen, admin, advertise, metrics };
+      await writeSecret(this.state.boundPath, JSON.stringify(this.#bound, null, 2) + '\n');
     } catch (err) {
       // Half started is not started: nothing may keep the process alive.
       await this.#close();
@@ -189,7 +218,49 @@ export class Appliance {
     this.#reschedule();
     this.scheduler.start();
     if (this.#timers) this.maintenance.schedule(this.#timers);
-    this.#logger.info('appliance started', { id: this.id, listen: this.config.listen, admin: this.config.admin });
+    const { listen, admin, advertise, metrics } = this.addresses;
+    this.#logger.info('appliance started', { id: this.id, listen, admin, ...(advertise !== listen ? { advertise } : {}), ...(metrics ? { metrics } : {}) });
+    await notifySystemd({ ready: true, status: `listening for peers on ${listen}, admin API on ${admin}` }, this.#logger);
+  }
+
+  /**
+   * The admin API on its address: a unix socket made 0600 (a stale one left by
+   * a crash is replaced, a live one is not), or HOST:PORT, which must be
+   * loopback unless the admin chose otherwise at init; then it says so at every start.
+   */
+  async #listenAdmin(server: FastifyInstance): Promise<string> {
+    const { admin } = this.config;
+    const socket = adminSocketPath(admin);
+    if (socket === null) {
+      if (adminExposure(admin)) {
+        if (!this.config.adminBeyondLoopback) {
+          throw new FerryError('INVALID_INPUT', `the admin API address ${admin} in config.json is reachable from other machines; keep it on 127.0.0.1 or a unix socket, or set "adminBeyondLoopback": true if you mean it`);
+        }
+        this.#logger.warn('the admin API listens beyond loopback: anyone who reaches it with the token controls this appliance; prefer 127.0.0.1 or a unix socket', { admin });
+      }
+      return listenOn(server, admin, 'for the admin API');
+    }
+    const stale = await lstat(socket).then(
+      (s) => s.isSocket(),
+      () => false,
+    );
+    if (stale && (await socketAnswers(socket))) {
+      throw new FerryError('LISTEN_FAILED', `cannot listen for the admin API on ${admin}: another daemon answers there (is another 'ferry serve' running?)`);
+    }
+    if (stale) await unlink(socket);
+    await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
+    try {
+      await server.listen({ path: socket });
+    } catch (err) {
+      throw new FerryError('LISTEN_FAILED', `cannot listen for the admin API on ${admin}: ${(err as Error).message}`, { cause: err });
+    }
+    await chmod(socket, 0o600);
+    return admin;
+  }
+
+  /** Where this appliance listens and is reached: config.json's addresses, with the ports chosen at start for port 0. */
+  get addresses(): { listen: string; admin: string; advertise: string; metrics: string | null } {
+    return this.#bound ?? { listen: this.config.listen, admin: this.config.admin, advertise: this.config.advertise, metrics: this.config.metrics ?? null };
   }
 
   /** The daemon's logger, for what its launcher has to say. */
@@ -211,18 +282,35 @@ export class Appliance {
   }
 
   async #close(): Promise<void> {
-    await this.#adminServer?.close();
+    // A server that never listened has nothing to release, and closing it would first load all its routes.
+    if (this.#bound) await rm(this.state.boundPath, { force: true });
+    if (this.#adminServer?.server.listening) await this.#adminServer.close();
+    if (this.#metricsServer?.server.listening) await this.#metricsServer.close();
     await this.#peerServer?.close();
     await this.#dispatcher.close();
     this.store.close();
   }
 }
 
-/** Listens on HOST:PORT, or says in one sentence why it cannot. */
-async function listenOn(server: FastifyInstance, address: string, what: string): Promise<void> {
+/** True when something accepts connections on the unix socket. */
+function socketAnswers(socket: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = net.connect(socket);
+    probe.once('connect', () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.once('error', () => resolve(false));
+  });
+}
+
+/** Listens on HOST:PORT, or says in one sentence why it cannot. Answers the address bound (the port chosen, for port 0). */
+async function listenOn(server: FastifyInstance, address: string, what: string): Promise<string> {
   const { host, port } = splitHostPort(address);
   try {
     await server.listen({ host, port });
+    const bound = server.server.address();
+    return typeof bound === 'object' && bound !== null ? `${address.slice(0, address.lastIndexOf(':'))}:${bound.port}` : address;
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =

@@ -8,13 +8,20 @@ import { validatePeerName } from '../domain/names.js';
 import { openStore } from '../store/index.js';
 import { splitHostPort } from './addresses.js';
 import type { StateDir } from '../state/state-dir.js';
-import { configSchema, writeSecret, type Config } from '../state/state-dir.js';
+import { adminSocketPath, configSchema, isLoopbackHost, writeSecret, type Config } from '../state/state-dir.js';
+
+/** True when the admin address is neither a unix socket nor on loopback. */
+export function adminExposure(admin: string): boolean {
+  return adminSocketPath(admin) === null && !isLoopbackHost(splitHostPort(admin).host);
+}
 
 export interface InitOptions {
   readonly name: string;
   readonly listen: string;
   readonly admin?: string | undefined;
   readonly advertise?: string | undefined;
+  /** Lets --admin name an address other machines reach. */
+  readonly adminBeyondLoopback?: boolean | undefined;
 }
 
 export async function initAppliance(state: StateDir, options: InitOptions): Promise<{ id: string; fingerprint: string; config: Config }> {
@@ -27,14 +34,19 @@ export async function initAppliance(state: StateDir, options: InitOptions): Prom
     version: 1,
     name: options.name,
     listen: options.listen,
-    // The admin API defaults to loopback, next to the peer port.
-    admin: options.admin ?? `127.0.0.1:${listen.port + 1}`,
+    // The admin API defaults to loopback, next to the peer port (or a port of its own choosing too).
+    admin: options.admin ?? `127.0.0.1:${listen.port === 0 ? 0 : listen.port + 1}`,
     advertise: options.advertise ?? options.listen,
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new FerryError('INVALID_INPUT', `--${String(issue?.path[0] ?? 'config')}: ${issue?.message ?? 'invalid'}`);
   }
+  const exposed = adminExposure(parsed.data.admin);
+  if (exposed && !options.adminBeyondLoopback) {
+    throw new FerryError('INVALID_INPUT', `--admin ${parsed.data.admin} is reachable from other machines: the admin API can do anything to the pools; keep it on 127.0.0.1 or a unix socket, or pass --admin-beyond-loopback if you mean it`);
+  }
+  if (exposed) parsed.data.adminBeyondLoopback = true;
   await state.create();
   const identity = generateIdentity();
   await writeSecret(state.identityPath, serializeIdentity(identity));

@@ -8,6 +8,8 @@ import { FerryError } from '../domain/errors.js';
 import type { RunOutcome } from '../replication/driver.js';
 
 const KEEP = 200;
+/** The most often a run's progress is told to live listeners. */
+const PROGRESS_EVERY_MS = 500;
 
 interface Entry {
   view: RunView;
@@ -17,6 +19,11 @@ interface Entry {
 }
 
 export class RunRegistry {
+  /** Told of every run that began and ended, with its duration (metrics). */
+  onEnded: (view: RunView, seconds: number) => void = () => undefined;
+  /** Told of every change of a run's view (live events): state changes at once, progress at most every PROGRESS_EVERY_MS. */
+  onChange: (view: RunView) => void = () => undefined;
+  readonly #lastProgress = new Map<string, number>();
   readonly #runs = new Map<string, Entry>();
   readonly #byTask = new Map<string, Entry>();
   /** Tasks whose queued run-now was cancelled: the scheduler's turn for it is skipped once. */
@@ -38,32 +45,46 @@ export class RunRegistry {
     this.#runs.set(entry.view.id, entry);
     this.#byTask.set(task, entry);
     this.#trim();
+    this.onChange(entry.view);
     return entry;
+  }
+
+  #set(entry: Entry, patch: Partial<RunView>): void {
+    const before = entry.view;
+    entry.view = { ...before, ...patch };
+    // Bytes alone change many times a second: tell of them at a measured pace; anything else at once.
+    const onlyBytes = Object.keys(patch).every((k) => k === 'bytes');
+    const now = performance.now();
+    if (onlyBytes && now - (this.#lastProgress.get(entry.view.id) ?? -Infinity) < PROGRESS_EVERY_MS) return;
+    this.#lastProgress.set(entry.view.id, now);
+    if (entry.view.state !== 'queued' && entry.view.state !== 'running') this.#lastProgress.delete(entry.view.id);
+    this.onChange(entry.view);
   }
 
   /** A run begins: the task's queued view if it has one, else a new one. Resolves when it ended. */
   begin(task: string, run: (cancelled: AbortSignal) => Promise<RunOutcome>): Promise<void> {
     const queued = this.#byTask.get(task);
     const entry = queued?.view.state === 'queued' ? queued : this.#add(task, 'running');
-    entry.view = { ...entry.view, state: 'running', startedAt: new Date().toISOString() };
+    this.#set(entry, { state: 'running', startedAt: new Date().toISOString() });
+    const began = performance.now();
     entry.done = run(entry.cancel.signal).then(
       (outcome) => {
         const last = outcome.attempts.at(-1);
-        entry.view = {
-          ...entry.view,
+        this.#set(entry, {
           state: outcome.status,
           endedAt: new Date().toISOString(),
           snapshot: outcome.snapshot,
           bytes: outcome.receipt?.bytes ?? entry.view.bytes,
           errorCode: outcome.status === 'succeeded' ? null : (last?.errorCode ?? null),
           error: outcome.status === 'succeeded' ? null : (last?.error ?? null),
-        };
+        });
       },
       (err: unknown) => {
         const e = err instanceof FerryError ? err : null;
-        entry.view = { ...entry.view, state: 'failed', endedAt: new Date().toISOString(), errorCode: e?.code ?? 'INTERNAL', error: err instanceof Error ? err.message : String(err) };
+        this.#set(entry, { state: 'failed', endedAt: new Date().toISOString(), errorCode: e?.code ?? 'INTERNAL', error: err instanceof Error ? err.message : String(err) });
       },
     );
+    entry.done = entry.done.then(() => this.onEnded(entry.view, (performance.now() - began) / 1000));
     return entry.done;
   }
 
@@ -80,7 +101,7 @@ export class RunRegistry {
   async cancel(task: string): Promise<RunView> {
     const entry = this.#byTask.get(task);
     if (entry?.view.state === 'queued') {
-      entry.view = { ...entry.view, state: 'cancelled', endedAt: new Date().toISOString(), errorCode: 'CANCELLED', error: 'cancelled by the admin before it began' };
+      this.#set(entry, { state: 'cancelled', endedAt: new Date().toISOString(), errorCode: 'CANCELLED', error: 'cancelled by the admin before it began' });
       this.#skip.add(task);
       return entry.view;
     }
@@ -94,17 +115,17 @@ export class RunRegistry {
   cancelQueued(task: string, why: string): void {
     const entry = this.#byTask.get(task);
     if (entry?.view.state !== 'queued') return;
-    entry.view = { ...entry.view, state: 'interrupted', endedAt: new Date().toISOString(), errorCode: 'ABORTED', error: why };
+    this.#set(entry, { state: 'interrupted', endedAt: new Date().toISOString(), errorCode: 'ABORTED', error: why });
   }
 
   estimate(task: string, bytes: number | null): void {
     const entry = this.#byTask.get(task);
-    if (entry && entry.view.state === 'running') entry.view = { ...entry.view, estimatedBytes: bytes, bytes: 0 };
+    if (entry && entry.view.state === 'running') this.#set(entry, { estimatedBytes: bytes, bytes: 0 });
   }
 
   progress(task: string, bytes: number): void {
     const entry = this.#byTask.get(task);
-    if (entry && entry.view.state === 'running') entry.view = { ...entry.view, bytes };
+    if (entry && entry.view.state === 'running') this.#set(entry, { bytes });
   }
 
   get(id: string): RunView {
@@ -123,6 +144,11 @@ export class RunRegistry {
     });
     await Promise.race([Promise.all(pending), timeout]);
     clearTimeout(timer);
+  }
+
+  /** Runs queued or under way. */
+  live(): RunView[] {
+    return [...this.#runs.values()].map((e) => e.view).filter((v) => v.state === 'running' || v.state === 'queued');
   }
 
   running(): RunView[] {

@@ -1,5 +1,11 @@
-// A small structured logger: one JSON line per event on stderr. Layers take a
-// Logger by injection, so tests can capture what was logged.
+// Structured logging through pino (the logger fastify itself uses): one JSON
+// line per event on stderr, with levels, the appliance's fields, an ISO time,
+// and secrets redacted wherever they appear in a line's fields. Layers take a
+// Logger by injection, so tests can capture what was logged; the servers get
+// the same pino instance, so their request ids and errors land in the same
+// stream.
+
+import pino, { type Logger as Pino } from 'pino';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Readonly<Record<string, unknown>>;
@@ -10,25 +16,44 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** The pino instance behind it, for fastify's `loggerInstance`; absent for the silent logger. */
+  readonly pino?: unknown;
 }
 
-const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/**
+ * Field names whose values never reach a log line: the admin token, request
+ * authorization, invites (a pairing secret until used), passphrases, sealed
+ * exports and key material.
+ */
+export const REDACTED_FIELDS = ['token', 'authorization', 'invite', 'passphrase', 'sealed', 'secretKey', 'privateKey', 'cookie'] as const;
+const redactPaths = REDACTED_FIELDS.flatMap((f) => [f, `*.${f}`, `req.headers.${f}`]);
+
+function wrap(p: Pino): Logger {
+  return {
+    debug: (msg, fields) => p.debug(fields ?? {}, msg),
+    info: (msg, fields) => p.info(fields ?? {}, msg),
+    warn: (msg, fields) => p.warn(fields ?? {}, msg),
+    error: (msg, fields) => p.error(fields ?? {}, msg),
+    child: (fields) => wrap(p.child(fields)),
+    pino: p,
+  };
+}
 
 export function createLogger(options: { level?: LogLevel; write?: (line: string) => void; fields?: LogFields } = {}): Logger {
-  const min = order[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const base = options.fields ?? {};
-  const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (order[level] < min) return;
-    write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...base, ...fields }));
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (fields) => createLogger({ ...options, fields: { ...base, ...fields } }),
-  };
+  const write = options.write;
+  const destination = write ? { write: (line: string) => write(line.trimEnd()) } : pino.destination({ dest: 2, sync: true });
+  const p = pino(
+    {
+      level: options.level ?? 'info',
+      base: { ...options.fields },
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      redact: { paths: redactPaths, censor: '[redacted]' },
+    },
+    destination,
+  );
+  return wrap(p);
 }
 
 /** A logger that drops everything: the default where none is injected. */

@@ -8,7 +8,7 @@
 // request is signed.
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ProtocolError } from '../../proto/errors.js';
 import { TRANSFER_ID_PATTERN } from '../../proto/frame.js';
@@ -38,6 +38,7 @@ import { createOpener, receiverStreamKey, type Identity } from '../crypto/index.
 import { FerryError, toFerryError } from '../domain/errors.js';
 import type { TransferReceipt } from '../domain/transfer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
+import { serverLogging } from '../log/server-logging.js';
 import { abortReason } from '../util/backoff.js';
 import { fromProtocolError, toWireError, wireError, type WireError } from './errors.js';
 import { nonceExpiry, pairAcceptResponse, verifyAcceptRequest } from './pairing.js';
@@ -131,8 +132,12 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     dropIssued(issued, new FerryError('ABORTED', 'the transfer was opened but its upload did not start in time'));
   });
 
+  const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, 'peer');
+  // Typed as fastify's base logger, so the instance keeps fastify's default logger type.
+  const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
   const app = Fastify({
-    logger: false,
+    ...logging,
+    ...(loggerInstance ? { loggerInstance } : {}),
     bodyLimit,
     // Uploads take as long as they take; the stall watch judges them instead.
     requestTimeout: 0,
@@ -245,8 +250,8 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     };
     // A body left unread (refused before it was read) is discarded, for a bounded time, so the answer arrives.
     if (!request.raw.complete) drain(request.raw, drainMs);
-    if (wire.body.code === 'INTERNAL') logger.error('peer request failed', { ...fields, stack: err instanceof Error ? err.stack : undefined });
-    else logger.warn('peer request refused', fields);
+    if (wire.body.code === 'INTERNAL') request.log.error({ ...fields, stack: err instanceof Error ? err.stack : undefined }, 'peer request failed');
+    else request.log.warn(fields, 'peer request refused');
     return reply.code(wire.status).type('application/json').send(wire.body);
   };
 

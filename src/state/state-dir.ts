@@ -12,20 +12,48 @@ export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FERRY_STATE && env.FERRY_STATE !== '' ? env.FERRY_STATE : '/var/lib/ferry';
 }
 
+/** HOST:PORT; port 0 lets the system choose one when the daemon starts (its address is then in bound.json). */
 export const hostPortSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT').refine((s) => {
   const port = Number(s.slice(s.lastIndexOf(':') + 1));
-  return port > 0 && port < 65536;
-}, 'port must be 1-65535');
+  return port >= 0 && port < 65536;
+}, 'port must be 0-65535 (0: chosen at start)');
+
+/** True for HOST:0: the port is chosen when the daemon starts. */
+export function choosesPort(hostPort: string): boolean {
+  return hostPort.endsWith(':0');
+}
+
+/** Where a running daemon actually listens (bound.json): what config.json says, with the ports it chose for port 0. */
+export const boundSchema = z.strictObject({ pid: z.number().int(), listen: z.string(), admin: z.string(), advertise: z.string(), metrics: z.string().nullable() });
+export type Bound = z.infer<typeof boundSchema>;
+
+/** Where the admin API listens: HOST:PORT, or `unix:/path` for a unix socket (made 0600: only root talks to it). */
+export const adminAddressSchema = z.union([hostPortSchema, z.string().regex(/^unix:\/[^\0]{1,100}$/, 'expected HOST:PORT or unix:/absolute/path')]);
+
+/** The socket path of a `unix:/path` admin address, else null. */
+export function adminSocketPath(admin: string): string | null {
+  return admin.startsWith('unix:') ? admin.slice('unix:'.length) : null;
+}
+
+/** True for 127.0.0.0/8, ::1 and localhost: addresses no other machine reaches. */
+export function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127(\.\d{1,3}){3}$/.test(h);
+}
 
 export const configSchema = z.object({
   version: z.literal(1),
   name: z.string().min(1).max(64),
   /** Where the peer server listens. */
   listen: hostPortSchema,
-  /** Where the admin API listens: localhost by default. */
-  admin: hostPortSchema,
+  /** Where the admin API listens: localhost by default, or a unix socket. */
+  admin: adminAddressSchema,
+  /** The admin API may listen beyond loopback (ferry init --admin-beyond-loopback): anyone who reaches it and holds the token is root on the pools. */
+  adminBeyondLoopback: z.boolean().optional(),
   /** Where peers reach us (NAT, port forward); defaults to listen. */
   advertise: hostPortSchema,
+  /** An extra listener serving only GET /metrics (Prometheus text, no token): for a scraper that should not hold the admin token. */
+  metrics: hostPortSchema.optional(),
   /** Runs at once across all tasks, and the largest jitter after a slot. */
   scheduler: z
     .strictObject({
@@ -59,6 +87,19 @@ export class StateDir {
   get tokenPath(): string {
     return path.join(this.root, 'admin.token');
   }
+  /** Written by a running daemon once it listens, removed when it stops. */
+  get boundPath(): string {
+    return path.join(this.root, 'bound.json');
+  }
+
+  /** Where the running daemon listens; null when it does not run (or never wrote it). */
+  async readBound(): Promise<Bound | null> {
+    const text = await readFile(this.boundPath, 'utf8').catch(() => null);
+    if (text === null) return null;
+    const parsed = boundSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  }
+
   get databasePath(): string {
     return path.join(this.root, 'ferry.db');
   }

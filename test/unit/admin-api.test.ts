@@ -2,17 +2,28 @@
 // be reached: a request refused by its schema never gets to the appliance.
 
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AdminPorts } from '../../src/api/ports.js';
+import type { AdminPorts, PoolView } from '../../src/api/ports.js';
 import { ADMIN_PREFIX } from '../../src/api/routes.js';
 import { createAdminApi } from '../../src/api/server.js';
 
 const TOKEN = 'test-token-0123456789';
 const reached: string[] = [];
-// Every port records that it was called and answers nothing useful.
+// A pool as the appliance would answer it: the answer is checked against its schema on the way out.
+const pool: PoolView = {
+  name: 'q',
+  path: '/mnt/q',
+  createdAt: '2026-01-01T00:00:00.000Z',
+  grants: [],
+  policy: { keepAtLeast: 3, keepDays: null, quotaBytes: null },
+  peerPolicies: [],
+  health: null,
+};
+let answer: unknown = pool;
+// Every port records that it was called and answers `answer`.
 const ports = new Proxy({} as AdminPorts, {
   get: (_t, name: string) => () => {
     reached.push(name);
-    return Promise.resolve({});
+    return Promise.resolve(answer);
   },
 });
 const app = createAdminApi({ ports, token: TOKEN });
@@ -51,8 +62,21 @@ describe('the admin API refuses before the appliance is reached', () => {
 
   it('passes a valid policy change through to the appliance', async () => {
     reached.length = 0;
+    answer = pool;
     const res = await call('PUT', '/pools/q/policy', { keepAtLeast: 3, keepDays: null });
     expect(res.status).toBe(200);
     expect(reached).toEqual(['setPoolPolicy']);
+  });
+
+  it('answers only what the contract says: a field the schema lacks never leaves, an answer that breaks it is a 500', async () => {
+    answer = { ...pool, secret: 'not for the wire' };
+    const ok = await call('PUT', '/pools/q/policy', { keepAtLeast: 3 });
+    expect(ok.status).toBe(200);
+    expect(ok.body).not.toHaveProperty('secret');
+    answer = { ...pool, grants: 'everyone' };
+    const broken = await call('PUT', '/pools/q/policy', { keepAtLeast: 3 });
+    expect(broken.status).toBe(500);
+    expect(broken.body.code).toBe('INTERNAL');
+    answer = pool;
   });
 });

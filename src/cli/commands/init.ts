@@ -8,9 +8,10 @@ export function registerInit(program: Command, globals: () => GlobalOptions): vo
     .description('make this machine an appliance: identity keys, admin token, config')
     .requiredOption('--name <name>', 'a human name for this appliance')
     .requiredOption('--listen <host:port>', 'where the peer API listens')
-    .option('--admin <host:port>', 'where the admin API listens (default 127.0.0.1 and the port after --listen)')
+    .option('--admin <address>', 'where the admin API listens: HOST:PORT or unix:/path (default 127.0.0.1 and the port after --listen)')
+    .option('--admin-beyond-loopback', 'let --admin be an address other machines reach (the daemon warns at every start)')
     .option('--advertise <host:port>', 'where peers reach us (NAT, port forward); default --listen')
-    .action(async (opts: { name: string; listen: string; admin?: string; advertise?: string }) => {
+    .action(async (opts: { name: string; listen: string; admin?: string; advertise?: string; adminBeyondLoopback?: boolean }) => {
       const state = stateDirOf(globals());
       const { initAppliance } = await import('../../daemon/init.js');
       const made = await initAppliance(state, opts);

@@ -4,7 +4,6 @@ import type { RunView } from '../../api/schemas.js';
 import { formatDuration, parseDuration } from '../../domain/names.js';
 import { defaultRetries, defaultRetryBackoffMs, maxRetries } from '../../domain/task.js';
 import { formatBytes } from '../../util/bytes.js';
-import { sleep } from '../../util/backoff.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { describeHealth } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
@@ -138,12 +137,25 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .description('run a task now')
     .action(async (name: string, opts: { wait?: boolean }) => {
       const client = await adminClient(globals());
-      const run = await client.runTask(name);
       if (!opts.wait) {
+        const run = await client.runTask(name);
         line(run.state === 'queued' ? `run ${run.id} of task ${name} queued: it starts when a run under way ends` : `run ${run.id} of task ${name} started`);
         return;
       }
-      const end = await waitForRun(client, run);
+      // Listen first, so the run's first event cannot pass before we do.
+      const seen = new Map<string, RunView>();
+      let wake: () => void = () => undefined;
+      const stream = await client.events((event) => {
+        seen.set(event.run.id, event.run);
+        wake();
+      });
+      let end: RunView;
+      try {
+        const run = await client.runTask(name);
+        end = await waitForRun(client, run, seen, (w) => (wake = w));
+      } finally {
+        stream.close();
+      }
       if (end.state === 'succeeded') {
         line(`run of ${name} succeeded: snapshot ${end.snapshot ?? '-'}, ${formatBytes(end.bytes)} sent`);
         return;
@@ -181,7 +193,11 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
   }
 }
 
-async function waitForRun(client: AdminClient, started: RunView): Promise<RunView> {
+/** How long the wait trusts the event stream alone before it asks for the run itself (a daemon restart cuts the stream). */
+const QUIET_MS = 2_000;
+
+/** Follows a run to its end by the live events in `seen`, asking the daemon only when they go quiet. */
+async function waitForRun(client: AdminClient, started: RunView, seen: Map<string, RunView>, onWake: (wake: () => void) => void): Promise<RunView> {
   const progress = new TransferProgress(started.task);
   // Ctrl-C stops the waiting, not the run: say so, and how to stop the run.
   const interrupted = (): void => {
@@ -194,8 +210,18 @@ async function waitForRun(client: AdminClient, started: RunView): Promise<RunVie
   try {
     progress.update({ bytes: 0, total: null, state: run.state });
     while (run.state === 'running' || run.state === 'queued') {
-      await sleep(500);
-      run = await client.getRun(started.id);
+      const woken = await new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => resolve(false), QUIET_MS);
+        onWake(() => {
+          clearTimeout(timer);
+          resolve(true);
+        });
+        if (seen.has(started.id) && seen.get(started.id) !== run) {
+          clearTimeout(timer);
+          resolve(true);
+        }
+      });
+      run = (woken ? seen.get(started.id) : undefined) ?? (await client.getRun(started.id));
       progress.update({ bytes: run.bytes, total: run.estimatedBytes, state: run.state });
     }
   } finally {

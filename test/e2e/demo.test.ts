@@ -1,0 +1,109 @@
+// `npm run demo` as a user runs it: it replicates full then incremental and
+// prints both trails; Ctrl-C leaves nothing behind (daemons, mounts, loop
+// devices, files); a demo killed outright is cleaned up by `--clean`; and it
+// says clearly when it is not run as root.
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { runCommand } from '../support/run.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const DEMO = ['--import', 'tsx', path.join(ROOT, 'deploy/demo.ts')];
+
+function startDemo(args: string[] = [], options: { uid?: number } = {}): { child: ChildProcess; output: () => string; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [...DEMO, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...options });
+  let out = '';
+  child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+  child.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => out, exited };
+}
+
+async function until(output: () => string, text: string, ms: number): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!output().includes(text)) {
+    if (Date.now() > deadline) throw new Error(`the demo did not print "${text}" in time:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** What a demo of this pid may have left: its dir, mounts and loop devices under it, its daemons. */
+async function leftovers(pid: number, daemons: number[]): Promise<string[]> {
+  const dir = path.join(os.tmpdir(), `ferry-demo-${pid}`);
+  const found: string[] = [];
+  if (existsSync(dir)) found.push(dir);
+  const mounts = await runCommand('findmnt', ['-rn', '-o', 'TARGET']);
+  found.push(...mounts.stdout.split('\n').filter((t) => t.startsWith(dir)));
+  const loops = await runCommand('losetup', ['-nl', '-O', 'NAME,BACK-FILE']);
+  found.push(...loops.stdout.split('\n').filter((l) => l.includes(dir)));
+  for (const d of daemons) {
+    try {
+      process.kill(d, 0);
+      found.push(`daemon ${d}`);
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+async function daemonsOf(pid: number): Promise<number[]> {
+  const made = await readFile(path.join(os.tmpdir(), `ferry-demo-${pid}`, 'made.log'), 'utf8');
+  return made
+    .split('\n')
+    .filter((l) => l.startsWith('daemon '))
+    .map((l) => Number(l.slice(7)));
+}
+
+describe('npm run demo', () => {
+  it('replicates full then incremental, prints both trails, and Ctrl-C leaves nothing behind', async () => {
+    const demo = startDemo();
+    const pid = demo.child.pid ?? 0;
+    try {
+      await until(demo.output, 'Ctrl-C stops both daemons', 120_000);
+    } catch (err) {
+      demo.child.kill('SIGKILL');
+      throw err;
+    }
+    const out = demo.output();
+    expect(out).toMatch(/run of photos succeeded: snapshot \S+, [\d.]+ MiB sent/);
+    expect(out).toMatch(/alpha's send trail[\s\S]*incremental\s+succeeded[\s\S]*full\s+succeeded/);
+    expect(out).toMatch(/beta's receive trail[\s\S]*incremental\s+succeeded[\s\S]*full\s+succeeded/);
+    expect(out).toMatch(/alpha: f[a-z2-7]{20}, peers on 127\.0\.0\.1:\d+, admin API on 127\.0\.0\.1:\d+/);
+    const daemons = await daemonsOf(pid);
+    expect(daemons).toHaveLength(2);
+    expect(await leftovers(pid, daemons)).not.toEqual([]);
+
+    demo.child.kill('SIGINT');
+    expect(await demo.exited).toBe(0);
+    expect(demo.output()).toMatch(/cleaned up: no daemon, mount, loop device or image file is left/);
+    expect(await leftovers(pid, daemons)).toEqual([]);
+  }, 180_000);
+
+  it('a demo killed outright is cleaned up by the next one (--clean)', async () => {
+    const demo = startDemo();
+    const pid = demo.child.pid ?? 0;
+    await until(demo.output, 'Ctrl-C stops both daemons', 120_000);
+    const daemons = await daemonsOf(pid);
+    demo.child.kill('SIGKILL');
+    await demo.exited;
+    // The crash left everything: pools mounted, daemons running.
+    expect((await leftovers(pid, daemons)).length).toBeGreaterThan(2);
+
+    const cleaner = startDemo(['--clean']);
+    expect(await cleaner.exited).toBe(0);
+    expect(cleaner.output()).toMatch(/cleaned up 1 earlier demo\(s\) that did not end cleanly/);
+    expect(await leftovers(pid, daemons)).toEqual([]);
+  }, 180_000);
+
+  it('says clearly that it needs root, and makes nothing', async () => {
+    const demo = startDemo([], { uid: 65534 });
+    expect(await demo.exited).toBe(2);
+    expect(demo.output()).toMatch(/run it as root \(sudo npm run demo\)/);
+    expect(existsSync(path.join(os.tmpdir(), `ferry-demo-${demo.child.pid ?? 0}`))).toBe(false);
+  });
+});
