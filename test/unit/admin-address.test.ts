@@ -1,8 +1,10 @@
-// Which admin addresses other machines reach, table-driven.
+// Which admin addresses other machines reach, table-driven; and the example
+// config in deploy/ is one the daemon accepts.
 
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { adminExposure } from '../../src/daemon/init.js';
-import { adminAddressSchema, adminSocketPath, isLoopbackHost } from '../../src/state/state-dir.js';
+import { adminAddressSchema, adminSocketPath, configSchema, isLoopbackHost } from '../../src/state/state-dir.js';
 
 describe('admin addresses', () => {
   it.each([
@@ -38,5 +40,13 @@ describe('admin addresses', () => {
   it('reads the socket path of a unix address', () => {
     expect(adminSocketPath('unix:/run/ferry/admin.sock')).toBe('/run/ferry/admin.sock');
     expect(adminSocketPath('127.0.0.1:7701')).toBeNull();
+  });
+});
+
+describe('deploy/ferry.example.json', () => {
+  it('is a config the daemon accepts, with every optional section filled in', async () => {
+    const text = await readFile(new URL('../../deploy/ferry.example.json', import.meta.url), 'utf8');
+    const config = configSchema.parse(JSON.parse(text));
+    expect(Object.keys(config).sort()).toEqual(['admin', 'advertise', 'listen', 'maintenance', 'metrics', 'name', 'scheduler', 'version']);
   });
 });

@@ -1,0 +1,127 @@
+// Every verb of ../shared/CLI.md (and the ones added since) against two real
+// daemons, in the order an admin meets them; each --json document is parsed
+// with the admin API's own answer schemas (src/api/views.ts), so the CLI's
+// JSON and the API contract cannot drift apart. Bad flags exit 2; a failed run
+// exits 1; an unreachable daemon exits 3.
+
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { AddedTaskView, InviteView, PeerView, PoolView, ReceiveTrailEntryView, ReplicaView, SendTrailEntryView, StatusView, TaskDetailView, TaskView } from '../../src/api/views.js';
+import { ferry, ferryOk } from '../support/cli.js';
+import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
+
+let pair: PairedDaemons;
+const A = (): string => pair.alpha.state;
+const B = (): string => pair.beta.state;
+
+beforeAll(async () => {
+  pair = await pairedDaemons();
+  await writeFile(path.join(pair.share, 'f'), randomBytes(256 * 1024));
+});
+
+afterAll(async () => {
+  await pair?.close();
+});
+
+/** Runs a --json command, which must succeed and print exactly one document that the schema accepts. */
+async function json<T extends z.ZodType>(state: string, args: string[], schema: T): Promise<z.output<T>> {
+  const r = await ferry(state, [...args, '--json']);
+  expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+  expect(r.stderr, args.join(' ')).toBe('');
+  return schema.parse(JSON.parse(r.stdout));
+}
+
+describe('the CLI contract, verb by verb', () => {
+  it('status, service', async () => {
+    expect((await json(A(), ['status'], StatusView)).service).toBe('enabled');
+    await ferryOk(A(), ['service', 'disable']);
+    expect((await json(A(), ['status'], StatusView)).service).toBe('disabled');
+    await ferryOk(A(), ['service', 'enable']);
+  });
+
+  it('pool add, list, grant, revoke, policy, remove', async () => {
+    const pools = await json(B(), ['pool', 'list'], z.array(PoolView));
+    expect(pools.map((p) => p.name)).toEqual(['backup']);
+    await ferryOk(B(), ['pool', 'grant', 'backup', 'alpha']);
+    expect((await json(B(), ['pool', 'list'], z.array(PoolView)))[0]?.grants.map((g) => g.name)).toEqual(['alpha']);
+    await ferryOk(B(), ['pool', 'revoke', 'backup', 'alpha']);
+    await ferryOk(B(), ['pool', 'policy', 'backup', '--keep-at-least', '3']);
+    expect((await json(B(), ['pool', 'list'], z.array(PoolView)))[0]?.policy.keepAtLeast).toBe(3);
+    await mkdir(path.join(pair.sourcePool.path, 'scratch'));
+    await ferryOk(B(), ['pool', 'add', 'scratch', path.join(pair.sourcePool.path, 'scratch')]);
+    expect((await json(B(), ['pool', 'list'], z.array(PoolView))).map((p) => p.name).sort()).toEqual(['backup', 'scratch']);
+    await ferryOk(B(), ['pool', 'remove', 'scratch']);
+    expect((await json(B(), ['pool', 'list'], z.array(PoolView))).map((p) => p.name)).toEqual(['backup']);
+  });
+
+  it('pair invite --json, peer list, set-address', async () => {
+    const invite = await json(B(), ['pair', 'invite', '--ttl', '10m'], InviteView);
+    expect(invite.invite).toMatch(/^ferry-invite-v1:/);
+    const peers = await json(A(), ['peer', 'list'], z.array(PeerView));
+    expect(peers.map((p) => p.name)).toEqual(['beta']);
+    const address = peers[0]?.address ?? '';
+    await ferryOk(A(), ['peer', 'set-address', 'beta', address.replace(/^http:\/\//, '')]);
+  });
+
+  it('task add, list, show, run --wait, pause, resume', async () => {
+    const added = await ferry(A(), ['task', 'add', 'docs', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d', '--keep-local', '3', '--keep-remote', '5']);
+    expect(added.code, added.stderr).toBe(0);
+    const tasks = await json(A(), ['task', 'list'], z.array(TaskView));
+    expect(tasks.map((t) => [t.name, t.keepLocal, t.keepRemote])).toEqual([['docs', 3, 5]]);
+    const run = await ferry(A(), ['task', 'run', 'docs', '--wait']);
+    expect(run.code, run.stderr).toBe(0);
+    const shown = await json(A(), ['task', 'show', 'docs'], TaskDetailView);
+    expect(shown.recent[0]).toMatchObject({ status: 'succeeded', mode: 'full' });
+    await ferryOk(A(), ['task', 'pause', 'docs']);
+    expect((await json(A(), ['task', 'show', 'docs'], TaskDetailView)).paused).toBe(true);
+    await ferryOk(A(), ['task', 'resume', 'docs']);
+    // Its JSON is the API's: AddedTaskView has what `task add` reports.
+    expect(AddedTaskView.shape.task).toBe(TaskView);
+  });
+
+  it('trail send, trail receive, replica list', async () => {
+    const sent = await json(A(), ['trail', 'send', '--task', 'docs', '--limit', '5'], z.array(SendTrailEntryView));
+    const received = await json(B(), ['trail', 'receive', '--peer', 'alpha', '--share', 'data', '--limit', '5'], z.array(ReceiveTrailEntryView));
+    expect(received[0]?.id).toBe(sent[0]?.id);
+    const replicas = await json(B(), ['replica', 'list', '--peer', 'alpha'], z.array(ReplicaView));
+    expect(replicas[0]?.snapshots.at(-1)).toMatchObject({ newest: true, name: sent[0]?.snapshot });
+  });
+
+  it('task cancel with no run, and a run that fails, exit 2 and 1', async () => {
+    expect((await ferry(A(), ['task', 'cancel', 'docs'])).code).toBe(2);
+    await ferryOk(B(), ['service', 'disable']);
+    const failed = await ferry(A(), ['task', 'run', 'docs', '--wait']);
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/^ferry: run of docs failed: .* \[SERVICE_DISABLED\]\n$/);
+    await ferryOk(B(), ['service', 'enable']);
+  });
+
+  it.each([
+    ['an unknown verb', ['frobnicate']],
+    ['an unknown flag', ['status', '--frob']],
+    ['a missing argument', ['task', 'show']],
+    ['a missing required flag', ['task', 'add', 'x', '--share', '/mnt/x']],
+    ['a bad duration', ['task', 'add', 'x', '--share', '/mnt/x', '--peer', 'beta', '--pool', 'backup', '--every', 'often']],
+    ['a bad number', ['trail', 'send', '--limit', 'many']],
+  ])('%s exits 2 with usage on stderr and nothing on stdout', async (_name, args) => {
+    const r = await ferry(A(), args);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).not.toBe('');
+  });
+
+  it('task remove, peer remove; then the daemon is unreachable: exit 3', async () => {
+    await ferryOk(A(), ['task', 'remove', 'docs']);
+    expect(await json(A(), ['task', 'list'], z.array(TaskView))).toEqual([]);
+    await ferryOk(A(), ['peer', 'remove', 'beta']);
+    expect(await json(A(), ['peer', 'list'], z.array(PeerView))).toEqual([]);
+    await pair.alpha.stop();
+    const r = await ferry(A(), ['status', '--json']);
+    expect(r.code).toBe(3);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/\[DAEMON_UNREACHABLE\]\n$/);
+  });
+});
