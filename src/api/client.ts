@@ -87,7 +87,7 @@ export class AdminClient {
    * streaming, so that a run started after it is seen from its first event;
    * `close` ends the listening. Each event is checked against its schema.
    */
-  events(onEvent: (event: RunEvent) => void): Promise<{ close: () => void }> {
+  events(onEvent: (event: RunEvent) => void): Promise<{ close: () => void; onEnd: (f: () => void) => void }> {
     return new Promise((resolve, reject) => {
       const req = http.request(this.#base + '/events', {
         method: 'GET',
@@ -120,7 +120,7 @@ export class AdminClient {
           }
         });
         res.on('error', () => undefined);
-        resolve({ close: () => req.destroy() });
+        resolve({ close: () => req.destroy(), onEnd: (f) => res.once('close', f) });
       });
       req.end();
     });

@@ -6,6 +6,7 @@
 // translate; the appliance does the work through AdminPorts.
 
 import { timingSafeEqual } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -119,6 +120,15 @@ export function createAdminApi(options: {
     transform: jsonSchemaTransform,
   });
 
+  // Event streams stay open until their reader goes: at close they are ended,
+  // or the server would wait for them for ever (they are never idle).
+  const streams = new Set<ServerResponse>();
+  app.addHook('preClose', (done) => {
+    for (const out of streams) out.end();
+    streams.clear();
+    done();
+  });
+
   // In a plugin of its own, so that swagger (registered above) sees every route.
   void app.register((plain, _opts, done) => {
     const api = plain.withTypeProvider<ZodTypeProvider>();
@@ -198,6 +208,7 @@ export function createAdminApi(options: {
           out.write(`event: ${event.type}\ndata: ${JSON.stringify(RunEvent.parse(event))}\n\n`);
         };
         const { snapshot, unsubscribe } = ports.events(send);
+        streams.add(out);
         out.write(': ferry live events\n\n');
         for (const event of snapshot) send(event);
         // A comment now and then keeps proxies and idle timeouts from closing a quiet stream.
@@ -206,6 +217,7 @@ export function createAdminApi(options: {
         req.raw.once('close', () => {
           clearInterval(beat);
           unsubscribe();
+          streams.delete(out);
         });
       },
     );

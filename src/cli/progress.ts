@@ -36,6 +36,7 @@ export class TransferProgress {
   readonly #everyMs: number;
   #lastLine = 0;
   #firstByteAt: number | null = null;
+  readonly #startedAt = Date.now();
   #started = false;
 
   readonly #lines: boolean;
@@ -58,15 +59,16 @@ export class TransferProgress {
         : null;
   }
 
-  /** Bytes per second since the first byte. */
-  #rate(bytes: number, now: number): number {
-    if (bytes > 0 && this.#firstByteAt === null) this.#firstByteAt = now;
+  /** Bytes per second since the first byte seen (from the start, once the run ended). */
+  #rate(bytes: number, now: number, ended: boolean): number {
+    if (bytes > 0 && this.#firstByteAt === null) this.#firstByteAt = ended ? this.#startedAt : now;
     const seconds = this.#firstByteAt === null ? 0 : (now - this.#firstByteAt) / 1000;
-    return seconds >= 0.5 ? bytes / seconds : 0;
+    return seconds >= 0.5 || (ended && seconds > 0) ? bytes / seconds : 0;
   }
 
   update(sample: ProgressSample, now = Date.now()): void {
-    const rate = this.#rate(sample.bytes, now);
+    const ended = sample.state !== 'running' && sample.state !== 'queued' && sample.state !== 'starting' && sample.state !== 'receiving';
+    const rate = this.#rate(sample.bytes, now, ended);
     if (this.#bar) {
       const total = sample.total ?? 0;
       const payload = {

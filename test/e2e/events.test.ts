@@ -73,4 +73,18 @@ describe('live events', () => {
       stream.close();
     }
   });
+
+  it('end when the daemon stops, and do not hold it up', async () => {
+    let ended = false;
+    const stream = await client.events(() => undefined);
+    stream.onEnd(() => (ended = true));
+    const t0 = performance.now();
+    expect(await pair.alpha.stop()).toBe(0);
+    const took = performance.now() - t0;
+    console.log(`daemon stopped ${took.toFixed(0)} ms after SIGTERM with a listener connected`);
+    expect(took).toBeLessThan(10_000);
+    for (let i = 0; i < 20 && !ended; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ended).toBe(true);
+    await pair.restart('alpha');
+  });
 });

@@ -12,6 +12,7 @@ import type { SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
 import { ferryArgv } from '../support/launch.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
+import { TcpProxy } from '../support/tcp-proxy.js';
 
 let pair: PairedDaemons;
 
@@ -72,5 +73,35 @@ describe('task run --wait, not on a terminal', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error('the run did not end in success after Ctrl-C on the waiting command');
+  });
+});
+
+describe('task run --wait, on a terminal', () => {
+  it('draws a bar with percent, bytes of the estimated total, rate and ETA', async () => {
+    await writeFile(path.join(pair.share, 'tty'), randomBytes(48 << 20));
+    // A link slow enough for the bar to be drawn mid-transfer a few times.
+    const proxy = new TcpProxy(pair.beta.port, { rate: 16 << 20 });
+    await proxy.start();
+    await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
+    // A pseudo-terminal by python's pty module, given an argument array (no shell).
+    const pty = ['-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, ...ferryArgv(['--state', pair.alpha.state, 'task', 'run', 'data', '--wait'])];
+    const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {
+      const child = spawn('python3', pty, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, COLUMNS: '160', TERM: 'xterm' } });
+      let out = '';
+      child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (out += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, out }));
+    });
+    await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${pair.beta.port}`]);
+    await proxy.stop();
+    expect(r.code, r.out).toBe(0);
+    // eslint-disable-next-line no-control-regex
+    const frames = r.out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '\n').split(/[\r\n]+/).filter((l) => l.startsWith('data ['));
+    console.log(`terminal frames:\n${frames.slice(-3).join('\n')}`);
+    // Mid-transfer: a share of the estimate, a rate and an ETA (the bar's characters depend on the terminal's encoding).
+    expect(frames.some((f) => /^data \[\S+\] ([1-9]|[1-9]\d)% \| [\d.]+ \w+ of 48\.\d MiB \| [1-9][\d.]* \w+\/s \| ETA \d+s \| running$/.test(f.trim()))).toBe(true);
+    expect(frames.at(-1)?.trim()).toMatch(/^data \[\S+\] 100% \| 48\.\d MiB of 48\.\d MiB \| [1-9][\d.]* \w+\/s \| ETA (0s|-) \| succeeded$/);
+    expect(r.out).toMatch(/run of data succeeded: snapshot \S+, 48\.\d MiB sent/);
   });
 });
