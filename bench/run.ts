@@ -52,7 +52,7 @@ const GiB = 1024 * MiB;
 const ROOT = path.resolve(import.meta.dirname, '..');
 /** The daemons run as installed (`npm run build`, dist/): tsx's loader thread alone adds ~35 MiB of RSS. */
 const useTsx = process.env.FERRY_BENCH_TSX === '1';
-const MAIN = useTsx ? path.join(ROOT, 'src/cli/main.ts') : path.join(ROOT, 'dist/ferry.mjs');
+const MAIN = useTsx ? path.join(ROOT, 'src/cli/main.ts') : path.join(ROOT, 'dist/ferry.cjs');
 /** The node flags of the installed `ferry` (its shebang line), and tsx's loader when asked. */
 /** The node flags of the installed `ferry` (its shebang line; read once dist/ is built), and tsx's loader when asked. */
 const nodeArgs = (): string[] => [...shebangNodeFlags(MAIN), ...(useTsx ? ['--import', 'tsx'] : [])];

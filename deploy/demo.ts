@@ -16,7 +16,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
-const FERRY = path.join(ROOT, 'dist/ferry.mjs');
+const FERRY = path.join(ROOT, 'dist/ferry.cjs');
 const PREFIX = 'ferry-demo-';
 const POOL_MIB = 768;
 

@@ -41,9 +41,9 @@ fi
 # Build, and put `ferry` on PATH (every README example calls it by name).
 npm run --silent build
 if [[ $(id -u) -eq 0 ]]; then
-  ln -sfn "$PWD/dist/ferry.mjs" /usr/local/bin/ferry
-  echo "setup: ferry $(ferry --version) is /usr/local/bin/ferry -> $PWD/dist/ferry.mjs"
+  ln -sfn "$PWD/dist/ferry.cjs" /usr/local/bin/ferry
+  echo "setup: ferry $(ferry --version) is /usr/local/bin/ferry -> $PWD/dist/ferry.cjs"
 else
-  echo "setup: built $PWD/dist/ferry.mjs; as root, setup links it as /usr/local/bin/ferry"
+  echo "setup: built $PWD/dist/ferry.cjs; as root, setup links it as /usr/local/bin/ferry"
 fi
 echo "setup: ready"

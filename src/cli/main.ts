@@ -26,7 +26,7 @@ import type { GlobalOptions } from './context.js';
 import { report } from './errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
 
-/** The version in package.json: beside dist/ when bundled (dist/ferry.mjs), else above src/cli or dist/src/cli. */
+/** The version in package.json: beside dist/ when bundled (dist/ferry.cjs), else above src/cli or dist/src/cli. */
 function version(): string {
   for (const up of ['../package.json', '../../package.json', '../../../package.json']) {
     try {
@@ -81,4 +81,7 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Not a top-level await: the bundle (tools/bundle-cli.js) is a CommonJS script, run from V8's code cache.
+void main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});

@@ -6,6 +6,7 @@
 // without pairing again. Import checks everything before it writes anything:
 // a wrong passphrase or a damaged file changes nothing.
 
+import { randomBytes } from 'node:crypto';
 import { copyFile, chmod, mkdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -104,7 +105,7 @@ export async function importConfig(state: StateDir, file: string, passphrase: st
     store.close();
   }
   await writeSecret(state.identityPath, payload.identity);
-  if (!(await exists(state.tokenPath))) await state.writeNewToken();
+  if (!(await exists(state.tokenPath))) await state.writeNewToken(randomBytes);
   // The config goes last: its presence marks the state dir as an appliance.
   await state.writeConfig(payload.config);
   return imported;

@@ -2,6 +2,7 @@
 // config and an empty database. Refuses to overwrite an existing appliance:
 // its keys are what its peers trust.
 
+import { randomBytes } from 'node:crypto';
 import { applianceId, fingerprint, generateIdentity, publicIdentity, serializeIdentity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
 import { validatePeerName } from '../domain/names.js';
@@ -50,7 +51,7 @@ export async function initAppliance(state: StateDir, options: InitOptions): Prom
   await state.create();
   const identity = generateIdentity();
   await writeSecret(state.identityPath, serializeIdentity(identity));
-  await state.writeNewToken();
+  await state.writeNewToken(randomBytes);
   openStore(state.databasePath).close();
   // The config goes last: its presence is what marks the state dir as initialised.
   await state.writeConfig(parsed.data);

@@ -2,7 +2,6 @@
 // database. Secrets are written 0600 through a temporary file and a rename,
 // so a crash never leaves a half-written key behind.
 
-import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
@@ -146,7 +145,8 @@ export class StateDir {
     return (await readFile(this.tokenPath, 'utf8')).trim();
   }
 
-  async writeNewToken(): Promise<string> {
+  /** A fresh admin token, made by the caller (the daemon's init and import: the CLI never loads node:crypto for it). */
+  async writeNewToken(randomBytes: (n: number) => Buffer): Promise<string> {
     const token = randomBytes(32).toString('base64url');
     await writeSecret(this.tokenPath, token + '\n');
     return token;

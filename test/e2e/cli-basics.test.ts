@@ -1,7 +1,7 @@
 // What every command does before it does its work: say its version, end
 // quietly when its reader goes away, name a damaged config and exit 2, and
 // exit 3 when the daemon is not there. The command under test is the bundle
-// users run (dist/ferry.mjs), which loads the daemon's compiled modules for
+// users run (dist/ferry.cjs), which loads the daemon's compiled modules for
 // `init` and `config`: their errors keep their codes across that boundary.
 
 import { spawn } from 'node:child_process';

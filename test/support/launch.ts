@@ -6,7 +6,7 @@ import path from 'node:path';
 
 /** Built by the global setup (test/support/global-setup.ts), as production runs it. */
 /** The `ferry` command as installed: the bundle `npm run build` makes (tools/bundle-cli.js). */
-export const MAIN = path.resolve(import.meta.dirname, '../../dist/ferry.mjs');
+export const MAIN = path.resolve(import.meta.dirname, '../../dist/ferry.cjs');
 
 /** The node flags on the first line of `file` (`#!/usr/bin/env -S node FLAGS...`). */
 export function shebangNodeFlags(file: string): string[] {

@@ -32,7 +32,7 @@ describe('launch flags', () => {
     const unit = readFileSync(path.join(ROOT, 'deploy/ferry.service'), 'utf8');
     const exec = /^ExecStart=(.*)$/m.exec(unit)?.[1]?.split(' ') ?? [];
     expect(exec[0]).toBe('/usr/bin/node');
-    const main = exec.findIndex((a) => a.endsWith('/dist/ferry.mjs'));
+    const main = exec.findIndex((a) => a.endsWith('/dist/ferry.cjs'));
     expect(main).toBeGreaterThan(0);
     expect(exec.slice(1, main)).toEqual(shebangNodeFlags(path.join(ROOT, 'src/cli/main.ts')));
     expect(exec.slice(main + 1)).toEqual(['--state', '/var/lib/ferry', 'serve']);
