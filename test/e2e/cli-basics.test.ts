@@ -6,12 +6,12 @@
 
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ferry, initAppliance, removeState } from '../support/cli.js';
-import { ferryArgv } from '../support/launch.js';
+import { ferry, initAppliance, removeState, type CliResult } from '../support/cli.js';
+import { ferryArgv, MAIN, shebangNodeFlags } from '../support/launch.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
@@ -40,6 +40,62 @@ function withClosedReader(args: readonly string[]): Promise<{ code: number | nul
     child.on('close', (code) => resolve({ code, stderr: Buffer.concat(err).toString('utf8') }));
   });
 }
+
+describe("the command's code cache", () => {
+  /** A copy of the installed command (launcher, bundle, cache) in a dir of its own. */
+  async function copyOfCommand(): Promise<string> {
+    const dir = await mkdtemp(path.join(scratch, 'install-'));
+    await mkdir(path.join(dir, 'dist', 'cli'), { recursive: true });
+    for (const f of ['ferry.cjs', 'cli/ferry.cjs', 'cli/ferry.cjs.cache']) await copyFile(path.join(ROOT, 'dist', f), path.join(dir, 'dist', f));
+    await copyFile(path.join(ROOT, 'package.json'), path.join(dir, 'package.json'));
+    return dir;
+  }
+  const run = (dir: string, args: string[], as: { uid?: number; gid?: number } = {}): Promise<CliResult> =>
+    new Promise((resolve, reject) => {
+      const child = spawn(process.execPath, [...shebangNodeFlags(MAIN), path.join(dir, 'dist', 'ferry.cjs'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], ...as });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+      child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+      child.on('error', reject);
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+
+  it('is made at build time and used as it is', async () => {
+    const dir = await copyOfCommand();
+    const cache = path.join(dir, 'dist', 'cli', 'ferry.cjs.cache');
+    const before = await readFile(cache);
+    expect(before.length).toBeGreaterThan(100_000);
+    expect(await run(dir, ['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    expect((await readFile(cache)).equals(before)).toBe(true);
+  });
+
+  it('a damaged cache (or one of another node) is refused, the command runs, and a fresh cache replaces it', async () => {
+    const dir = await copyOfCommand();
+    const cache = path.join(dir, 'dist', 'cli', 'ferry.cjs.cache');
+    await writeFile(cache, Buffer.alloc(4096, 7));
+    expect(await run(dir, ['--version'])).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+    const fresh = await readFile(cache);
+    expect(fresh.length).toBeGreaterThan(10_000);
+    expect(fresh.equals(Buffer.alloc(4096, 7))).toBe(false);
+  });
+
+  it('without a cache, on a read-only install, the command still runs', async () => {
+    const dir = await copyOfCommand();
+    await rm(path.join(dir, 'dist', 'cli', 'ferry.cjs.cache'));
+    await chmod(path.join(dir, 'dist', 'cli'), 0o555);
+    // The way there must be open to that user; the install itself is not writable by it.
+    for (const d of [scratch, dir, path.join(dir, 'dist')]) await chmod(d, 0o755);
+    try {
+      // As a user who cannot write there (root could).
+      const r = await run(dir, ['--version'], { uid: 65534, gid: 65534 });
+      expect(r).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+      await expect(readFile(path.join(dir, 'dist', 'cli', 'ferry.cjs.cache'))).rejects.toThrow();
+    } finally {
+      await chmod(path.join(dir, 'dist', 'cli'), 0o755);
+    }
+  });
+});
 
 describe('the ferry command', () => {
   it.each([['--version'], ['-V']])('%s prints the version of package.json', async (flag) => {
