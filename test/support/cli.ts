@@ -72,7 +72,13 @@ export async function initAppliance(name: string): Promise<{ state: string; port
   const state = await mkdtemp(path.join(os.tmpdir(), `ferry-test-state-${name}-`));
   const port = await freePort();
   const adminPort = await freePort();
-  await ferryOk(state, ['init', '--name', name, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`]);
+  try {
+    await ferryOk(state, ['init', '--name', name, '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`]);
+  } catch (err) {
+    // A failed init must not leave its temp dir behind.
+    await rm(state, { recursive: true, force: true });
+    throw err;
+  }
   return { state, port, adminPort };
 }
 
