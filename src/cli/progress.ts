@@ -10,8 +10,10 @@ export interface ProgressSample {
   readonly bytes: number;
   /** Bytes expected in all; null while not known. */
   readonly total: number | null;
-  /** A word for the state: starting, running, queued. */
+  /** A word for the state: queued, running, receiving, or how it ended. */
   readonly state: string;
+  /** True for the last sample, once the transfer ended. */
+  readonly ended?: boolean;
 }
 
 /** Seconds as 1h02m, 4m05s, 12s. */
@@ -67,8 +69,7 @@ export class TransferProgress {
   }
 
   update(sample: ProgressSample, now = Date.now()): void {
-    const ended = sample.state !== 'running' && sample.state !== 'queued' && sample.state !== 'starting' && sample.state !== 'receiving';
-    const rate = this.#rate(sample.bytes, now, ended);
+    const rate = this.#rate(sample.bytes, now, sample.ended === true);
     if (this.#bar) {
       const total = sample.total ?? 0;
       const payload = {

@@ -72,11 +72,14 @@ export class AdminService implements AdminPorts {
 
   status(): Promise<StatusView> {
     const { config, identity, id, receiver, runs } = this.d;
+    const { listen, advertise, admin } = this.d.addresses();
     return Promise.resolve({
       id,
       name: config.name,
       fingerprint: fingerprint(publicIdentity(identity)),
-      ...(({ listen, advertise, admin }) => ({ listen, advertise, admin }))(this.d.addresses()),
+      listen,
+      advertise,
+      admin,
       service: this.serviceEnabled() ? 'enabled' : 'disabled',
       transfers: [
         ...runs.running().map((r) => {

@@ -31,10 +31,6 @@ export class LiveEvents {
     return () => this.#listeners.delete(listener);
   }
 
-  get listeners(): number {
-    return this.#listeners.size;
-  }
-
   #event(run: RunView, record = true): RunEvent {
     const now = this.#clock();
     let first = this.#firstByte.get(run.id);

@@ -10,8 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { RunView } from '../../src/api/schemas.js';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
-import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { pairedDaemons, slowLinkToBeta, type PairedDaemons } from '../support/paired.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 let pair: PairedDaemons;
 let proxy: TcpProxy;
@@ -19,9 +19,7 @@ let proxy: TcpProxy;
 beforeAll(async () => {
   pair = await pairedDaemons();
   // A slow link, so the transfer lasts long enough to be cancelled.
-  proxy = new TcpProxy(pair.beta.port, { rate: 4 << 20 });
-  await proxy.start();
-  await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
+  proxy = await slowLinkToBeta(pair, 4 << 20);
   await writeFile(path.join(pair.share, 'big.bin'), randomBytes(64 << 20));
   await ferryOk(pair.alpha.state, ['task', 'add', 'nightly', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d', '--retries', '3']);
 });

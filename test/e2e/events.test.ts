@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminClient } from '../../src/api/client.js';
 import type { RunEvent } from '../../src/api/views.js';
 import { ferryOk } from '../support/cli.js';
-import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { pairedDaemons, slowLinkToBeta, type PairedDaemons } from '../support/paired.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 let pair: PairedDaemons;
 let proxy: TcpProxy;
@@ -19,9 +19,7 @@ let client: AdminClient;
 beforeAll(async () => {
   pair = await pairedDaemons();
   // A link slow enough that the transfer lasts a few seconds.
-  proxy = new TcpProxy(pair.beta.port, { rate: 12 << 20 });
-  await proxy.start();
-  await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
+  proxy = await slowLinkToBeta(pair, 12 << 20);
   await writeFile(path.join(pair.share, 'big'), randomBytes(40 << 20));
   await ferryOk(pair.alpha.state, ['task', 'add', 'live', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
   const token = (await readFile(path.join(pair.alpha.state, 'admin.token'), 'utf8')).trim();

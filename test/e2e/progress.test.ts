@@ -11,8 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
 import { ferryArgv } from '../support/launch.js';
-import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { pairedDaemons, slowLinkToBeta, type PairedDaemons } from '../support/paired.js';
 
 let pair: PairedDaemons;
 
@@ -80,9 +79,7 @@ describe('task run --wait, on a terminal', () => {
   it('draws a bar with percent, bytes of the estimated total, rate and ETA', async () => {
     await writeFile(path.join(pair.share, 'tty'), randomBytes(48 << 20));
     // A link slow enough for the bar to be drawn mid-transfer a few times.
-    const proxy = new TcpProxy(pair.beta.port, { rate: 16 << 20 });
-    await proxy.start();
-    await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
+    const proxy = await slowLinkToBeta(pair, 16 << 20);
     // A pseudo-terminal by python's pty module, given an argument array (no shell).
     const pty = ['-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, ...ferryArgv(['--state', pair.alpha.state, 'task', 'run', 'data', '--wait'])];
     const r = await new Promise<{ code: number | null; out: string }>((resolve, reject) => {

@@ -2,12 +2,12 @@
 // with the hardening it promises, and the daemon does tell systemd it is
 // ready once it listens (a systemd-notify on PATH records what it was told).
 
-import { spawn } from 'node:child_process';
-import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ferry, initAppliance, removeState, startDaemon, stopAllDaemons } from '../support/cli.js';
+import { runCommand } from '../support/run.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 let scratch: string;
@@ -21,24 +21,13 @@ afterAll(async () => {
   await rm(scratch, { recursive: true, force: true });
 });
 
-function run(cmd: string, args: string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
-
 describe('deploy/ferry.service', () => {
   it('passes systemd-analyze verify', async () => {
     // verify wants a unit name it can load: a copy under its own name.
     const unit = path.join(scratch, 'ferry.service');
     await writeFile(unit, await readFile(path.join(ROOT, 'deploy/ferry.service')));
-    const r = await run('systemd-analyze', ['verify', unit]);
-    expect(r.out).toBe('');
+    const r = await runCommand('systemd-analyze', ['verify', unit]);
+    expect(r.stdout + r.stderr).toBe('');
     expect(r.code).toBe(0);
   });
 
@@ -67,7 +56,7 @@ describe('readiness', () => {
   it('the daemon tells systemd it is ready, with its pid, once it listens', async () => {
     const bin = path.join(scratch, 'bin');
     const record = path.join(scratch, 'notified');
-    await run('mkdir', ['-p', bin]);
+    await mkdir(bin, { recursive: true });
     await writeFile(path.join(bin, 'systemd-notify'), `#!/bin/sh\necho "$NOTIFY_SOCKET $*" >> ${record}\n`);
     await chmod(path.join(bin, 'systemd-notify'), 0o755);
     const appliance = await initAppliance('notified');

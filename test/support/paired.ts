@@ -7,6 +7,7 @@ import type { StatusView } from '../../src/api/schemas.js';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { ferryJson, ferryOk, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon, type StartOptions } from './cli.js';
 import { createPool, type Pool } from './pools.js';
+import { TcpProxy } from './tcp-proxy.js';
 
 export interface PairedDaemons {
   alpha: Daemon;
@@ -67,4 +68,12 @@ export async function pairedDaemons(
   await ferryOk(b.state, ['pool', 'add', 'backup', targetPool.path]);
   await new Btrfs().create(pair.share);
   return pair;
+}
+
+/** Alpha reaches beta through a TCP proxy limited to `rate` bytes a second, so a transfer lasts long enough to watch, cancel or stop. */
+export async function slowLinkToBeta(pair: PairedDaemons, rate: number): Promise<TcpProxy> {
+  const proxy = new TcpProxy(pair.beta.port, { rate });
+  await proxy.start();
+  await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
+  return proxy;
 }

@@ -61,7 +61,7 @@ async function follow(client: AdminClient, started: RestoreView, json: boolean):
     while (view.state === 'running') {
       await new Promise((resolve) => setTimeout(resolve, 300));
       view = await client.getRestore(started.id);
-      progress.update({ bytes: view.bytes, total: null, state: 'receiving' });
+      progress.update({ bytes: view.bytes, total: null, state: view.state === 'running' ? 'receiving' : view.state, ended: view.state !== 'running' });
     }
   } finally {
     progress.stop();

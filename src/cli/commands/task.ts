@@ -222,7 +222,7 @@ async function waitForRun(client: AdminClient, started: RunView, seen: Map<strin
         }
       });
       run = (woken ? seen.get(started.id) : undefined) ?? (await client.getRun(started.id));
-      progress.update({ bytes: run.bytes, total: run.estimatedBytes, state: run.state });
+      progress.update({ bytes: run.bytes, total: run.estimatedBytes, state: run.state, ended: run.state !== 'running' && run.state !== 'queued' });
     }
   } finally {
     process.off('SIGINT', interrupted);
