@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build, test and run Ferry:
-# btrfs-progs, a C++ toolchain for better-sqlite3's native module, and the npm
-# dependencies from the lock file. Safe to run again: it skips what is there.
+# btrfs-progs, a C++ toolchain for better-sqlite3's native module, Chromium for
+# the web UI's browser tests, and the npm dependencies from the lock file.
+# Safe to run again: it skips what is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v getfattr >/dev/null 2>&1 || need+=(attr)   # tests compare xattrs
 command -v faketime >/dev/null 2>&1 || need+=(faketime)   # fault tests skew a daemon's clock (libfaketime)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)   # tests verify deploy/ferry.service
+command -v chromium >/dev/null 2>&1 || need+=(chromium fonts-dejavu-core)   # browser tests drive the web UI (playwright-core, no download)
 
 if ((${#need[@]} > 0)); then
   if [[ $(id -u) -ne 0 ]]; then

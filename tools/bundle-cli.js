@@ -62,7 +62,7 @@ const zodEnglishOnly = {
 /** Runs `ferry status` once against a stand-in daemon, with the launcher told to write the code cache. */
 async function makeCodeCache() {
   rmSync(`${bundle}.cache`, { force: true });
-  const status = { id: 'fcodecachecodecacheco', name: 'cache', fingerprint: '0000 0000 0000 0000 0000 0000 0000 0000', listen: '127.0.0.1:1', advertise: '127.0.0.1:1', admin: '127.0.0.1:2', service: 'enabled', transfers: [] };
+  const status = { id: 'fcodecachecodecacheco', name: 'cache', fingerprint: '0000 0000 0000 0000 0000 0000 0000 0000', listen: '127.0.0.1:1', advertise: '127.0.0.1:1', admin: '127.0.0.1:2', ui: { local: 'http://127.0.0.1:2/', lan: null, tlsFingerprint: null, passwordSet: true }, service: 'enabled', transfers: [] };
   const server = http.createServer((req, res) => {
     res.writeHead(req.url === '/api/v1/status' ? 200 : 404, { 'content-type': 'application/json' });
     res.end(JSON.stringify(req.url === '/api/v1/status' ? status : { code: 'NOT_FOUND', message: 'stand-in' }));

@@ -42,6 +42,13 @@ export const ownedPackages = {
   'cron-validate': ['scheduler'],
   fastify: ['peer', 'api', 'web', 'daemon'],
   pino: ['log'],
+  // The web UI's guards: one place decides how a browser signs in.
+  '@fastify/cookie': ['web'],
+  '@fastify/helmet': ['web'],
+  '@fastify/rate-limit': ['web'],
+  '@fastify/static': ['web'],
+  // The web UI's self-signed certificate, kept in the state dir.
+  selfsigned: ['state'],
   undici: ['peer', 'api', 'cli'],
 };
 

@@ -6,7 +6,7 @@ import http from 'node:http';
 import { z } from 'zod';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import { ADMIN_PREFIX } from './routes.js';
-import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import {
   AddedTaskView,
   ApiErrorBody,
@@ -62,7 +62,7 @@ export class AdminClient {
   }
 
   /** One call; the answer is checked against the route's schema (views.ts), as the daemon declared it. */
-  async call<T extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, schema: T, body?: unknown): Promise<z.output<T>> {
+  async call<T extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, schema: T, body?: unknown): Promise<z.output<T>> {
     const { status, text } = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
     let json: unknown;
     try {
@@ -173,6 +173,7 @@ export class AdminClient {
   setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call('PUT', `/peers/${encodeURIComponent(peer)}/address`, PeerView, { address });
   addTask = (body: TaskAddBody): Promise<AddedTaskView> => this.call('POST', '/tasks', AddedTaskView, body);
   listTasks = (): Promise<TaskView[]> => this.call('GET', '/tasks', z.array(TaskView));
+  editTask = (name: string, change: TaskEditBody): Promise<TaskView> => this.call('PATCH', `/tasks/${encodeURIComponent(name)}`, TaskView, change);
   showTask = (name: string): Promise<TaskDetailView> => this.call('GET', `/tasks/${encodeURIComponent(name)}`, TaskDetailView);
   runTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/run`, RunView);
   cancelTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/cancel`, RunView);

@@ -14,6 +14,12 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   NOT_BTRFS: 400,
   NOT_A_SUBVOLUME: 400,
   SHARE_MISSING: 400,
+  UNAUTHORIZED: 401,
+  LOGIN_REQUIRED: 401,
+  NO_PASSWORD: 401,
+  WRONG_PASSWORD: 401,
+  CSRF_REQUIRED: 403,
+  RATE_LIMITED: 429,
 };
 
 export function httpStatusFor(code: string): number {

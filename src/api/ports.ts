@@ -2,7 +2,7 @@
 // API layer only validates, authenticates and translates to HTTP.
 
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import type { CopyBody, RestoreBody, PoolAddBody, PolicyBody, ReplicaQuery, TaskAddBody, TrailQuery } from './schemas.js';
+import type { CopyBody, RestoreBody, PoolAddBody, PolicyBody, ReplicaQuery, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import type { CopyView, PeerView, PoolView, ReplicaView, RestoreView, RunEvent, RunView, StatusView, TaskView } from './views.js';
 
 export type { CopyView, HealthView, PolicyView, PoolView, ReplicaView, TaskView } from './views.js';
@@ -23,6 +23,8 @@ export interface AdminPorts {
   setPeerAddress(peer: string, address: string): Promise<PeerView>;
   addTask(body: TaskAddBody): Promise<{ task: TaskView; warnings: string[] }>;
   listTasks(): Promise<TaskView[]>;
+  /** Changes the fields given; the scheduler follows a new schedule at once. */
+  editTask(name: string, change: TaskEditBody): Promise<TaskView>;
   showTask(name: string): Promise<TaskView & { recent: SendTrailEntry[] }>;
   runTask(name: string): Promise<RunView>;
   getRun(id: string): Promise<RunView>;

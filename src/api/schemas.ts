@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
 import { maxRetries } from '../domain/task.js';
+import { endStatuses } from '../domain/trail.js';
 
 /** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
 function absolutePath(what: string) {
@@ -58,10 +59,25 @@ export const TaskAddBody = z.strictObject({
 });
 export type TaskAddBody = z.infer<typeof TaskAddBody>;
 
+/** A change to a task: each field given replaces the task's; `every` and `cron` replace the schedule (one of them). */
+export const TaskEditBody = TaskAddBody.pick({ every: true, cron: true, keepLocal: true, keepRemote: true, onDegradedSource: true, onDegradedTarget: true, retries: true, retryBackoffMs: true })
+  .strict()
+  .refine((b) => b.every === undefined || b.cron === undefined, { message: 'give every or cron, not both', path: ['cron'] });
+export type TaskEditBody = z.infer<typeof TaskEditBody>;
+
+const isoTime = z.iso.datetime({ offset: true });
+
 export const TrailQuery = z.strictObject({
   task: taskNameSchema.optional(),
   peer: z.string().min(1).max(200).optional(),
   share: shareNameSchema.optional(),
+  status: z.enum(['running', ...endStatuses]).optional(),
+  /** Attempts started at or after this time. */
+  since: isoTime.optional(),
+  /** Attempts started before this time. */
+  until: isoTime.optional(),
+  /** The next page: attempts listed after this one (the last id of the page before). */
+  before: z.string().min(1).max(128).optional(),
   limit: z.coerce.number().int().min(1).max(10000).optional(),
 });
 export type TrailQuery = z.infer<typeof TrailQuery>;
@@ -95,10 +111,6 @@ export const RestoreBody = z.strictObject({
 });
 export type RestoreBody = z.infer<typeof RestoreBody>;
 
-
 export const ServiceBody = z.strictObject({ enabled: z.boolean() });
-
-
-
 
 export type { PeerView, RestoreView, RunView, StatusView } from './views.js';

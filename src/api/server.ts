@@ -15,9 +15,10 @@ import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { serverLogging } from '../log/server-logging.js';
 import { httpStatusFor } from './errors.js';
+import type { BrowserAccess } from './browser.js';
 import type { AdminPorts } from './ports.js';
 import { ADMIN_PREFIX, METRICS_PATH, OPENAPI_PATH } from './routes.js';
-import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TrailQuery } from './schemas.js';
+import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import {
   AddedTaskView,
   ApiErrorBody,
@@ -73,13 +74,19 @@ export function createAdminApi(options: {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The version in the OpenAPI document. */
   version?: string;
+  /** The web UI: its page and sign-in here, and its sessions let requests without the token through. */
+  browser?: BrowserAccess;
+  /** Serve over TLS (the web UI's LAN listener). */
+  https?: { cert: string; key: string };
 }): FastifyInstance {
-  const { ports, token, metrics } = options;
+  const { ports, token, metrics, browser } = options;
   const logger = options.logger ?? silentLogger;
   const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, 'admin');
   // Typed as fastify's base logger, so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
-  const app = Fastify({ ...logging, ...(loggerInstance ? { loggerInstance } : {}), bodyLimit: 64 * 1024 });
+  const settings = { ...logging, ...(loggerInstance ? { loggerInstance } : {}), bodyLimit: 64 * 1024 };
+  // Over TLS the server is node:https's; everything registered on it is the same, hence the one type.
+  const app = (options.https ? Fastify({ ...settings, https: options.https }) : Fastify(settings)) as unknown as FastifyInstance;
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
@@ -90,11 +97,24 @@ export function createAdminApi(options: {
   app.setSerializerCompiler(serializerCompiler);
 
   app.addHook('onRequest', async (request, reply) => {
-    if (!request.url.startsWith(ADMIN_PREFIX) && !request.url.startsWith(METRICS_PATH)) return;
-    if (!tokenMatches(request.headers.authorization, token)) {
-      await reply.code(401).send({ code: 'UNAUTHORIZED', message: 'the admin API needs the token from the state dir (admin.token)' });
-    }
+    const api = request.url.startsWith(ADMIN_PREFIX);
+    if (!api && !request.url.startsWith(METRICS_PATH)) return;
+    if (tokenMatches(request.headers.authorization, token)) return;
+    // Without the token, a browser's session may do what the token does with the API (not scrape metrics).
+    const refusal = api && browser ? await browser.authorize(request) : null;
+    if (api && browser && refusal === null) return;
+    await reply
+      .code(refusal?.status ?? 401)
+      .send(refusal ? { code: refusal.code, message: refusal.message } : { code: 'UNAUTHORIZED', message: 'the admin API needs the token from the state dir (admin.token)' });
   });
+
+  // A GET that is not the API's is the UI's page (its router takes the path); anything else is a clear 404.
+  app.setNotFoundHandler((request, reply) => {
+    const ours = [ADMIN_PREFIX, '/api/', METRICS_PATH, '/ui/', '/assets/'].some((p) => request.url.startsWith(p));
+    if (browser && !ours && (request.method === 'GET' || request.method === 'HEAD')) return browser.page(request, reply);
+    return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+  });
+  browser?.install(app);
 
   app.setErrorHandler((error: unknown, request, reply: FastifyReply) => {
     if (hasZodFastifySchemaValidationErrors(error)) {
@@ -181,6 +201,9 @@ export function createAdminApi(options: {
       await ports.removeTask(req.params.name);
       return { removed: req.params.name };
     });
+    api.patch(`${p}/tasks/:name`, { schema: { ...tag('tasks', "change a task's schedule, retention, retries or degraded-pool choices"), params: NameParams, body: TaskEditBody, response: answers(TaskView) } }, (req) =>
+      ports.editTask(req.params.name, req.body),
+    );
     api.post(`${p}/tasks/:name/run`, { schema: { ...tag('tasks', 'run a task now (queued behind the concurrency limit)'), params: NameParams, response: answers(RunView) } }, (req) =>
       ports.runTask(req.params.name),
     );

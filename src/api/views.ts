@@ -43,28 +43,7 @@ export const PoolView = z.object({
 });
 export type PoolView = z.infer<typeof PoolView>;
 
-export const TaskView = z.object({
-  name: z.string(),
-  share: z.string(),
-  sharePath: z.string(),
-  peer: z.string(),
-  pool: z.string(),
-  schedule: z.string(),
-  keepLocal: z.number().int(),
-  keepRemote: z.number().int(),
-  onDegradedSource: z.enum(['replicate', 'hold']),
-  onDegradedTarget: z.enum(['replicate', 'hold']),
-  /** Attempts after the first within a run (transient failures only), and the first retry's delay. */
-  retries: z.number().int(),
-  retryBackoffMs: z.number().int(),
-  paused: z.boolean(),
-  running: z.boolean(),
-  health: z.object({ state: z.string(), reason: z.string().nullable(), consecutiveFailures: z.number().int() }),
-  lastSucceeded: timestamp.nullable(),
-  /** The health of the pool the share lives on, as the last maintenance check found it; null before the first. */
-  sourceHealth: HealthView.nullable(),
-});
-export type TaskView = z.infer<typeof TaskView>;
+
 
 const trailEntryFields = {
   id: z.string(),
@@ -88,6 +67,39 @@ const trailEntryFields = {
 
 export const SendTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.string().nullable() }) satisfies z.ZodType<SendTrailEntry>;
 export const ReceiveTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.string(), replicaPath: z.string().nullable() }) satisfies z.ZodType<ReceiveTrailEntry>;
+
+export const TaskView = z.object({
+  name: z.string(),
+  share: z.string(),
+  sharePath: z.string(),
+  peer: z.string(),
+  pool: z.string(),
+  /** In words: `every 1h` or `cron 0 3 * * *`. */
+  schedule: z.string(),
+  /** The schedule's fields, as `task add` takes them: one of the two is set. */
+  every: z.number().int().nullable(),
+  cron: z.string().nullable(),
+  /** The time between two scheduled runs (for cron, between its next two): a task is late once its last success is older than this. */
+  periodSeconds: z.number().int().nullable(),
+  /** When the scheduler starts the next run; null while the task is paused or the service is off. */
+  nextRunAt: timestamp.nullable(),
+  keepLocal: z.number().int(),
+  keepRemote: z.number().int(),
+  onDegradedSource: z.enum(['replicate', 'hold']),
+  onDegradedTarget: z.enum(['replicate', 'hold']),
+  /** Attempts after the first within a run (transient failures only), and the first retry's delay. */
+  retries: z.number().int(),
+  retryBackoffMs: z.number().int(),
+  paused: z.boolean(),
+  running: z.boolean(),
+  health: z.object({ state: z.string(), reason: z.string().nullable(), consecutiveFailures: z.number().int() }),
+  lastSucceeded: timestamp.nullable(),
+  /** The newest attempt, whatever its status; null before the first. */
+  lastAttempt: SendTrailEntryView.nullable(),
+  /** The health of the pool the share lives on, as the last maintenance check found it; null before the first. */
+  sourceHealth: HealthView.nullable(),
+});
+export type TaskView = z.infer<typeof TaskView>;
 
 export const TaskDetailView = TaskView.extend({ recent: z.array(SendTrailEntryView) });
 export type TaskDetailView = z.infer<typeof TaskDetailView>;
@@ -164,6 +176,15 @@ export const StatusView = z.object({
   listen: z.string(),
   advertise: z.string(),
   admin: z.string(),
+  /** Where the web UI answers: on the admin listener when it is loopback, and on the TLS listener for the LAN if one is set. */
+  ui: z.object({
+    local: z.string().nullable(),
+    lan: z.string().nullable(),
+    /** SHA-256 of the LAN listener's certificate, as a browser shows it: compare before trusting it. */
+    tlsFingerprint: z.string().nullable(),
+    /** False until `ferry admin password` set the login password. */
+    passwordSet: z.boolean(),
+  }),
   service: z.enum(['enabled', 'disabled']),
   transfers: z.array(
     z.object({

@@ -18,6 +18,7 @@ import { registerPool } from './commands/pool.js';
 import { registerReplica } from './commands/replica.js';
 import { registerRestore } from './commands/restore.js';
 import { registerConfig } from './commands/config.js';
+import { registerAdmin } from './commands/admin.js';
 import { registerServe } from './commands/serve.js';
 import { registerStatus } from './commands/status.js';
 import { registerTask } from './commands/task.js';
@@ -47,7 +48,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  for (const register of [registerInit, registerServe, registerStatus, registerPool, registerPair, registerPeer, registerTask, registerTrail, registerReplica, registerRestore, registerConfig]) {
+  for (const register of [registerInit, registerServe, registerStatus, registerPool, registerPair, registerPeer, registerTask, registerTrail, registerReplica, registerRestore, registerConfig, registerAdmin]) {
     register(program, globals);
   }
   // Subcommands report usage errors the same way as the top level.

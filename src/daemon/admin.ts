@@ -1,7 +1,7 @@
 // The admin API's ports, implemented over this appliance's parts.
 
 import type { AdminPorts, CopyView, HealthView, PoolView, ReplicaView, TaskView } from '../api/ports.js';
-import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TrailQuery } from '../api/schemas.js';
+import type { CopyBody, RestoreBody, RestoreView, PeerView, PolicyBody, PoolAddBody, ReplicaQuery, RunView, StatusView, TaskAddBody, TaskEditBody, TrailQuery } from '../api/schemas.js';
 import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
@@ -16,8 +16,9 @@ import { acceptInvite, createInvite, toPeerRecord, fromPeerRecord, type PeerServ
 import type { Receiver } from '../receiver/receiver.js';
 import type { ReplicationDriver } from '../replication/driver.js';
 import type { Peer, Store } from '../store/index.js';
+import type { TrailListOptions } from '../store/trail-table.js';
 import { hostPortOf, peerUrl } from './addresses.js';
-import { validateSchedule } from '../scheduler/plan.js';
+import { nextDue, slotAfter, validateSchedule } from '../scheduler/plan.js';
 import type { HealthReport } from './jobs/reports.js';
 import { PoolAdmin } from './pool-admin.js';
 import type { Restores } from './restores.js';
@@ -44,6 +45,8 @@ export interface AdminDeps {
   /** Where the appliance listens and is reached now (ports chosen at start for port 0). */
   readonly addresses: () => { listen: string; admin: string; advertise: string };
   readonly events: LiveEvents;
+  /** Where the web UI answers, and whether a password is set. */
+  readonly ui: () => Promise<StatusView['ui']>;
   /** The last maintenance health check, if one ran. */
   readonly health: () => HealthReport | null;
   readonly peerServer: () => PeerServer | null;
@@ -70,16 +73,18 @@ export class AdminService implements AdminPorts {
     return this.d.store.settings.get(SERVICE_SETTING) !== 'false';
   }
 
-  status(): Promise<StatusView> {
+  async status(): Promise<StatusView> {
     const { config, identity, id, receiver, runs } = this.d;
     const { listen, advertise, admin } = this.d.addresses();
-    return Promise.resolve({
+    const ui = await this.d.ui();
+    return {
       id,
       name: config.name,
       fingerprint: fingerprint(publicIdentity(identity)),
       listen,
       advertise,
       admin,
+      ui,
       service: this.serviceEnabled() ? 'enabled' : 'disabled',
       transfers: [
         ...runs.running().map((r) => {
@@ -88,7 +93,7 @@ export class AdminService implements AdminPorts {
         }),
         ...receiver.active.map((t) => ({ direction: 'receive' as const, peer: t.peer, share: t.share, snapshot: t.snapshot })),
       ],
-    });
+    };
   }
 
   setService(enabled: boolean): Promise<void> {
@@ -217,6 +222,24 @@ export class AdminService implements AdminPorts {
     return { task: this.#taskView(task), warnings };
   }
 
+  editTask(name: string, change: TaskEditBody): Promise<TaskView> {
+    const task = this.#task(name);
+    const policy = task.healthPolicy ?? defaultHealthPolicy;
+    const edited: Task = {
+      ...task,
+      schedule: change.every !== undefined ? { kind: 'every', seconds: change.every } : change.cron !== undefined ? { kind: 'cron', expr: change.cron } : task.schedule,
+      keepLocal: change.keepLocal ?? task.keepLocal,
+      keepRemote: change.keepRemote ?? task.keepRemote,
+      healthPolicy: { onDegradedSource: change.onDegradedSource ?? policy.onDegradedSource, onDegradedTarget: change.onDegradedTarget ?? policy.onDegradedTarget },
+      ...(change.retries === undefined ? {} : { retries: change.retries }),
+      ...(change.retryBackoffMs === undefined ? {} : { retryBackoffMs: change.retryBackoffMs }),
+    };
+    validateSchedule(edited.schedule);
+    if (!this.d.store.tasks.update(edited)) throw new FerryError('NOT_FOUND', `no task named '${name}'`);
+    this.onTasksChanged();
+    return Promise.resolve(this.#taskView(this.#task(name)));
+  }
+
   listTasks(): Promise<TaskView[]> {
     return Promise.resolve(this.d.store.tasks.list().map((t) => this.#taskView(t)));
   }
@@ -259,13 +282,13 @@ export class AdminService implements AdminPorts {
   }
 
   sendTrail(query: TrailQuery): Promise<SendTrailEntry[]> {
-    return Promise.resolve(this.d.store.sendTrail.list({ ...(query.task ? { task: query.task } : {}), limit: query.limit ?? 50 }));
+    return Promise.resolve(this.d.store.sendTrail.list({ ...(query.task ? { task: query.task } : {}), ...trailRange(query), limit: query.limit ?? 50 }));
   }
 
   receiveTrail(query: TrailQuery): Promise<ReceiveTrailEntry[]> {
     const peer = query.peer ? this.#peerIdOrRaw(query.peer) : undefined;
     return Promise.resolve(
-      this.d.store.receiveTrail.list({ ...(peer ? { peer } : {}), ...(query.share ? { share: query.share } : {}), limit: query.limit ?? 50 }),
+      this.d.store.receiveTrail.list({ ...(peer ? { peer } : {}), ...(query.share ? { share: query.share } : {}), ...trailRange(query), limit: query.limit ?? 50 }),
     );
   }
 
@@ -362,10 +385,38 @@ export class AdminService implements AdminPorts {
       health: taskHealth(recent, new Date(), { peerPaired: this.d.store.peers.get(task.peer) !== undefined }),
       sourceHealth: this.#sourceHealth(task.name),
       lastSucceeded: this.d.store.sendTrail.lastSucceeded(task.name)?.endedAt ?? null,
+      lastAttempt: recent[0] ?? null,
+      ...this.#timing(task),
     };
+  }
+
+  /** The schedule's fields, its period, and when the next scheduled run starts (as the scheduler computes it, before jitter). */
+  #timing(task: Task): Pick<TaskView, 'every' | 'cron' | 'periodSeconds' | 'nextRunAt'> {
+    const { schedule } = task;
+    const fields = { every: schedule.kind === 'every' ? schedule.seconds : null, cron: schedule.kind === 'cron' ? schedule.expr : null };
+    try {
+      const now = new Date();
+      const next = nextDue(schedule, this.d.store.tasks.lastSlot(task.name), new Date(task.createdAt), now);
+      const periodSeconds = schedule.kind === 'every' ? schedule.seconds : Math.round((slotAfter(schedule, next, next).getTime() - next.getTime()) / 1000);
+      const scheduled = !task.paused && this.serviceEnabled();
+      return { ...fields, periodSeconds, nextRunAt: scheduled ? new Date(Math.max(next.getTime(), now.getTime())).toISOString() : null };
+    } catch {
+      // A schedule the scheduler cannot arm (it logs why) has no next run.
+      return { ...fields, periodSeconds: null, nextRunAt: null };
+    }
   }
 }
 
+
+/** The status, time range and page cursor of a trail query, as the store takes them. */
+function trailRange(query: TrailQuery): TrailListOptions {
+  return {
+    ...(query.status ? { status: query.status } : {}),
+    ...(query.since ? { since: query.since } : {}),
+    ...(query.until ? { until: query.until } : {}),
+    ...(query.before ? { before: query.before } : {}),
+  };
+}
 
 function copyView(copy: WritableCopy): CopyView {
   return { path: copy.path, kind: copy.kind, peer: copy.peer, share: copy.share, snapshot: copy.snapshot, createdAt: copy.createdAt };

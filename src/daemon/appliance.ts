@@ -38,6 +38,12 @@ import { meteredTrail } from './metered-trail.js';
 import type { EndStatus } from '../domain/trail.js';
 import { adminSocketPath, choosesPort, writeSecret, type Bound, type Config, type StateDir } from '../state/state-dir.js';
 import { adminExposure } from './init.js';
+import { webAssetsDir } from './web-assets.js';
+import { webUi } from '../web/server.js';
+import type { BrowserAccess } from '../api/browser.js';
+import { passwordStamp, readPasswordHash, verifyPassword } from '../state/ui-password.js';
+import { ensureSelfSigned, loadTls } from '../state/ui-tls.js';
+import { isLoopbackHost } from '../state/state-dir.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;
@@ -58,6 +64,10 @@ export class Appliance {
   #peerServer: PeerServer | null = null;
   #adminServer: FastifyInstance | null = null;
   #metricsServer: FastifyInstance | null = null;
+  /** The web UI's TLS listener for the LAN (config `ui`), made at start. */
+  #uiServer: FastifyInstance | null = null;
+  #uiFingerprint: string | null = null;
+  readonly #token: string;
   #bound: Bound | null = null;
   readonly metrics: ApplianceMetrics;
   readonly #logger: Logger;
@@ -74,6 +84,7 @@ export class Appliance {
     options: ApplianceOptions,
   ) {
     this.#logger = options.logger ?? createLogger({ fields: { appliance: config.name } });
+    this.#token = token;
     this.id = applianceId(identity.signing.publicKey);
     this.store = openStore(state.databasePath);
     const btrfs = new Btrfs({ logger: this.#logger });
@@ -119,6 +130,15 @@ export class Appliance {
       runNow: (name) => this.runNow(name),
       addresses: () => this.addresses,
       events: this.events,
+      ui: async () => {
+        const { admin, ui } = this.addresses;
+        return {
+          local: this.#uiOnAdmin() ? `http://${admin}/` : null,
+          lan: ui ? `https://${ui}/` : null,
+          tlsFingerprint: this.#uiFingerprint,
+          passwordSet: (await passwordStamp(this.state.root)) !== null,
+        };
+      },
       health: () => this.maintenance.health,
       peerServer: () => this.#peerServer,
       stopping: this.#stopping.signal,
@@ -140,8 +160,55 @@ export class Appliance {
       logger: this.#logger,
     });
     this.admin.onTasksChanged = () => this.#reschedule();
-    this.#adminServer = createAdminApi({ ports: this.admin, token, logger: this.#logger, metrics: () => this.metrics.scrape() });
+    this.#adminServer = createAdminApi({
+      ports: this.admin,
+      token,
+      logger: this.#logger,
+      metrics: () => this.metrics.scrape(),
+      ...(this.#uiOnAdmin() ? { browser: this.#browserAccess(false) } : {}),
+    });
     if (config.metrics) this.#metricsServer = createMetricsServer(() => this.metrics.scrape());
+  }
+
+  /**
+   * The web UI rides on the admin listener only where no other machine
+   * reaches it (loopback): on the LAN it needs the TLS listener of config `ui`.
+   */
+  #uiOnAdmin(): boolean {
+    const { admin } = this.config;
+    return adminSocketPath(admin) === null && isLoopbackHost(splitHostPort(admin).host);
+  }
+
+  #browserAccess(secure: boolean): BrowserAccess {
+    const root = this.state.root;
+    return webUi({
+      assetsDir: webAssetsDir(),
+      secure,
+      password: {
+        stamp: () => passwordStamp(root),
+        verify: async (password) => {
+          const hash = await readPasswordHash(root);
+          return hash !== null && (await verifyPassword(password, hash));
+        },
+      },
+      onLoginFailed: (request, code) => this.#logger.warn('web UI sign-in refused', { code, from: request.ip }),
+    });
+  }
+
+  /** The web UI's LAN listener: TLS with the admin's certificate, or the self-signed one of the state dir. */
+  async #listenUi(address: string): Promise<string> {
+    const { ui } = this.config;
+    const files = ui?.cert && ui.key ? { cert: ui.cert, key: ui.key } : await ensureSelfSigned(this.state.root, this.config.name);
+    const tls = await loadTls(files);
+    this.#uiFingerprint = tls.fingerprint;
+    this.#uiServer = createAdminApi({
+      ports: this.admin,
+      token: this.#token,
+      logger: this.#logger,
+      browser: this.#browserAccess(true),
+      https: { cert: tls.cert, key: tls.key },
+    });
+    return listenOn(this.#uiServer, address, 'for the web UI');
   }
 
   /** A run the scheduler started (scheduled, or run-now in its turn): on the main thread. */
@@ -206,9 +273,10 @@ export class Appliance {
       const listen = await listenOn(this.#peerServer, this.config.listen, 'for peers');
       const admin = this.#adminServer ? await this.#listenAdmin(this.#adminServer) : this.config.admin;
       const metrics = this.#metricsServer && this.config.metrics ? await listenOn(this.#metricsServer, this.config.metrics, 'for Prometheus') : null;
+      const ui = this.config.ui ? await this.#listenUi(this.config.ui.listen) : null;
       // Advertised with port 0: the port the peer server got.
       const advertise = choosesPort(this.config.advertise) ? `${this.config.advertise.slice(0, -2)}:${splitHostPort(listen).port}` : this.config.advertise;
-      this.#bound = { pid: process.pid, listen, admin, advertise, metrics };
+      this.#bound = { pid: process.pid, listen, admin, advertise, metrics, ui };
       await writeSecret(this.state.boundPath, JSON.stringify(this.#bound, null, 2) + '\n');
     } catch (err) {
       // Half started is not started: nothing may keep the process alive.
@@ -218,8 +286,15 @@ export class Appliance {
     this.#reschedule();
     this.scheduler.start();
     if (this.#timers) this.maintenance.schedule(this.#timers);
-    const { listen, admin, advertise, metrics } = this.addresses;
-    this.#logger.info('appliance started', { id: this.id, listen, admin, ...(advertise !== listen ? { advertise } : {}), ...(metrics ? { metrics } : {}) });
+    const { listen, admin, advertise, metrics, ui } = this.addresses;
+    this.#logger.info('appliance started', {
+      id: this.id,
+      listen,
+      admin,
+      ...(advertise !== listen ? { advertise } : {}),
+      ...(metrics ? { metrics } : {}),
+      ...(ui ? { ui: `https://${ui}/`, uiFingerprint: this.#uiFingerprint } : {}),
+    });
     await notifySystemd({ ready: true, status: `listening for peers on ${listen}, admin API on ${admin}` }, this.#logger);
   }
 
@@ -259,8 +334,10 @@ export class Appliance {
   }
 
   /** Where this appliance listens and is reached: config.json's addresses, with the ports chosen at start for port 0. */
-  get addresses(): { listen: string; admin: string; advertise: string; metrics: string | null } {
-    return this.#bound ?? { listen: this.config.listen, admin: this.config.admin, advertise: this.config.advertise, metrics: this.config.metrics ?? null };
+  get addresses(): { listen: string; admin: string; advertise: string; metrics: string | null; ui: string | null } {
+    const bound = this.#bound;
+    if (bound) return { ...bound, ui: bound.ui ?? null };
+    return { listen: this.config.listen, admin: this.config.admin, advertise: this.config.advertise, metrics: this.config.metrics ?? null, ui: this.config.ui?.listen ?? null };
   }
 
   /** The daemon's logger, for what its launcher has to say. */
@@ -286,6 +363,7 @@ export class Appliance {
     if (this.#bound) await rm(this.state.boundPath, { force: true });
     if (this.#adminServer?.server.listening) await this.#adminServer.close();
     if (this.#metricsServer?.server.listening) await this.#metricsServer.close();
+    if (this.#uiServer?.server.listening) await this.#uiServer.close();
     await this.#peerServer?.close();
     await this.#dispatcher.close();
     this.store.close();

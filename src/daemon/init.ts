@@ -9,6 +9,7 @@ import { validatePeerName } from '../domain/names.js';
 import { openStore } from '../store/index.js';
 import { splitHostPort } from './addresses.js';
 import type { StateDir } from '../state/state-dir.js';
+import { ensureSelfSigned, loadTls } from '../state/ui-tls.js';
 import { adminSocketPath, configSchema, isLoopbackHost, writeSecret, type Config } from '../state/state-dir.js';
 
 /** True when the admin address is neither a unix socket nor on loopback. */
@@ -23,9 +24,11 @@ export interface InitOptions {
   readonly advertise?: string | undefined;
   /** Lets --admin name an address other machines reach. */
   readonly adminBeyondLoopback?: boolean | undefined;
+  /** The web UI's TLS listener for the LAN. */
+  readonly ui?: string | undefined;
 }
 
-export async function initAppliance(state: StateDir, options: InitOptions): Promise<{ id: string; fingerprint: string; config: Config }> {
+export async function initAppliance(state: StateDir, options: InitOptions): Promise<{ id: string; fingerprint: string; config: Config; uiFingerprint: string }> {
   if (await state.exists()) {
     throw new FerryError('ALREADY_EXISTS', `${state.root} already holds an appliance; pick another --state DIR`);
   }
@@ -38,6 +41,7 @@ export async function initAppliance(state: StateDir, options: InitOptions): Prom
     // The admin API defaults to loopback, next to the peer port (or a port of its own choosing too).
     admin: options.admin ?? `127.0.0.1:${listen.port === 0 ? 0 : listen.port + 1}`,
     advertise: options.advertise ?? options.listen,
+    ...(options.ui === undefined ? {} : { ui: { listen: options.ui } }),
   });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
@@ -53,7 +57,9 @@ export async function initAppliance(state: StateDir, options: InitOptions): Prom
   await writeSecret(state.identityPath, serializeIdentity(identity));
   await state.writeNewToken(randomBytes);
   openStore(state.databasePath).close();
+  // Made now, so that its fingerprint is known before anyone opens the page (ferry status shows it).
+  const tls = await loadTls(await ensureSelfSigned(state.root, options.name));
   // The config goes last: its presence is what marks the state dir as initialised.
   await state.writeConfig(parsed.data);
-  return { id: applianceId(identity.signing.publicKey), fingerprint: fingerprint(publicIdentity(identity)), config: parsed.data };
+  return { id: applianceId(identity.signing.publicKey), fingerprint: fingerprint(publicIdentity(identity)), config: parsed.data, uiFingerprint: tls.fingerprint };
 }

@@ -22,6 +22,13 @@ export const errorCatalogue = {
   INVALID_INPUT: { class: 'permanent', summary: 'the input failed validation' },
   NOT_FOUND: { class: 'permanent', summary: 'the named thing does not exist' },
   ALREADY_EXISTS: { class: 'permanent', summary: 'the named thing exists already' },
+  // the admin's own access (admin API token, web UI login)
+  UNAUTHORIZED: { class: 'permanent', summary: 'the admin API needs its token, or a signed-in web UI session' },
+  LOGIN_REQUIRED: { class: 'permanent', summary: 'the web UI session is missing or has ended: sign in again' },
+  NO_PASSWORD: { class: 'permanent', summary: "no web UI password is set: run 'ferry admin password' on the appliance" },
+  WRONG_PASSWORD: { class: 'permanent', summary: 'the web UI password is wrong' },
+  CSRF_REQUIRED: { class: 'permanent', summary: "a change from the web UI lacked its session's CSRF token or came from another site" },
+  RATE_LIMITED: { class: 'permanent', summary: 'too many sign-in attempts: wait a minute' },
   WRONG_PASSPHRASE: { class: 'permanent', summary: 'the passphrase does not open the sealed configuration export' },
   // btrfs
   BTRFS_MISSING: { class: 'permanent', summary: 'btrfs-progs is not installed' },

@@ -23,7 +23,7 @@ export function choosesPort(hostPort: string): boolean {
 }
 
 /** Where a running daemon actually listens (bound.json): what config.json says, with the ports it chose for port 0. */
-export const boundSchema = z.strictObject({ pid: z.number().int(), listen: z.string(), admin: z.string(), advertise: z.string(), metrics: z.string().nullable() });
+export const boundSchema = z.strictObject({ pid: z.number().int(), listen: z.string(), admin: z.string(), advertise: z.string(), metrics: z.string().nullable(), ui: z.string().nullable().optional() });
 export type Bound = z.infer<typeof boundSchema>;
 
 /** Where the admin API listens: HOST:PORT, or `unix:/path` for a unix socket (made 0600: only root talks to it). */
@@ -53,6 +53,19 @@ export const configSchema = z.object({
   advertise: hostPortSchema,
   /** An extra listener serving only GET /metrics (Prometheus text, no token): for a scraper that should not hold the admin token. */
   metrics: hostPortSchema.optional(),
+  /**
+   * The web UI for the LAN: a TLS listener (the admin listener serves it on
+   * loopback only). Without cert and key, a self-signed pair made in the state
+   * dir; `ferry status` shows its fingerprint.
+   */
+  ui: z
+    .strictObject({
+      listen: hostPortSchema,
+      cert: z.string().startsWith('/', 'ui.cert must be an absolute path').optional(),
+      key: z.string().startsWith('/', 'ui.key must be an absolute path').optional(),
+    })
+    .refine((u) => (u.cert === undefined) === (u.key === undefined), 'give ui.cert and ui.key together, or neither (a self-signed pair)')
+    .optional(),
   /** Runs at once across all tasks, and the largest jitter after a slot. */
   scheduler: z
     .strictObject({

@@ -41,6 +41,6 @@ export class ReceiveTrailRepo extends TrailTable<ReceiveTrailEntry> {
 
   /** Newest first (startedAt, then insertion order); all entries unless `limit` is given. */
   list(filter: ReceiveTrailFilter = {}): ReceiveTrailEntry[] {
-    return this.select({ peer: filter.peer, share: filter.share, status: filter.status }, filter.limit);
+    return this.select({ peer: filter.peer, share: filter.share, status: filter.status }, filter);
   }
 }

@@ -41,6 +41,6 @@ export class SendTrailRepo extends TrailTable<SendTrailEntry> {
 
   /** Newest first (startedAt, then insertion order); all entries unless `limit` is given. */
   list(filter: SendTrailFilter = {}): SendTrailEntry[] {
-    return this.select({ task: filter.task, status: filter.status }, filter.limit);
+    return this.select({ task: filter.task, status: filter.status }, filter);
   }
 }

@@ -77,6 +77,7 @@ export class TaskRepo {
   private readonly getSlotStmt;
   private readonly setSlotStmt;
   private readonly setShareUuidStmt;
+  private readonly updateStmt;
 
   constructor(db: Db) {
     this.insertStmt = db.prepare<[TaskRow]>(
@@ -89,6 +90,33 @@ export class TaskRepo {
     this.getSlotStmt = db.prepare<[string], { last_slot: string | null }>('SELECT last_slot FROM tasks WHERE name = ?');
     this.setSlotStmt = db.prepare<[string, string]>('UPDATE tasks SET last_slot = ? WHERE name = ?');
     this.setShareUuidStmt = db.prepare<[string, string]>('UPDATE tasks SET share_uuid = ? WHERE name = ?');
+    this.updateStmt = db.prepare<[Pick<TaskRow, 'name' | 'schedule' | 'keep_local' | 'keep_remote' | 'on_degraded_source' | 'on_degraded_target' | 'retries' | 'retry_backoff_ms'>]>(
+      'UPDATE tasks SET schedule = @schedule, keep_local = @keep_local, keep_remote = @keep_remote, on_degraded_source = @on_degraded_source, ' +
+        'on_degraded_target = @on_degraded_target, retries = @retries, retry_backoff_ms = @retry_backoff_ms WHERE name = @name',
+    );
+  }
+
+  /**
+   * Saves what an admin may change of a task: schedule, retention, health
+   * policy and retries. Its share, peer and pool stay: they are the chain's
+   * identity (another target is another task). False when there is none.
+   */
+  update(task: Task): boolean {
+    const schedule = scheduleSchema.safeParse(task.schedule);
+    if (!schedule.success) throw new FerryError('INVALID_INPUT', `task ${JSON.stringify(task.name)}: invalid schedule: ${z.prettifyError(schedule.error)}`);
+    const policy = task.healthPolicy ?? defaultHealthPolicy;
+    return (
+      this.updateStmt.run({
+        name: task.name,
+        schedule: JSON.stringify(schedule.data),
+        keep_local: checkCount(task.keepLocal, 'keepLocal'),
+        keep_remote: checkCount(task.keepRemote, 'keepRemote'),
+        on_degraded_source: policy.onDegradedSource,
+        on_degraded_target: policy.onDegradedTarget,
+        retries: task.retries ?? null,
+        retry_backoff_ms: task.retryBackoffMs ?? null,
+      }).changes > 0
+    );
   }
 
   /** Adds a task; a task of the same name is refused with ALREADY_EXISTS. */

@@ -46,6 +46,12 @@ export interface TrailLimits {
 export interface TrailListOptions {
   readonly limit?: number;
   readonly status?: TrailStatus;
+  /** Attempts started at or after this time (ISO 8601). */
+  readonly since?: string;
+  /** Attempts started before this time. */
+  readonly until?: string;
+  /** The next page: attempts listed after this one, in the same order (keyset paging: as fast on page 2,000 as on page 1). */
+  readonly before?: string;
 }
 
 interface StartRow {
@@ -88,8 +94,10 @@ export abstract class TrailTable<E extends TrailEntry> {
   private readonly interruptStmt;
   private readonly beyondStmt;
   private readonly pruneStmt;
-  /** One statement per combination of filters, indexed by a bit mask over `filterColumns`. */
-  private readonly listStmts;
+  readonly #db: Db;
+  /** One statement per combination of filters, prepared when first asked for. */
+  private readonly listStmts = new Map<string, ReturnType<Db['prepare']>>();
+  private readonly select_: string;
 
   protected constructor(
     db: Db,
@@ -99,6 +107,7 @@ export abstract class TrailTable<E extends TrailEntry> {
     /** The columns one task's entries share: the limit per task counts within them. */
     groupColumns: readonly string[],
   ) {
+    this.#db = db;
     const select =
       'SELECT id, kind, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
       `error_code AS errorCode, error, reason, findings, retention, peer, pool${extraSelect} FROM ${table}`;
@@ -118,11 +127,7 @@ export abstract class TrailTable<E extends TrailEntry> {
       "WHERE status <> 'running' AND (started_at < @cutoff OR n > @keep)";
     this.beyondStmt = db.prepare<[{ cutoff: string; keep: number }], { n: number }>(`SELECT count(*) AS n FROM (${beyond})`);
     this.pruneStmt = db.prepare<[{ cutoff: string; keep: number }]>(`DELETE FROM ${table} WHERE id IN (${beyond})`);
-    this.listStmts = Array.from({ length: 1 << filterColumns.length }, (_, mask) => {
-      const where = filterColumns.filter((_c, i) => (mask & (1 << i)) !== 0).map((c) => `${c} = @${c}`);
-      const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')} `;
-      return db.prepare<[ListParams], E>(`${select} ${clause}${newestFirst} LIMIT @limit`);
-    });
+    this.select_ = select;
   }
 
   /** Records a new attempt as running with 0 bytes; an id already in the trail is refused with ALREADY_EXISTS. */
@@ -219,19 +224,36 @@ export abstract class TrailTable<E extends TrailEntry> {
     );
   }
 
-  protected select(filters: Readonly<Record<string, string | undefined>>, limit: number | undefined): E[] {
-    const params: ListParams = { limit: limit === undefined ? -1 : checkCount(limit, 'limit') };
-    let mask = 0;
-    this.filterColumns.forEach((c, i) => {
+  protected select(filters: Readonly<Record<string, string | undefined>>, options: TrailListOptions): E[] {
+    const params: ListParams = { limit: options.limit === undefined ? -1 : checkCount(options.limit, 'limit') };
+    const where: string[] = [];
+    for (const c of this.filterColumns) {
       const value = filters[c];
-      if (value !== undefined) {
-        mask |= 1 << i;
-        params[c] = value;
-      }
-    });
-    const stmt = this.listStmts[mask];
-    if (stmt === undefined) throw new FerryError('INTERNAL', `no list statement for filter mask ${mask}`);
-    return stmt.all(params);
+      if (value === undefined) continue;
+      where.push(`${c} = @${c}`);
+      params[c] = value;
+    }
+    if (options.since !== undefined) {
+      where.push('started_at >= @since');
+      params.since = normalizeTimestamp(options.since, 'since');
+    }
+    if (options.until !== undefined) {
+      where.push('started_at < @until');
+      params.until = normalizeTimestamp(options.until, 'until');
+    }
+    if (options.before !== undefined) {
+      this.mustExist(options.before);
+      // Strictly after the cursor in the listing order, which the indexes on (…, started_at) serve directly.
+      where.push(`(started_at, rowid) < (SELECT started_at, rowid FROM ${this.table} WHERE id = @before)`);
+      params.before = options.before;
+    }
+    const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')} `;
+    let stmt = this.listStmts.get(clause);
+    if (stmt === undefined) {
+      stmt = this.#db.prepare(`${this.select_} ${clause}${newestFirst} LIMIT @limit`);
+      this.listStmts.set(clause, stmt);
+    }
+    return stmt.all(params) as E[];
   }
 
   private mustExist(id: string): E {

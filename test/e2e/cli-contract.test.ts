@@ -66,7 +66,7 @@ describe('the CLI contract, verb by verb', () => {
     await ferryOk(A(), ['peer', 'set-address', 'beta', address.replace(/^http:\/\//, '')]);
   });
 
-  it('task add, list, show, run --wait, pause, resume', async () => {
+  it('task add, list, show, run --wait, pause, resume, edit', async () => {
     const added = await ferry(A(), ['task', 'add', 'docs', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d', '--keep-local', '3', '--keep-remote', '5']);
     expect(added.code, added.stderr).toBe(0);
     const tasks = await json(A(), ['task', 'list'], z.array(TaskView));
@@ -78,6 +78,17 @@ describe('the CLI contract, verb by verb', () => {
     await ferryOk(A(), ['task', 'pause', 'docs']);
     expect((await json(A(), ['task', 'show', 'docs'], TaskDetailView)).paused).toBe(true);
     await ferryOk(A(), ['task', 'resume', 'docs']);
+    const before = await json(A(), ['task', 'show', 'docs'], TaskDetailView);
+    expect(before).toMatchObject({ every: 86_400, cron: null, periodSeconds: 86_400, lastAttempt: { status: 'succeeded' } });
+    expect(Date.parse(before.nextRunAt ?? '')).toBeGreaterThan(Date.now());
+    const edited = await json(A(), ['task', 'edit', 'docs', '--cron', '0 3 * * *', '--keep-remote', '7', '--retries', '1'], TaskView);
+    expect(edited).toMatchObject({ name: 'docs', every: null, cron: '0 3 * * *', schedule: 'cron 0 3 * * *', periodSeconds: 86_400, keepLocal: 3, keepRemote: 7, retries: 1 });
+    expect(new Date(edited.nextRunAt ?? '').getUTCHours()).toBe(3);
+    const refused = await ferry(A(), ['task', 'edit', 'docs', '--every', '1h', '--cron', '0 * * * *']);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringMatching(/not both/)]);
+    expect((await ferry(A(), ['task', 'edit', 'docs'])).code).toBe(2);
+    expect((await ferry(A(), ['task', 'edit', 'nope', '--every', '1h'])).code).toBe(2);
+    await ferryOk(A(), ['task', 'edit', 'docs', '--every', '1d']);
     // Its JSON is the API's: AddedTaskView has what `task add` reports.
     expect(AddedTaskView.shape.task).toBe(TaskView);
   });

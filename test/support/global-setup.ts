@@ -32,6 +32,8 @@ export async function setup(): Promise<void> {
   if (built.code !== 0) throw new Error(`npm run build failed before the tests:\n${built.stdout}${built.stderr}`);
   const bundled = await run(process.execPath, [join(process.cwd(), 'tools/bundle-cli.js')]);
   if (bundled.code !== 0) throw new Error(`bundling the ferry command failed before the tests:\n${bundled.stdout}${bundled.stderr}`);
+  const web = await run(process.execPath, [join(process.cwd(), 'tools/bundle-web.js')]);
+  if (web.code !== 0) throw new Error(`bundling the web UI failed before the tests:\n${web.stdout}${web.stderr}`);
 }
 
 export async function teardown(): Promise<void> {

@@ -33,6 +33,8 @@ export async function pairedDaemons(
     env?: { alpha?: NodeJS.ProcessEnv | undefined; beta?: NodeJS.ProcessEnv | undefined };
     /** Merged into alpha's config.json before it starts (scheduler settings, ...). */
     alphaConfig?: Record<string, unknown>;
+    /** False: leave pairing and beta's pool to the test (the web UI test does them through the UI). */
+    pair?: boolean;
   } = {},
 ): Promise<PairedDaemons> {
   const sourcePool = await createPool({ sizeMiB: options.sourceMiB ?? 512 });
@@ -63,9 +65,11 @@ export async function pairedDaemons(
   };
   pair.alphaId = (await ferryJson<StatusView>(a.state, ['status'])).id;
   pair.betaId = (await ferryJson<StatusView>(b.state, ['status'])).id;
-  const invite = (await ferryOk(b.state, ['pair', 'invite'])).trim();
-  await ferryOk(a.state, ['pair', 'accept', invite]);
-  await ferryOk(b.state, ['pool', 'add', 'backup', targetPool.path]);
+  if (options.pair !== false) {
+    const invite = (await ferryOk(b.state, ['pair', 'invite'])).trim();
+    await ferryOk(a.state, ['pair', 'accept', invite]);
+    await ferryOk(b.state, ['pool', 'add', 'backup', targetPool.path]);
+  }
   await new Btrfs().create(pair.share);
   return pair;
 }

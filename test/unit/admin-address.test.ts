@@ -47,6 +47,6 @@ describe('deploy/ferry.example.json', () => {
   it('is a config the daemon accepts, with every optional section filled in', async () => {
     const text = await readFile(new URL('../../deploy/ferry.example.json', import.meta.url), 'utf8');
     const config = configSchema.parse(JSON.parse(text));
-    expect(Object.keys(config).sort()).toEqual(['admin', 'advertise', 'listen', 'maintenance', 'metrics', 'name', 'scheduler', 'version']);
+    expect(Object.keys(config).sort()).toEqual(['admin', 'advertise', 'listen', 'maintenance', 'metrics', 'name', 'scheduler', 'ui', 'version']);
   });
 });

@@ -246,6 +246,25 @@ describe('tasks', () => {
     expect(store.tasks.get('docs')?.healthPolicy).toEqual({ onDegradedSource: 'replicate', onDegradedTarget: 'hold' });
   });
 
+  it('updates what an admin may change, and keeps share, peer and pool', () => {
+    store.tasks.add(task('docs'));
+    const edited = task('docs', {
+      schedule: { kind: 'cron', expr: '0 3 * * *' },
+      keepLocal: 2,
+      keepRemote: 30,
+      healthPolicy: { onDegradedSource: 'hold', onDegradedTarget: 'replicate' },
+      retries: 0,
+      retryBackoffMs: 500,
+      share: 'other',
+      peer: 'peer-z',
+      pool: 'elsewhere',
+    });
+    expect(store.tasks.update(edited)).toBe(true);
+    expect(store.tasks.get('docs')).toEqual({ ...edited, share: 'docs', peer: 'peer-b', pool: 'tank' });
+    expect(store.tasks.update(task('nope'))).toBe(false);
+    expect(codeOf(() => store.tasks.update(task('docs', { keepLocal: -1 })))).toBe('INVALID_INPUT');
+  });
+
   it('lists by name, removes, pauses', () => {
     for (const n of ['photos', 'docs', 'mail']) store.tasks.add(task(n));
     expect(store.tasks.list().map((t) => t.name)).toEqual(['docs', 'mail', 'photos']);
@@ -500,6 +519,13 @@ describe('trail listing', () => {
     { name: 'task and limit', filter: { task: 'docs', limit: 1 }, ids: ['s4'] },
     { name: 'limit 0', filter: { limit: 0 }, ids: [] },
     { name: 'no match', filter: { task: 'none' }, ids: [] },
+    { name: 'since (inclusive)', filter: { since: '2024-05-01T02:00:00.000Z' }, ids: ['s4', 's5', 's3', 's2'] },
+    { name: 'until (exclusive)', filter: { until: '2024-05-01T02:00:00.000Z' }, ids: ['s6', 's1'] },
+    { name: 'time window and task', filter: { task: 'mail', since: '2024-05-01T01:30:00Z', until: '2024-05-01T04:00:00.000Z' }, ids: ['s5', 's3'] },
+    { name: 'page after s5', filter: { before: 's5', limit: 2 }, ids: ['s3', 's2'] },
+    { name: 'page after s3: its twin of the same millisecond next', filter: { before: 's3', limit: 2 }, ids: ['s2', 's6'] },
+    { name: 'page after the last', filter: { before: 's1' }, ids: [] },
+    { name: 'page with a task and status', filter: { task: 'docs', status: 'succeeded', before: 's4' }, ids: ['s1'] },
   ])('send trail: $name', ({ filter, ids }) => {
     expect(store.sendTrail.list(filter).map((e: SendTrailEntry) => e.id)).toEqual(ids);
   });
@@ -514,6 +540,23 @@ describe('trail listing', () => {
     { name: 'peer and limit', filter: { peer: 'p1', limit: 2 }, ids: ['s5', 's2'] },
   ])('receive trail: $name', ({ filter, ids }) => {
     expect(store.receiveTrail.list(filter).map((e: ReceiveTrailEntry) => e.id)).toEqual(ids);
+  });
+
+  it('pages through the whole trail without a gap or a repeat', () => {
+    const seen: string[] = [];
+    let before: string | undefined;
+    for (;;) {
+      const page = store.sendTrail.list({ limit: 4, ...(before ? { before } : {}) });
+      seen.push(...page.map((e) => e.id));
+      if (page.length < 4) break;
+      before = page.at(-1)?.id;
+    }
+    expect(seen).toEqual(store.sendTrail.list().map((e) => e.id));
+  });
+
+  it('refuses a page cursor it does not hold, and a time that is not one', () => {
+    expect(codeOf(() => store.sendTrail.list({ before: 'nope' }))).toBe('NOT_FOUND');
+    expect(codeOf(() => store.receiveTrail.list({ since: 'yesterday' }))).toBe('INVALID_INPUT');
   });
 
   it.each([-1, 1.5])('refuses limit %s', (limit) => {

@@ -1,6 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { createInterface } from 'node:readline';
-import { Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { DaemonUnreachable } from '../../api/client.js';
 import type * as ConfigBackup from '../../daemon/config-backup.js';
@@ -8,6 +6,7 @@ import type { ExportSummary } from '../../daemon/config-backup.js';
 import { FerryError } from '../../domain/errors.js';
 import { adminClient, stateDirOf, type GlobalOptions } from '../context.js';
 import { line, printJson } from '../output.js';
+import { ask } from '../prompt.js';
 
 interface PassphraseOptions {
   passphraseFile?: string;
@@ -30,20 +29,6 @@ async function passphrase(opts: PassphraseOptions, confirm: boolean): Promise<st
   const first = await ask('passphrase: ');
   if (confirm && (await ask('again: ')) !== first) throw new FerryError('INVALID_INPUT', 'the two passphrases differ');
   return first;
-}
-
-/** Reads one line from the terminal without echoing it. */
-function ask(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
-  const muted = new Writable({ write: (_chunk, _enc, done) => done() });
-  const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
-  return new Promise((resolve) => {
-    rl.question('', (answer) => {
-      rl.close();
-      process.stderr.write('\n');
-      resolve(answer);
-    });
-  });
 }
 
 /** The work itself is done on the state dir, not through the daemon: loaded only when a config verb runs. */

@@ -15,6 +15,10 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       line(`fingerprint  ${status.fingerprint}`);
       line(`listen       ${status.listen}   advertise ${status.advertise}   admin ${status.admin}`);
       line(`service      ${status.service}`);
+      const { ui } = status;
+      const where = [ui.local, ui.lan].filter((u) => u !== null).join('   ');
+      line(`web UI       ${where === '' ? 'not served (the admin API is not on loopback and config.json has no "ui" listener)' : where}${ui.passwordSet ? '' : "   (no password yet: 'ferry admin password')"}`);
+      if (ui.tlsFingerprint) line(`certificate  SHA-256 ${ui.tlsFingerprint}`);
       line('transfers');
       printTable(
         ['direction', 'task', 'peer', 'share', 'snapshot', 'bytes'],

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { AdminClient } from '../../api/client.js';
-import type { RunView } from '../../api/schemas.js';
+import type { RunView, TaskEditBody } from '../../api/schemas.js';
+import type { TaskView } from '../../api/views.js';
 import { formatDuration, parseDuration } from '../../domain/names.js';
 import { defaultRetries, defaultRetryBackoffMs, maxRetries } from '../../domain/task.js';
 import { formatBytes } from '../../util/bytes.js';
@@ -53,15 +54,31 @@ function degradedChoice(flag: string, text: string | undefined): 'replicate' | '
   return text;
 }
 
-export function registerTask(program: Command, globals: () => GlobalOptions): void {
-  const task = program.command('task').description('replication tasks: a share, a peer, a pool and a schedule');
-  task
-    .command('add')
-    .argument('<name>', 'a name for the task')
-    .requiredOption('--share <path>', 'the share (a btrfs subvolume) to replicate')
-    .option('--as <name>', "the share's name on the peer (its replica folder); default the share's folder name")
-    .requiredOption('--peer <peer>', "the receiving peer's id or name")
-    .requiredOption('--pool <pool>', 'the pool on the peer to replicate into')
+type Tuning = Pick<AddOptions, 'every' | 'cron' | 'keepLocal' | 'keepRemote' | 'onDegradedSource' | 'onDegradedTarget' | 'retries' | 'retryBackoff'>;
+
+/** What `task add` and `task edit` share: schedule, retention, degraded-pool choices and retries, checked flag by flag. */
+function tuningOf(opts: Tuning): TaskEditBody {
+  const keepLocal = keepOf('--keep-local', opts.keepLocal);
+  const keepRemote = keepOf('--keep-remote', opts.keepRemote);
+  const onDegradedSource = degradedChoice('--on-degraded-source', opts.onDegradedSource);
+  const onDegradedTarget = degradedChoice('--on-degraded-target', opts.onDegradedTarget);
+  const retries = retriesOf(opts.retries);
+  const retryBackoffMs = backoffOf(opts.retryBackoff);
+  return {
+    ...(opts.every === undefined ? {} : { every: parseDuration(opts.every) }),
+    ...(opts.cron === undefined ? {} : { cron: opts.cron }),
+    ...(keepLocal === undefined ? {} : { keepLocal }),
+    ...(keepRemote === undefined ? {} : { keepRemote }),
+    ...(onDegradedSource === undefined ? {} : { onDegradedSource }),
+    ...(onDegradedTarget === undefined ? {} : { onDegradedTarget }),
+    ...(retries === undefined ? {} : { retries }),
+    ...(retryBackoffMs === undefined ? {} : { retryBackoffMs }),
+  };
+}
+
+/** The options of `task add` that `task edit` takes too. */
+function tuningOptions(command: Command): Command {
+  return command
     .option('--every <duration>', 'run every DURATION, like 10m or 6h')
     .option('--cron <expr>', 'run on a cron schedule, like "0 3 * * *"')
     .option('--keep-local <n>', 'snapshots to keep here')
@@ -69,33 +86,47 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .option('--on-degraded-source <choice>', "'replicate' (default: a fresh copy matters most then) or 'hold'")
     .option('--on-degraded-target <choice>', "'hold' (default: no writes to a pool without redundancy) or 'replicate'")
     .option('--retries <n>', `attempts after the first when a run fails for a passing reason (peer unreachable, a cut stream, a busy share); default ${defaultRetries}`)
-    .option('--retry-backoff <duration>', `the first retry's delay, doubling after each; default ${defaultRetryBackoffMs / 1000}s`)
+    .option('--retry-backoff <duration>', `the first retry's delay, doubling after each; default ${defaultRetryBackoffMs / 1000}s`);
+}
+
+function describeTask(t: TaskView): string {
+  const as = t.share === t.sharePath.split('/').at(-1) ? '' : ` as '${t.share}'`;
+  return `task ${t.name}: ${t.sharePath} -> ${t.peer}:${t.pool}${as}, ${t.schedule}, keep ${t.keepLocal} here and ${t.keepRemote} there`;
+}
+
+export function registerTask(program: Command, globals: () => GlobalOptions): void {
+  const task = program.command('task').description('replication tasks: a share, a peer, a pool and a schedule');
+  tuningOptions(
+    task
+      .command('add')
+      .argument('<name>', 'a name for the task')
+      .requiredOption('--share <path>', 'the share (a btrfs subvolume) to replicate')
+      .option('--as <name>', "the share's name on the peer (its replica folder); default the share's folder name")
+      .requiredOption('--peer <peer>', "the receiving peer's id or name")
+      .requiredOption('--pool <pool>', 'the pool on the peer to replicate into'),
+  )
     .action(async (name: string, opts: AddOptions) => {
       if ((opts.every === undefined) === (opts.cron === undefined)) throw new UsageError('give exactly one of --every DURATION or --cron EXPR');
-      const keepLocal = keepOf('--keep-local', opts.keepLocal);
-      const keepRemote = keepOf('--keep-remote', opts.keepRemote);
-      const onDegradedSource = degradedChoice('--on-degraded-source', opts.onDegradedSource);
-      const onDegradedTarget = degradedChoice('--on-degraded-target', opts.onDegradedTarget);
-      const retries = retriesOf(opts.retries);
-      const retryBackoffMs = backoffOf(opts.retryBackoff);
       const { task: added, warnings } = await (await adminClient(globals())).addTask({
         name,
         sharePath: opts.share,
         ...(opts.as === undefined ? {} : { shareName: opts.as }),
         peer: opts.peer,
         pool: opts.pool,
-        ...(opts.every === undefined ? {} : { every: parseDuration(opts.every) }),
-        ...(opts.cron === undefined ? {} : { cron: opts.cron }),
-        ...(keepLocal === undefined ? {} : { keepLocal }),
-        ...(keepRemote === undefined ? {} : { keepRemote }),
-        ...(onDegradedSource === undefined ? {} : { onDegradedSource }),
-        ...(onDegradedTarget === undefined ? {} : { onDegradedTarget }),
-        ...(retries === undefined ? {} : { retries }),
-        ...(retryBackoffMs === undefined ? {} : { retryBackoffMs }),
+        ...tuningOf(opts),
       });
-      const as = added.share === added.sharePath.split('/').at(-1) ? '' : ` as '${added.share}'`;
-      line(`task ${added.name}: ${added.sharePath} -> ${added.peer}:${added.pool}${as}, ${added.schedule}, keep ${added.keepLocal} here and ${added.keepRemote} there`);
+      line(describeTask(added));
       for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+    });
+  tuningOptions(task.command('edit').argument('<name>').description("change a task's schedule, retention, degraded-pool choices or retries (its share, peer and pool stay)"))
+    .option('--json', 'one JSON document on stdout')
+    .action(async (name: string, opts: Tuning & { json?: boolean }) => {
+      if (opts.every !== undefined && opts.cron !== undefined) throw new UsageError('give --every DURATION or --cron EXPR, not both');
+      const change = tuningOf(opts);
+      if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give at least one option (see ferry task edit --help)');
+      const edited = await (await adminClient(globals())).editTask(name, change);
+      if (opts.json) return printJson(edited);
+      line(describeTask(edited));
     });
   task
     .command('list')

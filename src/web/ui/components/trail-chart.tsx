@@ -1,0 +1,85 @@
+// Bytes and duration of a task's attempts over time, drawn by uPlot on a
+// canvas: 500 points redraw in a millisecond, where an SVG chart of the same
+// would weigh on a phone. Colours come from the theme's custom properties,
+// so the chart is redrawn when the theme changes. The canvas says nothing to
+// a screen reader: the caption says what the chart shows in words.
+
+import uPlot from 'uplot';
+import { useEffect, useRef } from 'preact/hooks';
+import { formatBytes, formatDuration, secondsBetween } from '../format.js';
+import type { SendEntry } from './trail-table.js';
+
+function themeColor(name: string): string {
+  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+}
+
+/** The attempts that ended, oldest first, as uPlot's columns: times (s), bytes, durations (s). */
+export function chartData(entries: readonly SendEntry[]): [number[], number[], number[]] {
+  const ended = entries.filter((e) => e.endedAt !== null).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+  return [ended.map((e) => Date.parse(e.startedAt) / 1000), ended.map((e) => e.bytes), ended.map((e) => secondsBetween(e.startedAt, e.endedAt, 0))];
+}
+
+function options(width: number): uPlot.Options {
+  const text = themeColor('--text-muted');
+  const grid = themeColor('--border');
+  const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
+  return {
+    width,
+    height: 240,
+    cursor: { drag: { x: true, y: false } },
+    scales: { x: { time: true }, bytes: { auto: true }, seconds: { auto: true } },
+    series: [
+      {},
+      { label: 'Bytes', scale: 'bytes', stroke: themeColor('--chart-1'), width: 2, points: { show: true, size: 5 }, value: (_u, v) => (v === null ? '—' : formatBytes(v)) },
+      { label: 'Duration', scale: 'seconds', stroke: themeColor('--chart-2'), width: 2, dash: [6, 4], points: { show: true, size: 5 }, value: (_u, v) => (v === null ? '—' : formatDuration(v)) },
+    ],
+    axes: [
+      { ...axis },
+      { ...axis, scale: 'bytes', size: 70, values: (_u, values) => values.map((v) => formatBytes(v)) },
+      { ...axis, scale: 'seconds', side: 1, size: 60, grid: { show: false }, values: (_u, values) => values.map((v) => formatDuration(v)) },
+    ],
+  };
+}
+
+export function TrailChart(props: { entries: readonly SendEntry[] }) {
+  const box = useRef<HTMLDivElement>(null);
+  const data = chartData(props.entries);
+  const count = data[0].length;
+
+  useEffect(() => {
+    const el = box.current;
+    if (el === null || count === 0) return;
+    let plot: uPlot | null = null;
+    const draw = () => {
+      plot?.destroy();
+      plot = new uPlot(options(Math.max(280, el.clientWidth)), data, el);
+    };
+    draw();
+    const resize = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, el.clientWidth), height: 240 }));
+    resize.observe(el);
+    // A theme change (the switch, or the system's) changes the colours: draw again.
+    const themeAttr = new MutationObserver(draw);
+    themeAttr.observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
+    const scheme = matchMedia('(prefers-color-scheme: dark)');
+    scheme.addEventListener('change', draw);
+    return () => {
+      resize.disconnect();
+      themeAttr.disconnect();
+      scheme.removeEventListener('change', draw);
+      plot?.destroy();
+    };
+    // Drawn again only when the attempts change, not at every render of the page.
+  }, [props.entries]);
+
+  if (count === 0) return <p class="muted">No attempt has ended yet: the chart shows each attempt's bytes and duration once it has.</p>;
+  const largest = Math.max(...data[1]);
+  const longest = Math.max(...data[2]);
+  return (
+    <figure class="chart">
+      <div ref={box} class="chart-canvas" role="img" aria-label={`Bytes and duration of the last ${count} attempts`} />
+      <figcaption class="muted">
+        The last {count} attempts that ended, oldest on the left: bytes sent (solid, left axis) and duration (dashed, right axis). The largest sent {formatBytes(largest)}; the longest took {formatDuration(longest)}.
+      </figcaption>
+    </figure>
+  );
+}

@@ -1,0 +1,150 @@
+// One table for both trails (send and receive): each attempt's times,
+// bytes, rate, mode, parent and result in a row, and everything else the
+// trail recorded (the full error, why the planner chose its mode, pool
+// findings, what retention deleted) behind the row's Details button.
+
+import { Fragment, type ComponentChildren } from 'preact';
+import { useState } from 'preact/hooks';
+import type { ReceiveTrailEntryView, SendTrailEntryView } from '../../../api/views.js';
+import type { z } from 'zod';
+import { formatBytes, formatDuration, formatRate, secondsBetween } from '../format.js';
+import { StatusBadge } from './badge.js';
+import { Facts } from './card.js';
+import { Time } from './time.js';
+
+export type SendEntry = z.infer<typeof SendTrailEntryView>;
+export type ReceiveEntry = z.infer<typeof ReceiveTrailEntryView>;
+export type TrailEntry = SendEntry | ReceiveEntry;
+
+function isReceive(e: TrailEntry): e is ReceiveEntry {
+  return 'replicaPath' in e;
+}
+
+export function TrailTable(props: { entries: readonly TrailEntry[]; now: number; showTask: boolean; direction: 'send' | 'receive' }) {
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (id: string) =>
+    setOpen((s) => {
+      const next = new Set(s);
+      if (!next.delete(id)) next.add(id);
+      return next;
+    });
+  const columns = 10 + (props.showTask ? 1 : 0) + (props.direction === 'receive' ? 1 : 0);
+  return (
+    <div class="table-wrap">
+      <table class="table stack trail">
+        <thead>
+          <tr>
+            <th scope="col">Started</th>
+            {props.showTask && <th scope="col">Task</th>}
+            {props.direction === 'receive' && <th scope="col">From peer</th>}
+            <th scope="col">Ended</th>
+            <th scope="col">Duration</th>
+            <th scope="col" class="num">
+              Bytes
+            </th>
+            <th scope="col" class="num">
+              Rate
+            </th>
+            <th scope="col">Mode</th>
+            <th scope="col">Parent</th>
+            <th scope="col">Status</th>
+            <th scope="col">Error</th>
+            <th scope="col">
+              <span class="visually-hidden">Details</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.entries.map((e) => (
+            <Fragment key={e.id}>
+              <TrailRow entry={e} now={props.now} showTask={props.showTask} direction={props.direction} open={open.has(e.id)} onToggle={() => toggle(e.id)} />
+              {open.has(e.id) && (
+                <tr class="detail-row" id={`attempt-${e.id}-details`}>
+                  <td colSpan={columns}>
+                    <AttemptDetails entry={e} />
+                  </td>
+                </tr>
+              )}
+            </Fragment>
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function TrailRow(props: { entry: TrailEntry; now: number; showTask: boolean; direction: 'send' | 'receive'; open: boolean; onToggle: () => void }) {
+  const { entry: e, now } = props;
+  const seconds = secondsBetween(e.startedAt, e.endedAt, now);
+  const rate = seconds > 0 ? e.bytes / seconds : null;
+  return (
+    <tr data-testid={`attempt-${e.id}`} class={e.status === 'failed' ? 'row-failed' : undefined}>
+      <td data-label="Started">
+        <Time iso={e.startedAt} now={now} />
+      </td>
+      {props.showTask && (
+        <td data-label="Task">
+          {props.direction === 'send' ? <a href={`/tasks/${encodeURIComponent(e.task)}`}>{e.task}</a> : e.task}
+          <span class="cell-sub">{e.share}</span>
+        </td>
+      )}
+      {props.direction === 'receive' && (
+        <td data-label="From peer" class="mono">
+          {e.peer}
+        </td>
+      )}
+      <td data-label="Ended">{e.endedAt === null ? <span class="muted">under way</span> : <Time iso={e.endedAt} now={now} />}</td>
+      <td data-label="Duration">{formatDuration(seconds)}</td>
+      <td data-label="Bytes" class="num">
+        {formatBytes(e.bytes)}
+      </td>
+      <td data-label="Rate" class="num">
+        {formatRate(rate)}
+      </td>
+      <td data-label="Mode">{e.mode ?? <span class="muted">not planned</span>}</td>
+      <td data-label="Parent" class="mono wrap-any">
+        {e.parent ?? <span class="muted">none</span>}
+      </td>
+      <td data-label="Status">
+        <StatusBadge status={e.status} />
+        {e.kind !== 'replicate' && <span class="cell-sub">{e.kind}</span>}
+      </td>
+      <td data-label="Error">{e.errorCode === null ? <span class="muted">—</span> : <code class="code">{e.errorCode}</code>}</td>
+      <td data-label="Details" class="row-actions">
+        <button type="button" class="btn btn-ghost btn-small" aria-expanded={props.open} aria-controls={`attempt-${e.id}-details`} onClick={props.onToggle}>
+          {props.open ? 'Hide details' : 'Details'}
+          <span class="visually-hidden"> of attempt {e.id}</span>
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function AttemptDetails(props: { entry: TrailEntry }) {
+  const e = props.entry;
+  const items: [string, ComponentChildren][] = [
+    ['Attempt', <span class="mono">{e.id}</span>],
+    ['Kind', e.kind],
+    ['Share', e.share],
+    ['Snapshot', e.snapshot === null ? <span class="muted">none (the attempt failed before planning)</span> : <span class="mono wrap-any">{e.snapshot}</span>],
+    ['Peer', <span class="mono">{e.peer}</span>],
+    ['Pool', e.pool],
+  ];
+  if (isReceive(e)) items.push(['Replica', e.replicaPath === null ? <span class="muted">not committed</span> : <span class="mono wrap-any">{e.replicaPath}</span>]);
+  if (e.reason !== null) items.push(['Why this mode', e.reason]);
+  if (e.findings !== null) items.push(['Pool findings', e.findings]);
+  if (e.retention !== null) items.push(['Retention', e.retention]);
+  return (
+    <div class="attempt-details">
+      {e.error !== null && (
+        <div class="error-block">
+          <p class="error-block-title">
+            Error <code class="code">{e.errorCode}</code>
+          </p>
+          <pre class="pre">{e.error}</pre>
+        </div>
+      )}
+      <Facts items={items} />
+    </div>
+  );
+}

@@ -1,0 +1,204 @@
+// Is every task current? The summary first, then what moves now (live), then
+// each task's lag, last result and pools, then the pools' health.
+
+import type { PoolView, StatusView, TaskView } from '../../../api/views.js';
+import { Alert } from '../components/alert.js';
+import { Badge, StatusBadge } from '../components/badge.js';
+import { Card, EmptyState } from '../components/card.js';
+import { Findings, HealthBadge } from '../components/health.js';
+import { Loaded } from '../components/loading.js';
+import { Time } from '../components/time.js';
+import { TransferList } from '../components/transfers.js';
+import { useApp } from '../context.js';
+import { formatBytes, formatDuration } from '../format.js';
+import { taskFreshness, type TaskFreshness } from '../freshness.js';
+import { useInterval, useLoad, useNow, usePageTitle } from '../hooks.js';
+
+interface Overview {
+  readonly tasks: TaskView[];
+  readonly pools: PoolView[];
+  readonly status: StatusView;
+}
+
+export function DashboardPage() {
+  const { api, live, applianceName } = useApp();
+  usePageTitle('Dashboard', applianceName);
+  const now = useNow();
+  // Reloaded whenever a run ends (its task's lag and last result change), and each half minute for incoming transfers.
+  const state = useLoad(async (): Promise<Overview> => {
+    const [tasks, pools, status] = await Promise.all([api.tasks(), api.pools(), api.status()]);
+    return { tasks, pools, status };
+  }, [api, live.ended]);
+  useInterval(state.reload, 30_000, true);
+
+  return (
+    <>
+      <h1>Dashboard</h1>
+      <Loaded state={state} what="the overview">
+        {(o) => (
+          <>
+            <Summary overview={o} now={now} />
+            <Card title="Transfers now" subtitle="Runs under way and just ended, live from the appliance.">
+              <TransferList runs={[...live.runs.values()]} connected={live.connected} />
+              <Incoming status={o.status} />
+            </Card>
+            <TaskHealthCard tasks={o.tasks} now={now} />
+            <PoolHealthCard pools={o.pools} />
+          </>
+        )}
+      </Loaded>
+    </>
+  );
+}
+
+function Summary(props: { overview: Overview; now: number }) {
+  const { tasks, pools, status } = props.overview;
+  const states = tasks.map((t) => taskFreshness(t, props.now).state);
+  const current = states.filter((s) => s === 'current').length;
+  const late = states.filter((s) => s === 'late').length;
+  const never = states.filter((s) => s === 'never').length;
+  const failing = tasks.filter((t) => t.lastAttempt?.status === 'failed').length;
+  const unhealthy = pools.filter((p) => p.health?.findings.some((f) => f.severity !== 'info')).length;
+  const allGood = tasks.length > 0 && current === tasks.length && failing === 0 && unhealthy === 0;
+  return (
+    <section class={`summary ${allGood ? 'summary-ok' : tasks.length === 0 ? '' : 'summary-warn'}`} aria-label="Summary">
+      <p class="summary-main">{tasks.length === 0 ? 'No tasks yet.' : `${current} of ${tasks.length} ${tasks.length === 1 ? 'task' : 'tasks'} current`}</p>
+      <ul class="summary-facts">
+        {late > 0 && <li>{late} late</li>}
+        {never > 0 && <li>{never} never succeeded</li>}
+        {failing > 0 && <li>{failing} with a failed last attempt</li>}
+        <li>{unhealthy === 0 ? `${pools.length === 1 ? 'pool' : 'all pools'} healthy` : `${unhealthy} ${unhealthy === 1 ? 'pool needs' : 'pools need'} attention`}</li>
+        <li>service {status.service === 'enabled' ? 'on' : 'off'}</li>
+      </ul>
+      {status.service === 'disabled' && (
+        <Alert tone="warning" title="The replication service is off.">
+          No scheduled run starts and peers cannot send here. <a href="/appliance">Turn it on on the Appliance page.</a>
+        </Alert>
+      )}
+    </section>
+  );
+}
+
+/** Transfers peers are sending here now (from GET /status, not the event stream, which tells this appliance's own runs). */
+function Incoming(props: { status: StatusView }) {
+  const incoming = props.status.transfers.filter((t) => t.direction === 'receive');
+  if (incoming.length === 0) return null;
+  return (
+    <div class="incoming">
+      <h3>Receiving</h3>
+      <ul class="plain-list">
+        {incoming.map((t) => (
+          <li key={`${t.peer}/${t.share}/${t.snapshot}`}>
+            <strong>{t.share}</strong> from peer <span class="mono">{t.peer}</span>: snapshot <span class="mono">{t.snapshot}</span>
+            {t.bytes !== undefined && `, ${formatBytes(t.bytes)} so far`}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}
+
+function FreshnessBadge(props: { freshness: TaskFreshness; paused: boolean }) {
+  const { state, lagSeconds } = props.freshness;
+  const lag = lagSeconds === null ? '' : `${formatDuration(lagSeconds)} behind`;
+  switch (state) {
+    case 'current':
+      return <Badge tone="ok" title={lag}>current</Badge>;
+    case 'late':
+      return <Badge tone="warn" title={lag}>late</Badge>;
+    case 'never':
+      return <Badge tone={props.paused ? 'neutral' : 'bad'}>never succeeded</Badge>;
+    case 'unknown':
+      return <Badge tone="neutral">no schedule period</Badge>;
+  }
+}
+
+function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
+  return (
+    <Card title="Tasks" subtitle="Lag is the time since the last success, against the task's schedule." actions={<a href="/tasks" class="btn btn-secondary btn-small">All tasks</a>} flush>
+      {props.tasks.length === 0 ? (
+        <EmptyState title="No tasks yet." action={<a href="/tasks" class="btn btn-primary">Add a task</a>}>
+          Add one to start replicating.
+        </EmptyState>
+      ) : (
+        <div class="table-wrap">
+          <table class="table stack">
+            <thead>
+              <tr>
+                <th scope="col">Task</th>
+                <th scope="col">Freshness</th>
+                <th scope="col">Last success</th>
+                <th scope="col">Last attempt</th>
+                <th scope="col">Next run</th>
+                <th scope="col">Source pool</th>
+              </tr>
+            </thead>
+            <tbody>
+              {props.tasks.map((t) => (
+                <TaskHealthRow key={t.name} task={t} now={props.now} />
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </Card>
+  );
+}
+
+function TaskHealthRow(props: { task: TaskView; now: number }) {
+  const { task: t, now } = props;
+  const f = taskFreshness(t, now);
+  return (
+    <tr data-testid={`task-health-${t.name}`}>
+      <th scope="row" data-label="Task">
+        <a href={`/tasks/${encodeURIComponent(t.name)}`}>{t.name}</a>
+        <span class="cell-sub">{t.schedule}</span>
+      </th>
+      <td data-label="Freshness">
+        <FreshnessBadge freshness={f} paused={t.paused} />
+        {t.paused && <Badge tone="neutral">paused</Badge>}
+        {f.lagSeconds !== null && <span class="cell-sub">{formatDuration(f.lagSeconds)} behind</span>}
+      </td>
+      <td data-label="Last success">
+        <Time iso={t.lastSucceeded} now={now} empty="never" />
+      </td>
+      <td data-label="Last attempt">
+        {t.lastAttempt === null ? (
+          <span class="muted">none yet</span>
+        ) : (
+          <>
+            <StatusBadge status={t.lastAttempt.status} /> {t.lastAttempt.errorCode !== null && <code class="code">{t.lastAttempt.errorCode}</code>}
+            <span class="cell-sub">
+              <Time iso={t.lastAttempt.startedAt} now={now} />
+            </span>
+          </>
+        )}
+      </td>
+      <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty="not scheduled" />}</td>
+      <td data-label="Source pool">
+        <HealthBadge health={t.sourceHealth} />
+      </td>
+    </tr>
+  );
+}
+
+function PoolHealthCard(props: { pools: readonly PoolView[] }) {
+  return (
+    <Card title="Pools" subtitle="Pools of this appliance that peers send to, as the last health check found them." actions={<a href="/pools" class="btn btn-secondary btn-small">Manage pools</a>}>
+      {props.pools.length === 0 ? (
+        <EmptyState title="No pools on this appliance.">A pool is where peers may send their replicas. This appliance can still send its own shares.</EmptyState>
+      ) : (
+        <ul class="pool-health">
+          {props.pools.map((p) => (
+            <li key={p.name}>
+              <div class="pool-health-head">
+                <strong>{p.name}</strong> <span class="mono muted">{p.path}</span> <HealthBadge health={p.health} />
+              </div>
+              <Findings health={p.health} />
+            </li>
+          ))}
+        </ul>
+      )}
+    </Card>
+  );
+}
