@@ -29,13 +29,14 @@ interface Made {
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
 const step = (text: string): void => say(`\n== ${text}`);
 
-function run(cmd: string, args: readonly string[], options: { quiet?: boolean } = {}): Promise<{ code: number | null; out: string; err: string }> {
+function run(cmd: string, args: readonly string[], options: { quiet?: boolean; input?: string } = {}): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    if (options.input !== undefined) child.stdin?.end(options.input);
     let out = '';
     let err = '';
-    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    child.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    child.stderr?.on('data', (b: Buffer) => (err += b.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
       if (code !== 0 && !options.quiet) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
@@ -149,19 +150,24 @@ async function main(): Promise<void> {
 
     step('two appliances on 127.0.0.1, ports chosen by the system');
     const states: Record<string, string> = {};
+    // One web UI password for both, made here and printed at the end (the demo is on this machine only).
+    const password = randomBytes(9).toString('base64url');
     for (const name of ['alpha', 'beta']) {
       states[name] = path.join(dir, `${name}-state`);
       await ferry(states[name] ?? '', ['init', '--name', name, '--listen', '127.0.0.1:0']);
+      await run(process.execPath, [FERRY, '--state', states[name] ?? '', 'admin', 'password'], { input: `${password}\n` });
       const daemon = spawn(process.execPath, ['--max-semi-space-size=2', FERRY, '--state', states[name] ?? '', 'serve'], { stdio: ['ignore', 'ignore', 'pipe'] });
       daemon.stderr?.on('data', () => undefined);
       daemons.push(daemon);
       await record('daemon', daemon.pid ?? 0);
     }
+    const ui: Record<string, string> = {};
     for (const name of ['alpha', 'beta']) {
       for (let i = 0; ; i++) {
         const r = await run(process.execPath, [FERRY, '--state', states[name] ?? '', 'status', '--json'], { quiet: true });
         if (r.code === 0) {
-          const s = JSON.parse(r.out) as { id: string; listen: string; admin: string; fingerprint: string };
+          const s = JSON.parse(r.out) as { id: string; listen: string; admin: string; fingerprint: string; ui: { local: string | null } };
+          ui[name] = s.ui.local ?? '';
           say(`${name}: ${s.id}, peers on ${s.listen}, admin API on ${s.admin}, fingerprint ${s.fingerprint}`);
           break;
         }
@@ -200,7 +206,7 @@ async function main(): Promise<void> {
     say(`  ferry --state ${states.alpha} task list`);
     say(`  ferry --state ${states.beta} replica list`);
     say(`  ferry --state ${states.alpha} restore photos --from beta --to ${path.join(pools.alpha ?? '', 'photos-restored')} --wait`);
-    say('the web UI is not there yet (issue 12).');
+    say(`the web UI: alpha ${ui.alpha}, beta ${ui.beta}; password ${password}`);
     say('Ctrl-C stops both daemons and removes everything the demo made.');
     for (const d of daemons) {
       d.on('exit', (code) => {

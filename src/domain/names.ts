@@ -47,6 +47,8 @@ function shown(name: string): string {
   return JSON.stringify(cut);
 }
 
+const utf8 = new TextEncoder();
+
 /**
  * What is wrong with a name, as a sentence for the admin, or null when it is
  * acceptable. The throwing validators and the zod schemas share this, so both
@@ -75,7 +77,8 @@ function findProblem(kind: NameKind, name: string): string | null {
   if (name.startsWith('.')) return "starts with '.', which would make it hidden";
   // "data" and "data " look the same in every list an admin reads.
   if (/^\s|\s$/u.test(name)) return 'starts or ends with white space';
-  const bytes = Buffer.byteLength(name, 'utf8');
+  // TextEncoder, not Buffer: the web UI checks names in the browser with this same rule.
+  const bytes = utf8.encode(name).length;
   if (bytes > nameMaxBytes[kind]) return `is ${bytes} bytes long in UTF-8, over the limit of ${nameMaxBytes[kind]}`;
   return null;
 }

@@ -6,6 +6,7 @@
 
 import { z } from 'zod';
 import { ADMIN_PREFIX } from '../../api/routes.js';
+import { CSRF_HEADER, LOGIN_PATH, LOGOUT_PATH, SESSION_PATH, SessionView } from '../contract.js';
 import type { CopyBody, InviteBody, PolicyBody, PoolAddBody, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from '../../api/schemas.js';
 import {
   AddedTaskView,
@@ -48,8 +49,6 @@ function sentence(text: string): string {
   return /[.!?]$/.test(first) ? first : `${first}.`;
 }
 
-export const SessionView = z.object({ csrf: z.string(), expiresAt: z.string() });
-export type SessionView = z.infer<typeof SessionView>;
 
 const Removed = z.object({ removed: z.string() });
 const Empty = z.unknown();
@@ -75,7 +74,7 @@ export class FerryApi {
   private async call<T>(method: Method, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
-    if (method !== 'GET' && this.csrf !== null) headers['x-csrf-token'] = this.csrf;
+    if (method !== 'GET' && this.csrf !== null) headers[CSRF_HEADER] = this.csrf;
     let response: Response;
     try {
       response = await fetch(path, { method, headers, credentials: 'same-origin', ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
@@ -100,10 +99,10 @@ export class FerryApi {
     return parsed.data;
   }
 
-  // Session (src/web/server.ts)
-  session = () => this.call('GET', '/ui/session', SessionView);
-  login = (password: string) => this.call('POST', '/ui/login', SessionView, { password });
-  logout = () => this.call('POST', '/ui/logout', Empty, {});
+  // Session (src/web/server.ts; its contract in src/web/contract.ts)
+  session = () => this.call('GET', SESSION_PATH, SessionView);
+  login = (password: string) => this.call('POST', LOGIN_PATH, SessionView, { password });
+  logout = () => this.call('POST', LOGOUT_PATH, Empty, {});
 
   // Appliance
   status = () => this.call('GET', `${ADMIN_PREFIX}/status`, StatusView);
@@ -149,4 +148,5 @@ export class FerryApi {
 /** The address of the live event stream (GET, with the session cookie). */
 export const EVENTS_PATH = `${ADMIN_PREFIX}/events`;
 
+export type { SessionView } from '../contract.js';
 export type { CopyBody, PolicyBody, PoolAddBody, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery };

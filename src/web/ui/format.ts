@@ -49,20 +49,18 @@ export function formatRelative(iso: string, now: number): string {
   return delta < 0 ? `${text} ago` : `in ${text}`;
 }
 
-const absolute = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const withYear = new Intl.DateTimeFormat(undefined, { year: 'numeric', month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const thisYear = new Intl.DateTimeFormat(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
+/** The local date and time; the year only when it is not this one, to keep table cells on one line. */
 export function formatAbsolute(iso: string): string {
   const t = Date.parse(iso);
-  return Number.isNaN(t) ? iso : absolute.format(t);
+  if (Number.isNaN(t)) return iso;
+  return new Date(t).getFullYear() === new Date().getFullYear() ? thisYear.format(t) : withYear.format(t);
 }
 
 export function secondsBetween(from: string, to: string | null, now: number): number {
   return ((to === null ? now : Date.parse(to)) - Date.parse(from)) / 1000;
-}
-
-/** A schedule's period in words: 3600 -> `1 h`. */
-export function formatEvery(seconds: number): string {
-  return formatDuration(seconds);
 }
 
 /** The value a `datetime-local` input takes, for an ISO time, in local time. */

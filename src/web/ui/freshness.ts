@@ -1,7 +1,10 @@
 // Is a task current? Its last success against its schedule: late once the
 // last success is older than the schedule's period (TaskView.periodSeconds),
-// never succeeded before its first success. A task whose run is under way is
-// still current up to twice its period: that run is the one that catches up.
+// never succeeded before its first success. The scheduler starts a run up to
+// a tenth of the period (30 s at most) after its slot, so that much more is
+// allowed before "late": otherwise every task would flash late at each slot.
+// A task whose run is under way is still current up to twice its period:
+// that run is the one that catches up.
 
 import type { HealthView, TaskView } from '../../api/views.js';
 
@@ -17,7 +20,8 @@ export function taskFreshness(task: TaskView, now: number): TaskFreshness {
   if (task.lastSucceeded === null) return { state: 'never', lagSeconds: null };
   const lag = Math.max(0, (now - Date.parse(task.lastSucceeded)) / 1000);
   if (task.periodSeconds === null) return { state: 'unknown', lagSeconds: lag };
-  const allowed = task.running ? 2 * task.periodSeconds : task.periodSeconds;
+  const jitter = Math.min(30, task.periodSeconds / 10);
+  const allowed = (task.running ? 2 * task.periodSeconds : task.periodSeconds) + jitter;
   return { state: lag > allowed ? 'late' : 'current', lagSeconds: lag };
 }
 

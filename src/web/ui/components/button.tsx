@@ -5,7 +5,8 @@
 import type { ButtonHTMLAttributes, ComponentChildren } from 'preact';
 import { useId } from 'preact/hooks';
 
-export type Variant = 'primary' | 'secondary' | 'danger' | 'ghost';
+/** `danger-quiet` opens a destructive action's confirmation from a list, where a row of red buttons would shout; the dialog's own button is `danger`. */
+export type Variant = 'primary' | 'secondary' | 'danger' | 'danger-quiet' | 'ghost';
 
 type ButtonProps = Omit<ButtonHTMLAttributes<HTMLButtonElement>, 'class' | 'size'> & { variant?: Variant; busy?: boolean; small?: boolean };
 

@@ -5,6 +5,7 @@
 import { useLocation } from 'preact-iso/router';
 import { useState } from 'preact/hooks';
 import { applyTheme, storedTheme, type Theme } from '../theme.js';
+import { Logo } from './logo.js';
 
 const pages = [
   ['/', 'Dashboard'],
@@ -28,9 +29,7 @@ export function TopBar(props: { applianceName: string | null; connected: boolean
       </a>
       <div class="topbar-row">
         <a class="brand" href="/">
-          <span class="brand-mark" aria-hidden="true">
-            ⛴
-          </span>
+          <Logo />
           Ferry
         </a>
         {props.applianceName !== null && <span class="appliance-name" title="This appliance">{props.applianceName}</span>}

@@ -2,6 +2,7 @@
 // Resume), each with its error in place next to it. Shared by the task list
 // and the task's own page.
 
+import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { TaskView } from '../../../api/views.js';
 import { useApp } from '../context.js';
@@ -16,7 +17,7 @@ export function useTaskRunning(task: TaskView): boolean {
   return run === undefined ? task.running : isActive(run.run.state);
 }
 
-export function TaskRunActions(props: { task: TaskView; serviceOn: boolean; onChanged: () => void }) {
+export function TaskRunActions(props: { task: TaskView; serviceOn: boolean; onChanged: () => void; children?: ComponentChildren }) {
   const { api } = useApp();
   const { task } = props;
   const running = useTaskRunning(task);
@@ -51,6 +52,7 @@ export function TaskRunActions(props: { task: TaskView; serviceOn: boolean; onCh
         ) : (
           <Action label="Pause" small busy={busy === 'pause'} onClick={() => act('pause', () => api.pauseTask(task.name, true))} />
         )}
+        {props.children}
       </div>
       <ErrorAlert error={error} />
     </div>

@@ -53,6 +53,7 @@ export function TrailBrowser(props: {
   liveRun?: LiveRun | undefined;
   /** Changes when the trail changed (a run started or ended): the newest page reloads. */
   refreshKey?: string;
+  peerNames?: ReadonlyMap<string, string> | undefined;
 }) {
   const { api } = useApp();
   const now = useNow(10_000);
@@ -117,17 +118,20 @@ export function TrailBrowser(props: {
           </Button>
         </div>
       </form>
-      <Loaded state={state} what={`the ${props.direction} trail`}>
-        {() =>
-          entries.length === 0 ? (
-            <EmptyState title={filtered ? 'No attempts match these filters.' : `No ${props.direction === 'send' ? 'send' : 'receive'} attempts yet.`}>
-              {filtered ? 'Clear the filters to see every attempt.' : props.direction === 'send' ? 'Each run of a task adds its attempts here.' : 'Attempts of peers sending to this appliance show here.'}
-            </EmptyState>
-          ) : (
-            <TrailTable entries={entries} now={now} showTask={props.task === undefined} direction={props.direction} />
-          )
-        }
-      </Loaded>
+      {/* While another page or filter loads, the rows shown are the old ones: dimmed, and marked busy. */}
+      <div class={state.loading && state.data !== undefined ? 'trail-rows is-loading' : 'trail-rows'} aria-busy={state.loading}>
+        <Loaded state={state} what={`the ${props.direction} trail`}>
+          {() =>
+            entries.length === 0 ? (
+              <EmptyState title={filtered ? 'No attempts match these filters.' : `No ${props.direction === 'send' ? 'send' : 'receive'} attempts yet.`}>
+                {filtered ? 'Clear the filters to see every attempt.' : props.direction === 'send' ? 'Each run of a task adds its attempts here.' : 'Attempts of peers sending to this appliance show here.'}
+              </EmptyState>
+            ) : (
+              <TrailTable entries={entries} now={now} showTask={props.task === undefined} direction={props.direction} peerNames={props.peerNames} />
+            )
+          }
+        </Loaded>
+      </div>
       <nav class="pager" aria-label={`Pages of the ${props.direction} trail`}>
         <Button small disabled={onNewest} onClick={() => setCursors(cursors.slice(0, -1))}>
           Newer

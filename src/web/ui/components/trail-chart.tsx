@@ -19,7 +19,18 @@ export function chartData(entries: readonly SendEntry[]): [number[], number[], n
   return [ended.map((e) => Date.parse(e.startedAt) / 1000), ended.map((e) => e.bytes), ended.map((e) => secondsBetween(e.startedAt, e.endedAt, 0))];
 }
 
-function options(width: number): uPlot.Options {
+/** An axis label: one unit, short, so that the axis stays narrow on a phone. */
+function axisDuration(seconds: number): string {
+  if (seconds < 120) return `${Math.round(seconds)} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  return `${(seconds / 3600).toFixed(1)} h`;
+}
+
+/** Points only where there are few enough to tell apart. */
+const POINTS_UP_TO = 120;
+
+function options(width: number, count: number): uPlot.Options {
+  const points = { show: count <= POINTS_UP_TO, size: 5 };
   const text = themeColor('--text-muted');
   const grid = themeColor('--border');
   const axis = { stroke: text, grid: { stroke: grid, width: 1 }, ticks: { stroke: grid, width: 1 } };
@@ -27,16 +38,17 @@ function options(width: number): uPlot.Options {
     width,
     height: 240,
     cursor: { drag: { x: true, y: false } },
-    scales: { x: { time: true }, bytes: { auto: true }, seconds: { auto: true } },
+    // One attempt (or several in the same second) would stretch the time axis over years: show an hour either side.
+    scales: { x: { time: true, range: (_u, min, max) => (max - min < 60 ? [min - 3600, max + 3600] : [min, max]) }, bytes: { auto: true }, seconds: { auto: true } },
     series: [
       {},
-      { label: 'Bytes', scale: 'bytes', stroke: themeColor('--chart-1'), width: 2, points: { show: true, size: 5 }, value: (_u, v) => (v === null ? '—' : formatBytes(v)) },
-      { label: 'Duration', scale: 'seconds', stroke: themeColor('--chart-2'), width: 2, dash: [6, 4], points: { show: true, size: 5 }, value: (_u, v) => (v === null ? '—' : formatDuration(v)) },
+      { label: 'Bytes', scale: 'bytes', stroke: themeColor('--chart-1'), width: 2, points, value: (_u, v) => (v === null ? '—' : formatBytes(v)) },
+      { label: 'Duration', scale: 'seconds', stroke: themeColor('--chart-2'), width: 1.5, dash: [6, 4], points, value: (_u, v) => (v === null ? '—' : formatDuration(v)) },
     ],
     axes: [
       { ...axis },
       { ...axis, scale: 'bytes', size: 70, values: (_u, values) => values.map((v) => formatBytes(v)) },
-      { ...axis, scale: 'seconds', side: 1, size: 60, grid: { show: false }, values: (_u, values) => values.map((v) => formatDuration(v)) },
+      { ...axis, scale: 'seconds', side: 1, size: 64, grid: { show: false }, values: (_u, values) => values.map(axisDuration) },
     ],
   };
 }
@@ -52,7 +64,7 @@ export function TrailChart(props: { entries: readonly SendEntry[] }) {
     let plot: uPlot | null = null;
     const draw = () => {
       plot?.destroy();
-      plot = new uPlot(options(Math.max(280, el.clientWidth)), data, el);
+      plot = new uPlot(options(Math.max(280, el.clientWidth), count), data, el);
     };
     draw();
     const resize = new ResizeObserver(() => plot?.setSize({ width: Math.max(280, el.clientWidth), height: 240 }));
@@ -78,7 +90,7 @@ export function TrailChart(props: { entries: readonly SendEntry[] }) {
     <figure class="chart">
       <div ref={box} class="chart-canvas" role="img" aria-label={`Bytes and duration of the last ${count} attempts`} />
       <figcaption class="muted">
-        The last {count} attempts that ended, oldest on the left: bytes sent (solid, left axis) and duration (dashed, right axis). The largest sent {formatBytes(largest)}; the longest took {formatDuration(longest)}.
+        {count === 1 ? 'The one attempt that ended' : `The last ${count} attempts that ended, oldest on the left`}: bytes sent (solid, left axis) and duration (dashed, right axis). The largest sent {formatBytes(largest)}; the longest took {formatDuration(longest)}.
       </figcaption>
     </figure>
   );

@@ -20,7 +20,16 @@ function isReceive(e: TrailEntry): e is ReceiveEntry {
   return 'replicaPath' in e;
 }
 
-export function TrailTable(props: { entries: readonly TrailEntry[]; now: number; showTask: boolean; direction: 'send' | 'receive' }) {
+export interface TrailTableProps {
+  entries: readonly TrailEntry[];
+  now: number;
+  showTask: boolean;
+  direction: 'send' | 'receive';
+  /** Peer names by id, where the page knows them: the trail records ids. */
+  peerNames?: ReadonlyMap<string, string> | undefined;
+}
+
+export function TrailTable(props: TrailTableProps) {
   const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
   const toggle = (id: string) =>
     setOpen((s) => {
@@ -28,7 +37,7 @@ export function TrailTable(props: { entries: readonly TrailEntry[]; now: number;
       if (!next.delete(id)) next.add(id);
       return next;
     });
-  const columns = 10 + (props.showTask ? 1 : 0) + (props.direction === 'receive' ? 1 : 0);
+  const columns = 9 + (props.showTask ? 1 : 0);
   return (
     <div class="table-wrap">
       <table class="table stack trail">
@@ -36,7 +45,6 @@ export function TrailTable(props: { entries: readonly TrailEntry[]; now: number;
           <tr>
             <th scope="col">Started</th>
             {props.showTask && <th scope="col">Task</th>}
-            {props.direction === 'receive' && <th scope="col">From peer</th>}
             <th scope="col">Ended</th>
             <th scope="col">Duration</th>
             <th scope="col" class="num">
@@ -45,8 +53,7 @@ export function TrailTable(props: { entries: readonly TrailEntry[]; now: number;
             <th scope="col" class="num">
               Rate
             </th>
-            <th scope="col">Mode</th>
-            <th scope="col">Parent</th>
+            <th scope="col">Mode and parent</th>
             <th scope="col">Status</th>
             <th scope="col">Error</th>
             <th scope="col">
@@ -57,7 +64,7 @@ export function TrailTable(props: { entries: readonly TrailEntry[]; now: number;
         <tbody>
           {props.entries.map((e) => (
             <Fragment key={e.id}>
-              <TrailRow entry={e} now={props.now} showTask={props.showTask} direction={props.direction} open={open.has(e.id)} onToggle={() => toggle(e.id)} />
+              <TrailRow entry={e} now={props.now} showTask={props.showTask} direction={props.direction} peerName={props.peerNames?.get(e.peer)} open={open.has(e.id)} onToggle={() => toggle(e.id)} />
               {open.has(e.id) && (
                 <tr class="detail-row" id={`attempt-${e.id}-details`}>
                   <td colSpan={columns}>
@@ -73,37 +80,34 @@ export function TrailTable(props: { entries: readonly TrailEntry[]; now: number;
   );
 }
 
-function TrailRow(props: { entry: TrailEntry; now: number; showTask: boolean; direction: 'send' | 'receive'; open: boolean; onToggle: () => void }) {
+function TrailRow(props: { entry: TrailEntry; now: number; showTask: boolean; direction: 'send' | 'receive'; peerName: string | undefined; open: boolean; onToggle: () => void }) {
   const { entry: e, now } = props;
   const seconds = secondsBetween(e.startedAt, e.endedAt, now);
   const rate = seconds > 0 ? e.bytes / seconds : null;
   return (
     <tr data-testid={`attempt-${e.id}`} class={e.status === 'failed' ? 'row-failed' : undefined}>
-      <td data-label="Started">
+      <td data-label="Started" class="nowrap">
         <Time iso={e.startedAt} now={now} />
       </td>
       {props.showTask && (
-        <td data-label="Task">
+        <td data-label="Task" class="nowrap">
           {props.direction === 'send' ? <a href={`/tasks/${encodeURIComponent(e.task)}`}>{e.task}</a> : e.task}
-          <span class="cell-sub">{e.share}</span>
+          <span class="cell-sub">
+            {props.direction === 'send' ? 'to' : 'from'} {props.peerName ?? e.peer}
+          </span>
         </td>
       )}
-      {props.direction === 'receive' && (
-        <td data-label="From peer" class="mono">
-          {e.peer}
-        </td>
-      )}
-      <td data-label="Ended">{e.endedAt === null ? <span class="muted">under way</span> : <Time iso={e.endedAt} now={now} />}</td>
-      <td data-label="Duration">{formatDuration(seconds)}</td>
+      <td data-label="Ended" class="nowrap">{e.endedAt === null ? <span class="muted">under way</span> : <Time iso={e.endedAt} now={now} absoluteOnly />}</td>
+      <td data-label="Duration" class="nowrap">{formatDuration(seconds)}</td>
       <td data-label="Bytes" class="num">
         {formatBytes(e.bytes)}
       </td>
       <td data-label="Rate" class="num">
         {formatRate(rate)}
       </td>
-      <td data-label="Mode">{e.mode ?? <span class="muted">not planned</span>}</td>
-      <td data-label="Parent" class="mono wrap-any">
-        {e.parent ?? <span class="muted">none</span>}
+      <td data-label="Mode and parent">
+        {e.mode ?? <span class="muted">not planned</span>}
+        {e.parent !== null && <span class="cell-sub mono nowrap">{e.parent}</span>}
       </td>
       <td data-label="Status">
         <StatusBadge status={e.status} />

@@ -82,7 +82,7 @@ function ServiceCard(props: { status: StatusView; onChanged: () => void }) {
       subtitle="When it is off, no scheduled run starts here and peers cannot send to this appliance."
       actions={
         on ? (
-          <Button variant="danger" onClick={() => setConfirming(true)}>
+          <Button variant="danger-quiet" onClick={() => setConfirming(true)}>
             Turn service off
           </Button>
         ) : (

@@ -1,7 +1,7 @@
 // Is every task current? The summary first, then what moves now (live), then
 // each task's lag, last result and pools, then the pools' health.
 
-import type { PoolView, StatusView, TaskView } from '../../../api/views.js';
+import type { PeerView, PoolView, StatusView, TaskView } from '../../../api/views.js';
 import { Alert } from '../components/alert.js';
 import { Badge, StatusBadge } from '../components/badge.js';
 import { Card, EmptyState } from '../components/card.js';
@@ -18,6 +18,7 @@ interface Overview {
   readonly tasks: TaskView[];
   readonly pools: PoolView[];
   readonly status: StatusView;
+  readonly peers: PeerView[];
 }
 
 export function DashboardPage() {
@@ -26,8 +27,8 @@ export function DashboardPage() {
   const now = useNow();
   // Reloaded whenever a run ends (its task's lag and last result change), and each half minute for incoming transfers.
   const state = useLoad(async (): Promise<Overview> => {
-    const [tasks, pools, status] = await Promise.all([api.tasks(), api.pools(), api.status()]);
-    return { tasks, pools, status };
+    const [tasks, pools, status, peers] = await Promise.all([api.tasks(), api.pools(), api.status(), api.peers()]);
+    return { tasks, pools, status, peers };
   }, [api, live.ended]);
   useInterval(state.reload, 30_000, true);
 
@@ -40,7 +41,7 @@ export function DashboardPage() {
             <Summary overview={o} now={now} />
             <Card title="Transfers now" subtitle="Runs under way and just ended, live from the appliance.">
               <TransferList runs={[...live.runs.values()]} connected={live.connected} />
-              <Incoming status={o.status} />
+              <Incoming status={o.status} peers={o.peers} />
             </Card>
             <TaskHealthCard tasks={o.tasks} now={now} />
             <PoolHealthCard pools={o.pools} />
@@ -67,7 +68,7 @@ function Summary(props: { overview: Overview; now: number }) {
         {late > 0 && <li>{late} late</li>}
         {never > 0 && <li>{never} never succeeded</li>}
         {failing > 0 && <li>{failing} with a failed last attempt</li>}
-        <li>{unhealthy === 0 ? `${pools.length === 1 ? 'pool' : 'all pools'} healthy` : `${unhealthy} ${unhealthy === 1 ? 'pool needs' : 'pools need'} attention`}</li>
+        <li>{pools.length === 0 ? 'no pools here' : unhealthy === 0 ? (pools.length === 1 ? 'pool healthy' : 'all pools healthy') : `${unhealthy} ${unhealthy === 1 ? 'pool needs' : 'pools need'} attention`}</li>
         <li>service {status.service === 'enabled' ? 'on' : 'off'}</li>
       </ul>
       {status.service === 'disabled' && (
@@ -80,7 +81,7 @@ function Summary(props: { overview: Overview; now: number }) {
 }
 
 /** Transfers peers are sending here now (from GET /status, not the event stream, which tells this appliance's own runs). */
-function Incoming(props: { status: StatusView }) {
+function Incoming(props: { status: StatusView; peers: readonly PeerView[] }) {
   const incoming = props.status.transfers.filter((t) => t.direction === 'receive');
   if (incoming.length === 0) return null;
   return (
@@ -89,7 +90,7 @@ function Incoming(props: { status: StatusView }) {
       <ul class="plain-list">
         {incoming.map((t) => (
           <li key={`${t.peer}/${t.share}/${t.snapshot}`}>
-            <strong>{t.share}</strong> from peer <span class="mono">{t.peer}</span>: snapshot <span class="mono">{t.snapshot}</span>
+            <strong>{t.share}</strong> from {props.peers.find((p) => p.id === t.peer)?.name ?? <span class="mono">{t.peer}</span>}: snapshot <span class="mono">{t.snapshot}</span>
             {t.bytes !== undefined && `, ${formatBytes(t.bytes)} so far`}
           </li>
         ))}

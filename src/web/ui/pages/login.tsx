@@ -7,7 +7,10 @@ import { ApiError, type FerryApi, type SessionView } from '../api.js';
 import { Alert, ErrorAlert } from '../components/alert.js';
 import { Button } from '../components/button.js';
 import { TextField } from '../components/fields.js';
+import { Logo } from '../components/logo.js';
 import { usePageTitle } from '../hooks.js';
+import { LoginBody } from '../../contract.js';
+import { check } from '../validation.js';
 import type { Session } from '../session.js';
 
 function NoPassword() {
@@ -28,8 +31,9 @@ export function LoginPage(props: { api: FerryApi; session: Session; onSignedIn: 
 
   const submit = (e: Event) => {
     e.preventDefault();
-    if (password === '') {
-      setFieldError('Enter the password set with ferry admin password.');
+    const result = check(LoginBody, { password });
+    if (!result.ok) {
+      setFieldError(result.errors.password);
       return;
     }
     setFieldError(undefined);
@@ -48,9 +52,7 @@ export function LoginPage(props: { api: FerryApi; session: Session; onSignedIn: 
     <main id="main" class="login-page">
       <div class="login-card">
         <p class="brand login-brand">
-          <span class="brand-mark" aria-hidden="true">
-            ⛴
-          </span>
+          <Logo />
           Ferry
         </p>
         <h1>Sign in</h1>

@@ -188,7 +188,7 @@ function AcceptInvite(props: { ownFingerprint: string; onPaired: () => void }) {
                 ['Peer', `${preview.name} (${preview.applianceId})`],
                 ['Address', <span class="mono">{preview.address}</span>],
                 ['Peer\u2019s fingerprint', <span class="mono fingerprint">{preview.fingerprint}</span>],
-                ['Expires', preview.expiresAt === '' ? '—' : <Time iso={preview.expiresAt} now={now} />],
+                ['Expires', preview.expiresAt === '' ? '—' : Date.parse(preview.expiresAt) <= now ? <Badge tone="bad">expired: ask for a new invite</Badge> : <Time iso={preview.expiresAt} now={now} />],
               ]}
             />
             <p class="muted">Compare the fingerprint with the one the other appliance shows beside its invite before you accept.</p>
@@ -260,7 +260,7 @@ function PeerList(props: { peers: readonly PeerView[]; onChanged: () => void }) 
                       <Button small onClick={() => setOpen({ kind: 'address', peer: p })}>
                         Change address<span class="visually-hidden"> of {p.name}</span>
                       </Button>
-                      <Button small variant="danger" onClick={() => setOpen({ kind: 'remove', peer: p })}>
+                      <Button small variant="danger-quiet" onClick={() => setOpen({ kind: 'remove', peer: p })}>
                         Remove<span class="visually-hidden"> peer {p.name}</span>
                       </Button>
                     </div>

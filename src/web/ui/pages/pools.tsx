@@ -89,7 +89,7 @@ function PoolCard(props: { pool: PoolView; peers: readonly PeerView[]; onChanged
       subtitle={<span class="mono">{pool.path}</span>}
       testId={`pool-${pool.name}`}
       actions={
-        <Button small variant="danger" onClick={() => setRemoving(true)}>
+        <Button small variant="danger-quiet" onClick={() => setRemoving(true)}>
           Remove<span class="visually-hidden"> pool {pool.name}</span>
         </Button>
       }
@@ -101,7 +101,9 @@ function PoolCard(props: { pool: PoolView; peers: readonly PeerView[]; onChanged
             <HealthBadge health={pool.health} /> {pool.health !== null && <span class="muted">checked <Time iso={pool.health.checkedAt} now={now} /></span>}
           </p>
           <Findings health={pool.health} />
-          <p class="muted">Added <Time iso={pool.createdAt} now={now} /></p>
+          <p class="muted pool-added">
+            Added <Time iso={pool.createdAt} now={now} />
+          </p>
         </section>
         <Grants pool={pool} peers={props.peers} onChanged={props.onChanged} />
         <PolicyForm pool={pool} peers={props.peers} onChanged={props.onChanged} />

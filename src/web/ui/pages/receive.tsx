@@ -14,8 +14,9 @@ import { useApp } from '../context.js';
 import { formatBytes } from '../format.js';
 import { useLoad, useNow, usePageTitle } from '../hooks.js';
 import { CopyDialog, DiscardDialog } from './replica-dialogs.js';
+import { RestoreDialog } from '../components/restore-dialog.js';
 
-type Open = { kind: 'promote' | 'clone'; replica: ReplicaView } | { kind: 'discard'; copy: CopyView } | null;
+type Open = { kind: 'promote' | 'clone'; replica: ReplicaView } | { kind: 'discard'; copy: CopyView } | { kind: 'restore' } | null;
 
 export function ReceivePage() {
   const { api, live, applianceName } = useApp();
@@ -23,6 +24,8 @@ export function ReceivePage() {
   // Peers' runs are not in this appliance's event stream: a reload each minute keeps replicas and trail fresh enough.
   const minute = useNow(60_000);
   const replicas = useLoad(() => api.replicas(), [api, live.ended, minute]);
+  const peers = useLoad(() => api.peers(), [api]);
+  const peerNames = peers.data === undefined ? undefined : new Map(peers.data.map((p) => [p.id, p.name]));
   const [open, setOpen] = useState<Open>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const done = (text: string) => {
@@ -40,10 +43,22 @@ export function ReceivePage() {
           {(list) => (list.length === 0 ? <EmptyState title="No replicas here yet.">Once a peer's task sends a share to a pool of this appliance, its replicas show here.</EmptyState> : <ReplicaList replicas={list} onOpen={setOpen} />)}
         </Loaded>
       </Card>
-      <Card title="Receive trail" subtitle="Every attempt peers made to send here, newest first.">
-        <TrailBrowser direction="receive" refreshKey={`${live.ended}:${minute}`} />
+      <Card
+        title="Get a share back"
+        subtitle="A share this appliance sent to a peer, restored from the peer's replica as a new writable share here. Nothing in place is overwritten."
+        actions={
+          <Button onClick={() => setOpen({ kind: 'restore' })} disabled={peers.data?.length === 0}>
+            Restore a share
+          </Button>
+        }
+      >
+        {peers.data?.length === 0 ? <p class="muted">No peer is paired: a restore comes from the peer that holds the replicas.</p> : <p class="muted">Choose the share, the peer holding it and where it should appear; the progress shows in the dialog.</p>}
       </Card>
-      {open !== null && open.kind !== 'discard' && <CopyDialog kind={open.kind} replica={open.replica} onClose={() => setOpen(null)} onDone={(copy) => done(`${copy.kind === 'promote' ? 'Promoted' : 'Cloned'} to ${copy.path}.`)} />}
+      <Card title="Receive trail" subtitle="Every attempt peers made to send here, newest first.">
+        <TrailBrowser direction="receive" refreshKey={`${live.ended}:${minute}`} peerNames={peerNames} />
+      </Card>
+      {open?.kind === 'restore' && peers.data !== undefined && <RestoreDialog defaults={{ share: '', peer: peers.data[0]?.id ?? '', pool: '' }} peers={peers.data} onClose={() => setOpen(null)} />}
+      {open !== null && (open.kind === 'promote' || open.kind === 'clone') && <CopyDialog kind={open.kind} replica={open.replica} onClose={() => setOpen(null)} onDone={(copy) => done(`${copy.kind === 'promote' ? 'Promoted' : 'Cloned'} to ${copy.path}.`)} />}
       {open?.kind === 'discard' && <DiscardDialog copy={open.copy} onClose={() => setOpen(null)} onDone={() => done(`Clone at ${open.copy.path} discarded.`)} />}
     </>
   );
@@ -145,7 +160,7 @@ function Copies(props: { copies: readonly CopyView[]; now: number; onDiscard: (c
               <Badge tone={c.kind === 'clone' ? 'info' : 'warn'}>{c.kind}</Badge> <span class="mono wrap-any">{c.path}</span> <span class="muted">of {c.snapshot}, <Time iso={c.createdAt} now={props.now} /></span>
             </span>
             {c.kind === 'clone' && (
-              <Button small variant="danger" onClick={() => props.onDiscard(c)}>
+              <Button small variant="danger-quiet" onClick={() => props.onDiscard(c)}>
                 Discard<span class="visually-hidden"> clone {c.path}</span>
               </Button>
             )}

@@ -42,7 +42,9 @@ export function SendTrailPage() {
   return (
     <>
       <p class="breadcrumb">
-        <a href="/tasks">Tasks</a> <span aria-hidden="true">/</span>
+        <a href="/tasks">
+          <span aria-hidden="true">← </span>All tasks
+        </a>
       </p>
       <h1>Task {name}</h1>
       <Loaded state={state} what={`task ${name}`}>
@@ -89,7 +91,7 @@ function TaskSummary(props: { task: TaskDetailView; peers: readonly PeerView[]; 
           <Button small onClick={() => setOpen('restore')}>
             Restore
           </Button>
-          <Button small variant="danger" onClick={() => setOpen('remove')}>
+          <Button small variant="danger-quiet" onClick={() => setOpen('remove')}>
             Remove
           </Button>
         </>

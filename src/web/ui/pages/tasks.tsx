@@ -128,7 +128,9 @@ function TaskRow(props: { task: TaskView; peers: readonly PeerView[]; now: numbe
         {peerName(props.peers, t.peer)}
         <span class="cell-sub">pool {t.pool}</span>
       </td>
-      <td data-label="Schedule">{t.schedule}</td>
+      <td data-label="Schedule" class="nowrap">
+        {t.schedule}
+      </td>
       <td data-label="State">
         <span class="badges">
           {t.paused ? <Badge tone="neutral">paused</Badge> : <Badge tone="ok">enabled</Badge>}
@@ -149,18 +151,17 @@ function TaskRow(props: { task: TaskView; peers: readonly PeerView[]; now: numbe
       </td>
       <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty={props.serviceOn ? 'not scheduled' : 'service off'} />}</td>
       <td data-label="Actions" class="row-actions">
-        <TaskRunActions task={t} serviceOn={props.serviceOn} onChanged={props.onChanged} />
-        <div class="action-row">
+        <TaskRunActions task={t} serviceOn={props.serviceOn} onChanged={props.onChanged}>
           <Button small onClick={() => props.onOpen('edit')}>
             Edit<span class="visually-hidden"> task {t.name}</span>
           </Button>
           <Button small onClick={() => props.onOpen('restore')}>
             Restore<span class="visually-hidden"> share {t.share}</span>
           </Button>
-          <Button small variant="danger" onClick={() => props.onOpen('remove')}>
+          <Button small variant="danger-quiet" onClick={() => props.onOpen('remove')}>
             Remove<span class="visually-hidden"> task {t.name}</span>
           </Button>
-        </div>
+        </TaskRunActions>
       </td>
     </tr>
   );
