@@ -7,7 +7,7 @@
 // violation.
 
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -201,6 +201,50 @@ describe('the web UI in Chromium, against two daemons', () => {
     await received.waitFor();
     expect(await received.textContent()).toMatch(/succeeded/i);
     await beta.getByTestId('replica-alpha-data').waitFor();
+  });
+
+  it('gets data back from the pages: a test-failover clone on beta, discarded after confirming; a restore on alpha, followed to its end', async () => {
+    await beta.goto(`${betaUi}/receive`);
+    await beta.getByTestId('replica-alpha-data').getByRole('button', { name: /^Clone/ }).click();
+    const cloneDialog = beta.getByRole('dialog');
+    const clonePath = path.join(pair.targetPool.path, 'data-test');
+    await cloneDialog.getByLabel('Target path').fill(clonePath);
+    await screenshot(beta, 'receive-clone-dialog-1280');
+    await cloneDialog.getByRole('button', { name: /^Clone/ }).click();
+    await beta.getByText(`Cloned to ${clonePath}.`).waitFor();
+    await beta.getByTestId('replica-alpha-data').getByRole('button', { name: /^Discard/ }).click();
+    const confirm = beta.getByRole('dialog');
+    expect(await confirm.textContent()).toContain(clonePath);
+    await confirm.getByRole('button', { name: 'Discard clone' }).click();
+    await beta.getByText(`Clone at ${clonePath} discarded.`).waitFor();
+
+    await alpha.goto(`${alphaUi}/receive`);
+    await alpha.getByRole('button', { name: 'Restore a share' }).click();
+    const restore = alpha.getByTestId('restore-dialog');
+    const restoredPath = path.join(pair.sourcePool.path, 'data-restored');
+    await restore.getByLabel('Share').fill('data');
+    await restore.getByLabel('From peer').selectOption(pair.betaId);
+    await restore.getByLabel('Target path').fill(restoredPath);
+    await restore.getByRole('button', { name: 'Restore', exact: true }).click();
+    await expect.poll(() => restore.textContent(), { timeout: 60_000 }).toContain(`Restored to ${restoredPath}.`);
+    await screenshot(alpha, 'receive-restore-done-1280');
+    // The restored share is there, with the file the run sent.
+    expect((await stat(path.join(restoredPath, 'big.bin'))).size).toBe(48 * 1024 * 1024);
+  });
+
+  it('can be used from the keyboard: a skip link first, a dialog opened with Enter and closed with Escape', async () => {
+    await alpha.goto(`${alphaUi}/tasks`);
+    await settled(alpha);
+    await alpha.keyboard.press('Tab');
+    expect(await alpha.evaluate(() => (globalThis as unknown as { document: { activeElement: { textContent: string } } }).document.activeElement.textContent.trim())).toBe('Skip to content');
+    await alpha.getByRole('button', { name: 'Add task' }).first().focus();
+    await alpha.keyboard.press('Enter');
+    const dialog = alpha.getByRole('dialog');
+    await dialog.waitFor();
+    // Focus moved into the dialog, on its first field.
+    expect(await dialog.getByLabel('Task name').evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
+    await alpha.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
   });
 
   const pages = [

@@ -106,7 +106,7 @@ function RestoreProgress(props: { restore: RestoreView; error: unknown; onClose:
       <p>
         <StatusBadge status={r.state} /> {r.state === 'running' ? 'Restoring…' : r.state === 'succeeded' ? `Restored to ${r.path}.` : 'The restore failed.'}
       </p>
-      <ProgressBar value={r.bytes} max={r.state === 'succeeded' ? Math.max(1, r.bytes) : null} label="Restore progress" />
+      <ProgressBar value={r.state === 'succeeded' ? Math.max(1, r.bytes) : r.bytes} max={r.state === 'succeeded' ? Math.max(1, r.bytes) : null} label="Restore progress" />
       <Facts
         items={[
           ['Bytes', formatBytes(r.bytes)],
