@@ -27,6 +27,7 @@ import os from 'node:os';
 import path from 'node:path';
 import process from 'node:process';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from './zod-english-only.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const daemonDir = path.join(root, 'src', 'daemon') + path.sep;
@@ -42,20 +43,6 @@ const daemonExternal = {
       if (!target.startsWith(daemonDir)) return undefined;
       return { path: '../' + path.relative(root, target).split(path.sep).join('/'), external: true };
     });
-  },
-};
-
-/** zod's locale index, replaced by one that has English only (the locale zod configures by default). */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: path.resolve(args.resolveDir, args.path), namespace: 'zod-en' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
-      resolveDir: path.dirname(args.path),
-    }));
   },
 };
 

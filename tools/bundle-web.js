@@ -16,24 +16,11 @@ import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import process from 'node:process';
 import { build } from 'esbuild';
+import { zodEnglishOnly } from './zod-english-only.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const ui = path.join(root, 'src/web/ui');
 const out = path.join(root, 'dist/web');
-
-/** zod's locale index, replaced by one that has English only (as in tools/bundle-cli.js): zod never uses the others unless asked. */
-const zodEnglishOnly = {
-  name: 'zod-english-only',
-  setup(b) {
-    b.onResolve({ filter: /\/locales\/index\.js$/ }, (args) =>
-      args.importer.includes(`${path.sep}zod${path.sep}`) ? { path: path.resolve(args.resolveDir, args.path), namespace: 'zod-en' } : undefined,
-    );
-    b.onLoad({ filter: /.*/, namespace: 'zod-en' }, (args) => ({
-      contents: `export { default as en } from ${JSON.stringify(path.join(path.dirname(args.path), 'en.js'))};`,
-      resolveDir: path.dirname(args.path),
-    }));
-  },
-};
 
 export async function bundleWeb() {
   // A stale asset from an older build must not be served beside the new ones.

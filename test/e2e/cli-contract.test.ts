@@ -97,6 +97,16 @@ describe('the CLI contract, verb by verb', () => {
     const sent = await json(A(), ['trail', 'send', '--task', 'docs', '--limit', '5'], z.array(SendTrailEntryView));
     const received = await json(B(), ['trail', 'receive', '--peer', 'alpha', '--share', 'data', '--limit', '5'], z.array(ReceiveTrailEntryView));
     expect(received[0]?.id).toBe(sent[0]?.id);
+    // The web UI's filters and paging, on the command line too.
+    const ids = async (args: string[]) => (await json(A(), ['trail', 'send', '--task', 'docs', ...args], z.array(SendTrailEntryView))).map((e) => e.id);
+    expect(await ids(['--status', 'succeeded'])).toEqual(sent.filter((e) => e.status === 'succeeded').map((e) => e.id));
+    expect(await ids(['--status', 'failed'])).toEqual(sent.filter((e) => e.status === 'failed').map((e) => e.id));
+    expect(await ids(['--since', new Date(Date.now() + 60_000).toISOString()])).toEqual([]);
+    expect(await ids(['--until', '2000-01-01'])).toEqual([]);
+    expect(await ids(['--before', sent[0]?.id ?? ''])).toEqual(sent.slice(1).map((e) => e.id));
+    const refused = await ferry(A(), ['trail', 'send', '--status', 'nope']);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringMatching(/--status takes one of running, succeeded/)]);
+    expect((await ferry(A(), ['trail', 'send', '--before', 'no-such-attempt'])).code).toBe(2);
     const replicas = await json(B(), ['replica', 'list', '--peer', 'alpha'], z.array(ReplicaView));
     expect(replicas[0]?.snapshots.at(-1)).toMatchObject({ newest: true, name: sent[0]?.snapshot });
   });

@@ -14,7 +14,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import type { StatusView } from '../../src/api/views.js';
 import { describeViolations, LAPTOP, launchBrowser, newContext, PHONE, screenshot, seriousViolations } from '../support/browser.js';
-import { ferry, ferryJson } from '../support/cli.js';
+import { ferry, ferryJson, freePort } from '../support/cli.js';
 import { pairedDaemons, slowLinkToBeta, type PairedDaemons } from '../support/paired.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -65,7 +65,8 @@ describe('the web UI in Chromium, against two daemons', () => {
   }
 
   beforeAll(async () => {
-    pair = await pairedDaemons({ pair: false });
+    // Alpha also serves the UI on a TLS listener (the LAN's way in), with its self-signed certificate.
+    pair = await pairedDaemons({ pair: false, alphaConfig: { ui: { listen: `127.0.0.1:${await freePort()}` } } });
     // Enough data that the run lasts a few seconds over the slow link: long enough to watch.
     await writeFile(path.join(pair.share, 'big.bin'), randomBytes(48 * 1024 * 1024));
     for (const d of [pair.alpha, pair.beta]) {
@@ -245,6 +246,22 @@ describe('the web UI in Chromium, against two daemons', () => {
     expect(await dialog.getByLabel('Task name').evaluate((el) => el === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement)).toBe(true);
     await alpha.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('serves the same UI over TLS, where the Appliance page shows the certificate fingerprint `ferry status` prints', async () => {
+    const status = await ferryJson<StatusView>(pair.alpha.state, ['status']);
+    const lan = (status.ui.lan ?? '').replace(/\/$/, '');
+    expect(lan).toMatch(/^https:\/\/127\.0\.0\.1:\d+$/);
+    const p = await page({ https: true });
+    // A session of the loopback listener is not one of this one: sign in here too.
+    await signIn(p, lan);
+    await p.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await p.goto(`${lan}/appliance`);
+    await settled(p);
+    expect(await p.locator('main').textContent()).toContain(status.ui.tlsFingerprint ?? 'no fingerprint');
+    const cookies = await p.context().cookies();
+    expect(cookies.map((c) => [c.name, c.secure, c.httpOnly, c.sameSite])).toEqual([['__Host-ferry-session', true, true, 'Strict']]);
+    await screenshot(p, 'alpha-appliance-tls-1280');
   });
 
   const pages = [

@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import type { TrailQuery } from '../../api/schemas.js';
+import { endStatuses } from '../../domain/trail.js';
 import { formatBytes } from '../../util/bytes.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -11,35 +13,68 @@ function limitOf(text: string | undefined): number | undefined {
   return n;
 }
 
+interface RangeOptions {
+  status?: string;
+  since?: string;
+  until?: string;
+  before?: string;
+}
+
+const statuses = ['running', ...endStatuses] as const;
+
+/** --status, --since, --until and --before, as the trail routes take them (the same filters as the web UI's). */
+function rangeOf(opts: RangeOptions): Pick<TrailQuery, 'status' | 'since' | 'until' | 'before'> {
+  const status = opts.status;
+  if (status !== undefined && !(statuses as readonly string[]).includes(status)) throw new UsageError(`--status takes one of ${statuses.join(', ')}, not '${status}'`);
+  const time = (flag: string, text: string | undefined): string | undefined => {
+    if (text === undefined) return undefined;
+    const at = new Date(text);
+    if (Number.isNaN(at.getTime())) throw new UsageError(`${flag} must be a time like 2026-11-30 or 2026-11-30T06:00:00Z, not '${text}'`);
+    return at.toISOString();
+  };
+  const since = time('--since', opts.since);
+  const until = time('--until', opts.until);
+  return {
+    ...(status === undefined ? {} : { status: status as (typeof statuses)[number] }),
+    ...(since === undefined ? {} : { since }),
+    ...(until === undefined ? {} : { until }),
+    ...(opts.before === undefined ? {} : { before: opts.before }),
+  };
+}
+
+function rangeOptions(command: Command): Command {
+  return command
+    .option('--status <status>', `only attempts in this state: ${statuses.join(', ')}`)
+    .option('--since <time>', 'only attempts started at or after this time')
+    .option('--until <time>', 'only attempts started before this time')
+    .option('--before <id>', 'the next page: attempts listed after this one (the last id of the page before)');
+}
+
 export function registerTrail(program: Command, globals: () => GlobalOptions): void {
   const trail = program.command('trail').description('the durable record of every attempt');
-  trail
-    .command('send')
-    .description('attempts this appliance made to send, newest first')
-    .option('--task <name>', 'only this task')
+  rangeOptions(trail.command('send').description('attempts this appliance made to send, newest first').option('--task <name>', 'only this task'))
     .option('--limit <n>', 'at most N entries', '50')
     .option('--json', 'one JSON document on stdout')
-    .action(async (opts: { task?: string; limit?: string; json?: boolean }) => {
+    .action(async (opts: RangeOptions & { task?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
-      const entries = await (await adminClient(globals())).sendTrail({ ...(opts.task ? { task: opts.task } : {}), ...(limit ? { limit } : {}) });
+      const entries = await (await adminClient(globals())).sendTrail({ ...(opts.task ? { task: opts.task } : {}), ...rangeOf(opts), ...(limit ? { limit } : {}) });
       if (opts.json) return printJson(entries);
       printTable(
         ['started', 'task', 'peer', 'snapshot', 'mode', 'status', 'bytes', 'error'],
         entries.map((e) => [e.startedAt, e.task, e.peer, e.snapshot, e.mode, e.status, formatBytes(e.bytes), e.errorCode ? `${e.errorCode}: ${firstLine(e.error)}` : null]),
       );
     });
-  trail
-    .command('receive')
-    .description('transfers this appliance received, newest first')
-    .option('--peer <peer>', 'only from this peer')
-    .option('--share <name>', 'only this share')
+  rangeOptions(
+    trail.command('receive').description('transfers this appliance received, newest first').option('--peer <peer>', 'only from this peer').option('--share <name>', 'only this share'),
+  )
     .option('--limit <n>', 'at most N entries', '50')
     .option('--json', 'one JSON document on stdout')
-    .action(async (opts: { peer?: string; share?: string; limit?: string; json?: boolean }) => {
+    .action(async (opts: RangeOptions & { peer?: string; share?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
       const entries = await (await adminClient(globals())).receiveTrail({
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(opts.share ? { share: opts.share } : {}),
+        ...rangeOf(opts),
         ...(limit ? { limit } : {}),
       });
       if (opts.json) return printJson(entries);
