@@ -41,6 +41,8 @@ export interface WebUiOptions {
   /** Served over TLS: the cookie is Secure and `__Host-` prefixed, and browsers are told to keep to https. */
   readonly secure: boolean;
   readonly loginLimit?: { readonly max: number; readonly windowMs: number };
+  /** Password checks at once: each holds 32 MiB of scrypt memory, so a burst of sign-ins from many addresses cannot exhaust the appliance's. */
+  readonly maxConcurrentChecks?: number;
   readonly sessions?: SessionLimits;
   /** Told of every failed sign-in (the daemon logs it). */
   readonly onLoginFailed?: (request: FastifyRequest, code: string) => void;
@@ -76,6 +78,8 @@ export function webUi(options: WebUiOptions): BrowserAccess {
   const sessions = new Sessions(options.sessions ?? defaultSessionLimits, () => randomBytes(32).toString('base64url'));
   const cookieName = options.secure ? '__Host-ferry-session' : 'ferry-session';
   const loginLimit = options.loginLimit ?? { max: 10, windowMs: 60_000 };
+  const maxChecks = options.maxConcurrentChecks ?? 4;
+  let checking = 0;
   const indexFile = path.join(options.assetsDir, 'index.html');
   let index: Promise<string | null> | null = null;
   let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
@@ -169,7 +173,10 @@ export function webUi(options: WebUiOptions): BrowserAccess {
           options.onLoginFailed?.(request, 'NO_PASSWORD');
           throw new FerryError('NO_PASSWORD', "no web UI password is set: run 'ferry admin password' on the appliance");
         }
-        if (!(await options.password.verify(request.body.password))) {
+        if (checking >= maxChecks) throw new FerryError('RATE_LIMITED', 'too many sign-ins at once: try again in a moment');
+        checking++;
+        const right = await options.password.verify(request.body.password).finally(() => checking--);
+        if (!right) {
           options.onLoginFailed?.(request, 'WRONG_PASSWORD');
           throw new FerryError('WRONG_PASSWORD', 'the password is wrong');
         }
