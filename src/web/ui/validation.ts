@@ -16,7 +16,10 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
   return errors;
 }
 
-export function check<S extends z.ZodType>(schema: S, value: unknown): { ok: true; value: z.infer<S> } | { ok: false; errors: FieldErrors } {
+/** A body checked against a schema: the value to send, or the problems by field. */
+export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
+
+export function check<S extends z.ZodType>(schema: S, value: unknown): Checked<z.infer<S>> {
   let result: ReturnType<S['safeParse']>;
   try {
     result = schema.safeParse(value) as ReturnType<S['safeParse']>;

@@ -4,7 +4,8 @@
 // and keeps its error in place, so the admin can read it and retry.
 
 import type { ComponentChildren } from 'preact';
-import { useEffect, useId, useRef, useState } from 'preact/hooks';
+import { useEffect, useId, useRef } from 'preact/hooks';
+import { useActions } from '../submit.js';
 import { ErrorAlert } from './alert.js';
 import { Button } from './button.js';
 
@@ -41,24 +42,27 @@ export function DialogButtons(props: { children: ComponentChildren }) {
   return <div class="dialog-buttons">{props.children}</div>;
 }
 
+/** The end of a dialog's form: the daemon's refusal in place, then Cancel and the submit button, busy while it is sent. */
+export function DialogSubmit(props: { label: ComponentChildren; form: { busy: boolean; error: unknown }; onCancel: () => void; disabled?: boolean }) {
+  return (
+    <>
+      <ErrorAlert error={props.form.error} />
+      <DialogButtons>
+        <Button onClick={props.onCancel}>Cancel</Button>
+        <Button type="submit" variant="primary" busy={props.form.busy} disabled={props.disabled ?? false}>
+          {props.label}
+        </Button>
+      </DialogButtons>
+    </>
+  );
+}
+
 /**
  * Asks before an action. `onConfirm` runs the action; the dialog closes when
  * it succeeded and shows its error when it failed.
  */
 export function ConfirmDialog(props: { title: string; confirmLabel: string; danger?: boolean; onConfirm: () => Promise<void>; onClose: () => void; children: ComponentChildren }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const confirm = () => {
-    setBusy(true);
-    setError(null);
-    props.onConfirm().then(
-      () => props.onClose(),
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
-  };
+  const { busy, error, act } = useActions();
   return (
     <Dialog title={props.title} onClose={props.onClose}>
       <div class="dialog-body">{props.children}</div>
@@ -67,7 +71,7 @@ export function ConfirmDialog(props: { title: string; confirmLabel: string; dang
         <Button onClick={props.onClose} autofocus>
           Keep it
         </Button>
-        <Button variant={props.danger ? 'danger' : 'primary'} busy={busy} onClick={confirm}>
+        <Button variant={props.danger ? 'danger' : 'primary'} busy={busy !== null} onClick={() => act('confirm', props.onConfirm, props.onClose)}>
           {props.confirmLabel}
         </Button>
       </DialogButtons>

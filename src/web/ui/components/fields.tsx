@@ -93,10 +93,10 @@ export function TextAreaField(props: FieldProps & { value: string; onValue: (val
   );
 }
 
-export function SelectField(props: FieldProps & { value: string; onValue: (value: string) => void; options: readonly (readonly [value: string, label: string])[]; required?: boolean }) {
+export function SelectField(props: FieldProps & { value: string; onValue: (value: string) => void; options: readonly (readonly [value: string, label: string])[]; required?: boolean; wide?: boolean }) {
   const id = useId();
   return (
-    <Frame id={id} label={props.label} error={props.error} hint={props.hint}>
+    <Frame id={id} label={props.label} error={props.error} hint={props.hint} wide={props.wide ?? false}>
       <select
         id={id}
         class="input select"

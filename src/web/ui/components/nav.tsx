@@ -36,7 +36,7 @@ export function TopBar(props: { applianceName: string | null; connected: boolean
         <span class={props.connected ? 'live-dot live-on' : 'live-dot'} title={props.connected ? 'Live updates on' : 'Live updates reconnecting'}>
           <span class="visually-hidden">{props.connected ? 'Live updates on' : 'Live updates reconnecting'}</span>
         </span>
-        <ThemeSwitch />
+        <ThemeSwitch inBar />
       </div>
       <nav class="nav" aria-label="Pages">
         <ul>
@@ -56,12 +56,13 @@ export function TopBar(props: { applianceName: string | null; connected: boolean
 const themeLabels: Readonly<Record<Theme, string>> = { system: 'Theme: system', light: 'Theme: light', dark: 'Theme: dark' };
 const nextTheme: Readonly<Record<Theme, Theme>> = { system: 'light', light: 'dark', dark: 'system' };
 
-export function ThemeSwitch() {
+/** A quiet link-like button in the top bar; a button like its neighbours elsewhere. */
+export function ThemeSwitch(props: { inBar?: boolean }) {
   const [theme, setTheme] = useState<Theme>(storedTheme);
   return (
     <button
       type="button"
-      class="btn btn-ghost btn-small theme-switch"
+      class={props.inBar ? 'btn btn-ghost btn-small theme-switch' : 'btn btn-secondary'}
       onClick={() => {
         const next = nextTheme[theme];
         applyTheme(next);

@@ -9,13 +9,14 @@ import type { PeerView, RestoreView } from '../../../api/views.js';
 import { useApp } from '../context.js';
 import { formatBytes } from '../format.js';
 import { useInterval } from '../hooks.js';
-import { check, type FieldErrors } from '../validation.js';
+import { useSubmit } from '../submit.js';
+import { check } from '../validation.js';
 import { ErrorAlert } from './alert.js';
 import { ApiError } from '../api.js';
 import { StatusBadge } from './badge.js';
 import { Button } from './button.js';
 import { Facts } from './card.js';
-import { Dialog, DialogButtons } from './dialog.js';
+import { Dialog, DialogButtons, DialogSubmit } from './dialog.js';
 import { SelectField, TextField } from './fields.js';
 import { ProgressBar } from './progress.js';
 
@@ -32,9 +33,8 @@ export function RestoreDialog(props: { defaults: RestoreDefaults; peers: readonl
   const [pool, setPool] = useState(props.defaults.pool);
   const [snapshot, setSnapshot] = useState('');
   const [to, setTo] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useSubmit();
+  const { errors, error, setError } = form;
   const [restore, setRestore] = useState<RestoreView | null>(null);
 
   useInterval(
@@ -49,24 +49,7 @@ export function RestoreDialog(props: { defaults: RestoreDefaults; peers: readonl
   const submit = (e: Event) => {
     e.preventDefault();
     const body = { share, from, ...(pool.trim() === '' ? {} : { pool: pool.trim() }), ...(snapshot.trim() === '' ? {} : { snapshot: snapshot.trim() }), to };
-    const result = check(RestoreBody, body);
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    api.restore(result.value).then(
-      (r) => {
-        setBusy(false);
-        setRestore(r);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
+    form.submit(check(RestoreBody, body), (checked) => api.restore(checked), setRestore);
   };
 
   const peerOptions = props.peers.map((p) => [p.id, `${p.name} (${p.id})`] as const);
@@ -84,13 +67,7 @@ export function RestoreDialog(props: { defaults: RestoreDefaults; peers: readonl
             <TextField label="Snapshot (optional)" value={snapshot} onValue={setSnapshot} error={errors.snapshot} hint="The newest replica when empty." placeholder="20250101T030000.000Z" />
             <TextField label="Target path" value={to} onValue={setTo} error={errors.to} hint="Must not exist yet, and must be on the share's filesystem." placeholder="/mnt/pool1/photos-restored" required wide />
           </div>
-          <ErrorAlert error={error} />
-          <DialogButtons>
-            <Button onClick={props.onClose}>Cancel</Button>
-            <Button type="submit" variant="primary" busy={busy}>
-              Restore
-            </Button>
-          </DialogButtons>
+          <DialogSubmit label="Restore" form={form} onCancel={props.onClose} />
         </form>
       ) : (
         <RestoreProgress restore={restore} error={error} onClose={props.onClose} />

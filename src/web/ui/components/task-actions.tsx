@@ -3,10 +3,10 @@
 // and the task's own page.
 
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
 import type { TaskView } from '../../../api/views.js';
 import { useApp } from '../context.js';
 import { isActive, runOfTask } from '../live.js';
+import { useActions } from '../submit.js';
 import { ErrorAlert } from './alert.js';
 import { Action } from './button.js';
 
@@ -21,23 +21,8 @@ export function TaskRunActions(props: { task: TaskView; serviceOn: boolean; onCh
   const { api } = useApp();
   const { task } = props;
   const running = useTaskRunning(task);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
-
-  const act = (what: string, call: () => Promise<unknown>) => {
-    setBusy(what);
-    setError(null);
-    call().then(
-      () => {
-        setBusy(null);
-        props.onChanged();
-      },
-      (err: unknown) => {
-        setBusy(null);
-        setError(err);
-      },
-    );
-  };
+  const { busy, error, act: run } = useActions();
+  const act = (what: string, call: () => Promise<unknown>) => run(what, call, props.onChanged);
 
   return (
     <div class="task-actions">

@@ -132,25 +132,28 @@ export function TrailBrowser(props: {
           }
         </Loaded>
       </div>
-      <nav class="pager" aria-label={`Pages of the ${props.direction} trail`}>
-        <Button small disabled={onNewest} onClick={() => setCursors(cursors.slice(0, -1))}>
-          Newer
-        </Button>
-        <span class="pager-info" aria-live="polite">
-          {entries.length === 0 ? 'No attempts' : `Attempts ${first}–${first + entries.length - 1}, newest first`}
-          {state.loading && ' (loading)'}
-        </span>
-        <Button
-          small
-          disabled={!hasOlder}
-          onClick={() => {
-            const last = shown[shown.length - 1];
-            if (last !== undefined) setCursors([...cursors, last.id]);
-          }}
-        >
-          Older
-        </Button>
-      </nav>
+      {/* An empty trail says so above: no pager under it. */}
+      {(entries.length > 0 || !onNewest) && (
+        <nav class="pager" aria-label={`Pages of the ${props.direction} trail`}>
+          <Button small disabled={onNewest} onClick={() => setCursors(cursors.slice(0, -1))}>
+            Newer
+          </Button>
+          <span class="pager-info" aria-live="polite">
+            {entries.length === 0 ? 'No attempts' : `Attempts ${first}–${first + entries.length - 1}, newest first`}
+            {state.loading && ' (loading)'}
+          </span>
+          <Button
+            small
+            disabled={!hasOlder}
+            onClick={() => {
+              const last = shown[shown.length - 1];
+              if (last !== undefined) setCursors([...cursors, last.id]);
+            }}
+          >
+            Older
+          </Button>
+        </nav>
+      )}
     </div>
   );
 }

@@ -9,8 +9,14 @@ import { useEffect, useRef } from 'preact/hooks';
 import { formatBytes, formatDuration, secondsBetween } from '../format.js';
 import type { SendEntry } from './trail-table.js';
 
+/** A theme colour as the canvas takes it. The custom property holds light-dark(), which only an element's computed colour resolves to the theme in force. */
 function themeColor(name: string): string {
-  return getComputedStyle(document.documentElement).getPropertyValue(name).trim() || '#888';
+  const probe = document.createElement('span');
+  probe.style.color = `var(${name})`;
+  document.body.append(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color || '#888';
 }
 
 /** The attempts that ended, oldest first, as uPlot's columns: times (s), bytes, durations (s). */
@@ -26,6 +32,18 @@ function axisDuration(seconds: number): string {
   return `${(seconds / 3600).toFixed(1)} h`;
 }
 
+/**
+ * The time axis: an hour either side of attempts less than a minute apart.
+ * uPlot widens a lone time by 86400 "seconds" times 1000 (years) before it
+ * asks, so the span is taken from the attempts themselves.
+ */
+function timeRange(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
+  const times = u.data[0];
+  const first = times[0] ?? min;
+  const last = times[times.length - 1] ?? max;
+  return last - first < 60 ? [first - 3600, last + 3600] : [min, max];
+}
+
 /** Points only where there are few enough to tell apart. */
 const POINTS_UP_TO = 120;
 
@@ -38,8 +56,7 @@ function options(width: number, count: number): uPlot.Options {
     width,
     height: 240,
     cursor: { drag: { x: true, y: false } },
-    // One attempt (or several in the same second) would stretch the time axis over years: show an hour either side.
-    scales: { x: { time: true, range: (_u, min, max) => (max - min < 60 ? [min - 3600, max + 3600] : [min, max]) }, bytes: { auto: true }, seconds: { auto: true } },
+    scales: { x: { time: true, range: timeRange }, bytes: { auto: true }, seconds: { auto: true } },
     series: [
       {},
       { label: 'Bytes', scale: 'bytes', stroke: themeColor('--chart-1'), width: 2, points, value: (_u, v) => (v === null ? '—' : formatBytes(v)) },

@@ -10,6 +10,7 @@ import type { z } from 'zod';
 import { formatBytes, formatDuration, formatRate, secondsBetween } from '../format.js';
 import { StatusBadge } from './badge.js';
 import { Facts } from './card.js';
+import { Table, type Column } from './table.js';
 import { Time } from './time.js';
 
 export type SendEntry = z.infer<typeof SendTrailEntryView>;
@@ -37,46 +38,33 @@ export function TrailTable(props: TrailTableProps) {
       if (!next.delete(id)) next.add(id);
       return next;
     });
-  const columns = 9 + (props.showTask ? 1 : 0);
+  const columns: Column[] = [
+    'Started',
+    ...(props.showTask ? ['Task'] : []),
+    'Ended',
+    'Duration',
+    { label: 'Bytes', num: true },
+    { label: 'Rate', num: true },
+    'Mode and parent',
+    'Status',
+    'Error',
+    { label: 'Details', heading: <span class="visually-hidden">Details</span> },
+  ];
   return (
-    <div class="table-wrap">
-      <table class="table stack trail">
-        <thead>
-          <tr>
-            <th scope="col">Started</th>
-            {props.showTask && <th scope="col">Task</th>}
-            <th scope="col">Ended</th>
-            <th scope="col">Duration</th>
-            <th scope="col" class="num">
-              Bytes
-            </th>
-            <th scope="col" class="num">
-              Rate
-            </th>
-            <th scope="col">Mode and parent</th>
-            <th scope="col">Status</th>
-            <th scope="col">Error</th>
-            <th scope="col">
-              <span class="visually-hidden">Details</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.entries.map((e) => (
-            <Fragment key={e.id}>
-              <TrailRow entry={e} now={props.now} showTask={props.showTask} direction={props.direction} peerName={props.peerNames?.get(e.peer)} open={open.has(e.id)} onToggle={() => toggle(e.id)} />
-              {open.has(e.id) && (
-                <tr class="detail-row" id={`attempt-${e.id}-details`}>
-                  <td colSpan={columns}>
-                    <AttemptDetails entry={e} />
-                  </td>
-                </tr>
-              )}
-            </Fragment>
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Table columns={columns} class="trail">
+      {props.entries.map((e) => (
+        <Fragment key={e.id}>
+          <TrailRow entry={e} now={props.now} showTask={props.showTask} direction={props.direction} peerName={props.peerNames?.get(e.peer)} open={open.has(e.id)} onToggle={() => toggle(e.id)} />
+          {open.has(e.id) && (
+            <tr class="detail-row" id={`attempt-${e.id}-details`}>
+              <td colSpan={columns.length}>
+                <AttemptDetails entry={e} />
+              </td>
+            </tr>
+          )}
+        </Fragment>
+      ))}
+    </Table>
   );
 }
 

@@ -13,6 +13,7 @@ import { Loaded } from '../components/loading.js';
 import { ThemeSwitch } from '../components/nav.js';
 import { useApp } from '../context.js';
 import { useLoad, usePageTitle } from '../hooks.js';
+import { useActions } from '../submit.js';
 
 export function AppliancePage() {
   const { api, applianceName } = useApp();
@@ -60,22 +61,8 @@ function ServiceCard(props: { status: StatusView; onChanged: () => void }) {
   const { api } = useApp();
   const on = props.status.service === 'enabled';
   const [confirming, setConfirming] = useState(false);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const turnOn = () => {
-    setBusy(true);
-    setError(null);
-    api.setService(true).then(
-      () => {
-        setBusy(false);
-        props.onChanged();
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
-  };
+  const { busy, error, act } = useActions();
+  const turnOn = () => act('on', () => api.setService(true), props.onChanged);
   return (
     <Card
       title="Replication service"
@@ -86,7 +73,7 @@ function ServiceCard(props: { status: StatusView; onChanged: () => void }) {
             Turn service off
           </Button>
         ) : (
-          <Button variant="primary" busy={busy} onClick={turnOn}>
+          <Button variant="primary" busy={busy === 'on'} onClick={turnOn}>
             Turn service on
           </Button>
         )

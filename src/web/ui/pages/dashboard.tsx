@@ -3,10 +3,11 @@
 
 import type { PeerView, PoolView, StatusView, TaskView } from '../../../api/views.js';
 import { Alert } from '../components/alert.js';
-import { Badge, StatusBadge } from '../components/badge.js';
+import { Badge, LastAttempt } from '../components/badge.js';
 import { Card, EmptyState } from '../components/card.js';
 import { Findings, HealthBadge } from '../components/health.js';
 import { Loaded } from '../components/loading.js';
+import { Table } from '../components/table.js';
 import { Time } from '../components/time.js';
 import { TransferList } from '../components/transfers.js';
 import { useApp } from '../context.js';
@@ -122,25 +123,11 @@ function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
           Add one to start replicating.
         </EmptyState>
       ) : (
-        <div class="table-wrap">
-          <table class="table stack">
-            <thead>
-              <tr>
-                <th scope="col">Task</th>
-                <th scope="col">Freshness</th>
-                <th scope="col">Last success</th>
-                <th scope="col">Last attempt</th>
-                <th scope="col">Next run</th>
-                <th scope="col">Source pool</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.tasks.map((t) => (
-                <TaskHealthRow key={t.name} task={t} now={props.now} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={['Task', 'Freshness', 'Last success', 'Last attempt', 'Next run', 'Source pool']}>
+          {props.tasks.map((t) => (
+            <TaskHealthRow key={t.name} task={t} now={props.now} />
+          ))}
+        </Table>
       )}
     </Card>
   );
@@ -164,16 +151,7 @@ function TaskHealthRow(props: { task: TaskView; now: number }) {
         <Time iso={t.lastSucceeded} now={now} empty="never" />
       </td>
       <td data-label="Last attempt">
-        {t.lastAttempt === null ? (
-          <span class="muted">none yet</span>
-        ) : (
-          <>
-            <StatusBadge status={t.lastAttempt.status} /> {t.lastAttempt.errorCode !== null && <code class="code">{t.lastAttempt.errorCode}</code>}
-            <span class="cell-sub">
-              <Time iso={t.lastAttempt.startedAt} now={now} />
-            </span>
-          </>
-        )}
+        <LastAttempt attempt={t.lastAttempt} now={now} empty="none yet" />
       </td>
       <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty="not scheduled" />}</td>
       <td data-label="Source pool">

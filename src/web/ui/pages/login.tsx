@@ -10,6 +10,7 @@ import { TextField } from '../components/fields.js';
 import { Logo } from '../components/logo.js';
 import { usePageTitle } from '../hooks.js';
 import { LoginBody } from '../../contract.js';
+import { useSubmit } from '../submit.js';
 import { check } from '../validation.js';
 import type { Session } from '../session.js';
 
@@ -24,28 +25,12 @@ function NoPassword() {
 export function LoginPage(props: { api: FerryApi; session: Session; onSignedIn: (session: SessionView) => void }) {
   usePageTitle('Sign in', null);
   const [password, setPassword] = useState('');
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(props.session.kind === 'out' ? props.session.error : null);
+  const { errors, busy, error, submit: send } = useSubmit(props.session.kind === 'out' ? props.session.error : null);
   const noPassword = (error instanceof ApiError && error.code === 'NO_PASSWORD') || (props.session.kind === 'out' && props.session.code === 'NO_PASSWORD' && error === null);
-  const [fieldError, setFieldError] = useState<string | undefined>(undefined);
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(LoginBody, { password });
-    if (!result.ok) {
-      setFieldError(result.errors.password);
-      return;
-    }
-    setFieldError(undefined);
-    setBusy(true);
-    setError(null);
-    props.api.login(password).then(
-      (session) => props.onSignedIn(session),
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
+    send(check(LoginBody, { password }), () => props.api.login(password), props.onSignedIn);
   };
 
   return (
@@ -58,7 +43,7 @@ export function LoginPage(props: { api: FerryApi; session: Session; onSignedIn: 
         <h1>Sign in</h1>
         <p class="muted">Replication between paired appliances. Sign in to manage this one.</p>
         <form onSubmit={submit} noValidate>
-          <TextField label="Password" type="password" autocomplete="current-password" value={password} onValue={setPassword} error={fieldError} autofocus required />
+          <TextField label="Password" type="password" autocomplete="current-password" value={password} onValue={setPassword} error={errors.password} autofocus required />
           {noPassword ? <NoPassword /> : <ErrorAlert error={error} />}
           <Button type="submit" variant="primary" busy={busy}>
             Sign in

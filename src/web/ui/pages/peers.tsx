@@ -9,14 +9,16 @@ import { Alert, ErrorAlert } from '../components/alert.js';
 import { Badge } from '../components/badge.js';
 import { Button } from '../components/button.js';
 import { Card, EmptyState, Facts } from '../components/card.js';
-import { ConfirmDialog, Dialog, DialogButtons } from '../components/dialog.js';
+import { ConfirmDialog, Dialog, DialogSubmit } from '../components/dialog.js';
 import { SelectField, TextAreaField, TextField } from '../components/fields.js';
 import { Loaded } from '../components/loading.js';
+import { Table } from '../components/table.js';
 import { Time } from '../components/time.js';
 import { useApp } from '../context.js';
 import { useLoad, useNow, usePageTitle } from '../hooks.js';
 import { previewInvite, type InvitePreview } from '../invite.js';
-import { check, type FieldErrors } from '../validation.js';
+import { useSubmit } from '../submit.js';
+import { check } from '../validation.js';
 
 export function PeersPage() {
   const { api, applianceName } = useApp();
@@ -55,31 +57,12 @@ function MakeInvite(props: { pools: readonly PoolView[] }) {
   const now = useNow(5_000);
   const [grantPool, setGrantPool] = useState('');
   const [ttl, setTtl] = useState('900');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { errors, busy, error, submit: send } = useSubmit();
   const [invite, setInvite] = useState<InviteView | null>(null);
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(InviteBody, { ttlSeconds: Number(ttl), ...(grantPool === '' ? {} : { grantPool }) });
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    api.invite(result.value).then(
-      (made) => {
-        setBusy(false);
-        setInvite(made);
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
+    send(check(InviteBody, { ttlSeconds: Number(ttl), ...(grantPool === '' ? {} : { grantPool }) }), (body) => api.invite(body), setInvite);
   };
 
   return (
@@ -137,9 +120,7 @@ function AcceptInvite(props: { ownFingerprint: string; onPaired: () => void }) {
   const now = useNow(5_000);
   const [text, setText] = useState('');
   const [preview, setPreview] = useState<InvitePreview | null>(null);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { errors, busy, error, submit: send } = useSubmit();
   const [paired, setPaired] = useState<PeerView | null>(null);
 
   useEffect(() => {
@@ -155,25 +136,15 @@ function AcceptInvite(props: { ownFingerprint: string; onPaired: () => void }) {
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(AcceptBody, { invite: text.trim() });
-    if (!result.ok) {
-      setErrors({ invite: result.errors.invite ?? 'Paste the invite made on the other appliance.' });
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    api.accept(result.value.invite).then(
+    send(
+      check(AcceptBody, { invite: text.trim() }),
+      (body) => api.accept(body.invite),
       (peer) => {
-        setBusy(false);
         setPaired(peer);
         setText('');
         props.onPaired();
       },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
+      (errors) => ({ invite: errors.invite ?? 'Paste the invite made on the other appliance.' }),
     );
   };
 
@@ -226,50 +197,36 @@ function PeerList(props: { peers: readonly PeerView[]; onChanged: () => void }) 
       {props.peers.length === 0 ? (
         <EmptyState title="No peers yet.">Make an invite on one appliance and accept it on the other to pair them.</EmptyState>
       ) : (
-        <div class="table-wrap">
-          <table class="table stack">
-            <thead>
-              <tr>
-                <th scope="col">Peer</th>
-                <th scope="col">Address</th>
-                <th scope="col">Fingerprint</th>
-                <th scope="col">Paired</th>
-                <th scope="col">Grants</th>
-                <th scope="col">Actions</th>
-              </tr>
-            </thead>
-            <tbody>
-              {props.peers.map((p) => (
-                <tr key={p.id} data-testid={`peer-${p.name}`}>
-                  <th scope="row" data-label="Peer">
-                    {p.name}
-                    <span class="cell-sub mono">{p.id}</span>
-                  </th>
-                  <td data-label="Address" class="mono wrap-any">
-                    {p.address}
-                  </td>
-                  <td data-label="Fingerprint" class="mono fingerprint">
-                    {p.fingerprint}
-                  </td>
-                  <td data-label="Paired">
-                    <Time iso={p.pairedAt} now={now} />
-                  </td>
-                  <td data-label="Grants">{p.grants.length === 0 ? <span class="muted">pools without grants only</span> : p.grants.join(', ')}</td>
-                  <td data-label="Actions" class="row-actions">
-                    <div class="action-row">
-                      <Button small onClick={() => setOpen({ kind: 'address', peer: p })}>
-                        Change address<span class="visually-hidden"> of {p.name}</span>
-                      </Button>
-                      <Button small variant="danger-quiet" onClick={() => setOpen({ kind: 'remove', peer: p })}>
-                        Remove<span class="visually-hidden"> peer {p.name}</span>
-                      </Button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table columns={['Peer', 'Address', 'Fingerprint', 'Paired', 'Grants', 'Actions']}>
+          {props.peers.map((p) => (
+            <tr key={p.id} data-testid={`peer-${p.name}`}>
+              <th scope="row" data-label="Peer">
+                {p.name}
+                <span class="cell-sub mono">{p.id}</span>
+              </th>
+              <td data-label="Address" class="mono wrap-word">
+                {p.address}
+              </td>
+              <td data-label="Fingerprint" class="mono fingerprint">
+                {p.fingerprint}
+              </td>
+              <td data-label="Paired">
+                <Time iso={p.pairedAt} now={now} />
+              </td>
+              <td data-label="Grants">{p.grants.length === 0 ? <span class="muted">pools without grants only</span> : p.grants.join(', ')}</td>
+              <td data-label="Actions" class="row-actions">
+                <div class="action-row">
+                  <Button small onClick={() => setOpen({ kind: 'address', peer: p })}>
+                    Change address<span class="visually-hidden"> of {p.name}</span>
+                  </Button>
+                  <Button small variant="danger-quiet" onClick={() => setOpen({ kind: 'remove', peer: p })}>
+                    Remove<span class="visually-hidden"> peer {p.name}</span>
+                  </Button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       {open?.kind === 'address' && <AddressDialog peer={open.peer} onClose={() => setOpen(null)} onSaved={props.onChanged} />}
       {open?.kind === 'remove' && <RemovePeerDialog peer={open.peer} onClose={() => setOpen(null)} onRemoved={props.onChanged} />}
@@ -280,40 +237,23 @@ function PeerList(props: { peers: readonly PeerView[]; onChanged: () => void }) 
 function AddressDialog(props: { peer: PeerView; onClose: () => void; onSaved: () => void }) {
   const { api } = useApp();
   const [address, setAddress] = useState(props.peer.address);
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useSubmit();
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(SetAddressBody, { address: address.trim() });
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setBusy(true);
-    setError(null);
-    api.setPeerAddress(props.peer.id, result.value.address).then(
+    form.submit(
+      check(SetAddressBody, { address: address.trim() }),
+      (body) => api.setPeerAddress(props.peer.id, body.address),
       () => {
         props.onSaved();
         props.onClose();
-      },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
       },
     );
   };
   return (
     <Dialog title={`Change the address of ${props.peer.name}`} onClose={props.onClose}>
       <form onSubmit={submit} noValidate class="form">
-        <TextField label="Address" value={address} onValue={setAddress} error={errors.address} hint="Where this appliance reaches the peer, e.g. nas2.example.net:7700." required autofocus />
-        <ErrorAlert error={error} />
-        <DialogButtons>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={busy}>
-            Save address
-          </Button>
-        </DialogButtons>
+        <TextField label="Address" value={address} onValue={setAddress} error={form.errors.address} hint="Where this appliance reaches the peer, e.g. nas2.example.net:7700." required autofocus />
+        <DialogSubmit label="Save address" form={form} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

@@ -9,7 +9,7 @@ import { parseSize } from '../../../domain/sizes.js';
 import { Alert, ErrorAlert } from '../components/alert.js';
 import { Button } from '../components/button.js';
 import { Card, EmptyState, Facts } from '../components/card.js';
-import { ConfirmDialog, Dialog, DialogButtons } from '../components/dialog.js';
+import { ConfirmDialog, Dialog, DialogSubmit } from '../components/dialog.js';
 import { SelectField, TextField } from '../components/fields.js';
 import { Findings, HealthBadge } from '../components/health.js';
 import { Loaded } from '../components/loading.js';
@@ -17,7 +17,8 @@ import { Time } from '../components/time.js';
 import { useApp } from '../context.js';
 import { formatBytes } from '../format.js';
 import { useLoad, useNow, usePageTitle } from '../hooks.js';
-import { check, wholeNumber, type FieldErrors } from '../validation.js';
+import { useActions, useSubmit } from '../submit.js';
+import { check, wholeNumber } from '../validation.js';
 
 export function PoolsPage() {
   const { api, applianceName } = useApp();
@@ -35,15 +36,18 @@ export function PoolsPage() {
         A pool is a btrfs mount where peers may send replicas, each peer in its own directory. A pool without grants takes every paired peer; with grants, only those. The floor and quota set here win over what a sender asks.
       </p>
       {notice !== null && <Alert tone="success" title={notice} />}
-      <div class="page-actions">
-        <Button variant="primary" onClick={() => setAdding(true)}>
-          Add pool
-        </Button>
-      </div>
+      {/* With no pool yet, the empty card below offers the one Add pool. */}
+      {state.data?.pools.length !== 0 && (
+        <div class="page-actions">
+          <Button variant="primary" onClick={() => setAdding(true)}>
+            Add pool
+          </Button>
+        </div>
+      )}
       <Loaded state={state} what="the pools">
         {({ pools, peers }) =>
           pools.length === 0 ? (
-            <Card title="No pools">
+            <Card title="Pools of this appliance">
               <EmptyState title="No pools yet." action={<Button variant="primary" onClick={() => setAdding(true)}>Add pool</Button>}>
                 Add one where peers may send their replicas. This appliance can send its own shares without one.
               </EmptyState>
@@ -136,23 +140,9 @@ function Grants(props: { pool: PoolView; peers: readonly PeerView[]; onChanged: 
   const { pool } = props;
   const ungranted = props.peers.filter((p) => !pool.grants.some((g) => g.id === p.id));
   const [peer, setPeer] = useState('');
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const { busy, error, act: run } = useActions();
   const chosen = peer !== '' && ungranted.some((p) => p.id === peer) ? peer : (ungranted[0]?.id ?? '');
-  const act = (what: string, call: () => Promise<unknown>) => {
-    setBusy(what);
-    setError(null);
-    call().then(
-      () => {
-        setBusy(null);
-        props.onChanged();
-      },
-      (err: unknown) => {
-        setBusy(null);
-        setError(err);
-      },
-    );
-  };
+  const act = (what: string, call: () => Promise<unknown>) => run(what, call, props.onChanged);
   return (
     <section aria-label={`Grants of ${pool.name}`}>
       <h3>Grants</h3>
@@ -225,9 +215,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
   const [keepAtLeast, setKeepAtLeast] = useState(shown(initial.keepAtLeast));
   const [keepDays, setKeepDays] = useState(shown(initial.keepDays));
   const [quota, setQuota] = useState(shown(initial.quotaBytes, true));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const { errors, setErrors, busy, error, submit: send } = useSubmit();
   const [saved, setSaved] = useState(false);
 
   const choosePeer = (id: string) => {
@@ -244,25 +232,17 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
     e.preventDefault();
     // An empty field clears the setting (null), as `--keep-at-least none` does.
     const body = { ...(peer === '' ? {} : { peer }), keepAtLeast: wholeNumber(keepAtLeast) ?? null, keepDays: wholeNumber(keepDays) ?? null, quotaBytes: quotaOf(quota) };
-    const result = check(PolicyBody, body);
-    if (!result.ok) {
-      setErrors(Number.isNaN(body.quotaBytes) ? { ...result.errors, quotaBytes: 'A size is a number with an optional unit K, M, G, T or P (binary), such as 500G or 1.5T.' } : result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    setSaved(false);
-    api.setPolicy(pool.name, result.value).then(
+    send(
+      check(PolicyBody, body),
+      (policy) => {
+        setSaved(false);
+        return api.setPolicy(pool.name, policy);
+      },
       () => {
-        setBusy(false);
         setSaved(true);
         props.onChanged();
       },
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
+      (errors) => (Number.isNaN(body.quotaBytes) ? { ...errors, quotaBytes: 'A size is a number with an optional unit K, M, G, T or P (binary), such as 500G or 1.5T.' } : errors),
     );
   };
 
@@ -304,36 +284,18 @@ function AddPoolDialog(props: { onClose: () => void; onAdded: (pool: PoolView) =
   const { api } = useApp();
   const [name, setName] = useState('');
   const [path, setPath] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useSubmit();
+  const { errors } = form;
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(PoolAddBody, { name, path });
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    api.addPool(result.value).then(props.onAdded, (err: unknown) => {
-      setBusy(false);
-      setError(err);
-    });
+    form.submit(check(PoolAddBody, { name, path }), (body) => api.addPool(body), props.onAdded);
   };
   return (
     <Dialog title="Add pool" onClose={props.onClose}>
       <form onSubmit={submit} noValidate class="form">
         <TextField label="Pool name" value={name} onValue={setName} error={errors.name} hint="Senders name the pool by it in their tasks." required autofocus />
         <TextField label="Path" value={path} onValue={setPath} error={errors.path} hint="A btrfs mount on this appliance, e.g. /mnt/pool2." placeholder="/mnt/pool2" required />
-        <ErrorAlert error={error} />
-        <DialogButtons>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={busy}>
-            Add pool
-          </Button>
-        </DialogButtons>
+        <DialogSubmit label="Add pool" form={form} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

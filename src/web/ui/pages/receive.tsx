@@ -8,6 +8,7 @@ import { Badge } from '../components/badge.js';
 import { Button } from '../components/button.js';
 import { Card, EmptyState } from '../components/card.js';
 import { Loaded } from '../components/loading.js';
+import { Table } from '../components/table.js';
 import { Time } from '../components/time.js';
 import { TrailBrowser } from '../components/trail-browser.js';
 import { useApp } from '../context.js';
@@ -52,7 +53,7 @@ export function ReceivePage() {
           </Button>
         }
       >
-        {peers.data?.length === 0 ? <p class="muted">No peer is paired: a restore comes from the peer that holds the replicas.</p> : <p class="muted">Choose the share, the peer holding it and where it should appear; the progress shows in the dialog.</p>}
+        {peers.data?.length === 0 ? <p class="muted">No peer is paired: a restore comes from the peer that holds the replicas.</p> : <p class="muted">The newest replica comes back unless you pick a snapshot; when this appliance still holds that snapshot, nothing travels. The target path must not exist yet.</p>}
       </Card>
       <Card title="Receive trail" subtitle="Every attempt peers made to send here, newest first.">
         <TrailBrowser direction="receive" refreshKey={`${live.ended}:${minute}`} peerNames={peerNames} />
@@ -77,76 +78,62 @@ function ReplicaList(props: { replicas: readonly ReplicaView[]; onOpen: (open: O
 
 function ReplicaItem(props: { replica: ReplicaView; now: number; onOpen: (open: Open) => void }) {
   const { replica: r, now } = props;
-        const newest = r.snapshots.find((s) => s.newest) ?? r.snapshots[r.snapshots.length - 1];
-        const total = r.snapshots.reduce((sum, s) => sum + s.bytes, 0);
-        const from = r.peerName ?? r.peer;
-        return (
-          <li class="replica" data-testid={`replica-${r.peerName ?? r.peer}-${r.share}`}>
-            <div class="replica-head">
-              <h3>
-                {r.share} <span class="muted">from {from}</span>
-              </h3>
-              <div class="action-row">
-                <Button small disabled={newest === undefined} onClick={() => props.onOpen({ kind: 'promote', replica: r })}>
-                  Promote<span class="visually-hidden"> {r.share} from {from}</span>
-                </Button>
-                <Button small disabled={newest === undefined} onClick={() => props.onOpen({ kind: 'clone', replica: r })}>
-                  Clone<span class="visually-hidden"> {r.share} from {from}</span>
-                </Button>
-              </div>
-            </div>
-            <p class="replica-facts">
-              <span>
-                pool <strong>{r.pool}</strong>
-              </span>
-              <span>
-                {r.snapshots.length} {r.snapshots.length === 1 ? 'replica' : 'replicas'}, {formatBytes(total)} sent
-              </span>
-              {newest !== undefined && (
-                <span>
-                  newest <span class="mono">{newest.name}</span>, committed <Time iso={newest.committedAt} now={now} />
-                </span>
-              )}
-              <span class="mono muted">peer {r.peer}</span>
-            </p>
-            <details class="more">
-              <summary>Replicas of {r.share}</summary>
-              <div class="table-wrap">
-                <table class="table stack">
-                  <thead>
-                    <tr>
-                      <th scope="col">Snapshot</th>
-                      <th scope="col">Committed</th>
-                      <th scope="col" class="num">
-                        Bytes
-                      </th>
-                      <th scope="col">Path</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {[...r.snapshots].reverse().map((s) => (
-                      <tr key={s.name}>
-                        <td data-label="Snapshot" class="mono">
-                          {s.name} {s.newest && <Badge tone="info">newest</Badge>}
-                        </td>
-                        <td data-label="Committed">
-                          <Time iso={s.committedAt} now={now} />
-                        </td>
-                        <td data-label="Bytes" class="num">
-                          {formatBytes(s.bytes)}
-                        </td>
-                        <td data-label="Path" class="mono wrap-any">
-                          {s.path}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
-            </details>
-            {r.copies.length > 0 && <Copies copies={r.copies} now={now} onDiscard={(copy) => props.onOpen({ kind: 'discard', copy })} />}
-          </li>
-        );
+  const newest = r.snapshots.find((s) => s.newest) ?? r.snapshots[r.snapshots.length - 1];
+  const total = r.snapshots.reduce((sum, s) => sum + s.bytes, 0);
+  const from = r.peerName ?? r.peer;
+  return (
+    <li class="replica" data-testid={`replica-${r.peerName ?? r.peer}-${r.share}`}>
+      <div class="replica-head">
+        <h3>
+          {r.share} <span class="muted">from {from}</span>
+        </h3>
+        <div class="action-row">
+          <Button small disabled={newest === undefined} onClick={() => props.onOpen({ kind: 'promote', replica: r })}>
+            Promote<span class="visually-hidden"> {r.share} from {from}</span>
+          </Button>
+          <Button small disabled={newest === undefined} onClick={() => props.onOpen({ kind: 'clone', replica: r })}>
+            Clone<span class="visually-hidden"> {r.share} from {from}</span>
+          </Button>
+        </div>
+      </div>
+      <p class="replica-facts">
+        <span>
+          pool <strong>{r.pool}</strong>
+        </span>
+        <span>
+          {r.snapshots.length} {r.snapshots.length === 1 ? 'replica' : 'replicas'}, {formatBytes(total)} sent
+        </span>
+        {newest !== undefined && (
+          <span>
+            newest <span class="mono">{newest.name}</span>, committed <Time iso={newest.committedAt} now={now} />
+          </span>
+        )}
+        <span class="mono muted">peer {r.peer}</span>
+      </p>
+      <details class="more">
+        <summary>Replicas of {r.share}</summary>
+        <Table columns={['Snapshot', 'Committed', { label: 'Bytes', num: true }, 'Path']}>
+          {[...r.snapshots].reverse().map((s) => (
+            <tr key={s.name}>
+              <td data-label="Snapshot" class="mono">
+                {s.name} {s.newest && <Badge tone="info">newest</Badge>}
+              </td>
+              <td data-label="Committed">
+                <Time iso={s.committedAt} now={now} />
+              </td>
+              <td data-label="Bytes" class="num">
+                {formatBytes(s.bytes)}
+              </td>
+              <td data-label="Path" class="mono wrap-any">
+                {s.path}
+              </td>
+            </tr>
+          ))}
+        </Table>
+      </details>
+      {r.copies.length > 0 && <Copies copies={r.copies} now={now} onDiscard={(copy) => props.onOpen({ kind: 'discard', copy })} />}
+    </li>
+  );
 }
 
 function Copies(props: { copies: readonly CopyView[]; now: number; onDiscard: (copy: CopyView) => void }) {

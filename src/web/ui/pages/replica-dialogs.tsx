@@ -7,12 +7,11 @@
 import { useState } from 'preact/hooks';
 import { CopyBody } from '../../../api/schemas.js';
 import type { CopyView, ReplicaView } from '../../../api/views.js';
-import { ErrorAlert } from '../components/alert.js';
-import { Button } from '../components/button.js';
-import { ConfirmDialog, Dialog, DialogButtons } from '../components/dialog.js';
+import { ConfirmDialog, Dialog, DialogSubmit } from '../components/dialog.js';
 import { SelectField, TextField } from '../components/fields.js';
 import { useApp } from '../context.js';
-import { check, type FieldErrors } from '../validation.js';
+import { useSubmit } from '../submit.js';
+import { check } from '../validation.js';
 
 const words = {
   promote: {
@@ -33,26 +32,14 @@ export function CopyDialog(props: { kind: 'promote' | 'clone'; replica: ReplicaV
   const newest = r.snapshots.find((s) => s.newest) ?? r.snapshots[r.snapshots.length - 1];
   const [snapshot, setSnapshot] = useState(newest?.name ?? '');
   const [to, setTo] = useState('');
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useSubmit();
+  const { errors } = form;
   const w = words[props.kind];
   const from = r.peerName ?? r.peer;
 
   const submit = (e: Event) => {
     e.preventDefault();
-    const result = check(CopyBody, { kind: props.kind, share: r.share, peer: r.peer, pool: r.pool, ...(snapshot === '' ? {} : { snapshot }), to });
-    if (!result.ok) {
-      setErrors(result.errors);
-      return;
-    }
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    api.copyReplica(result.value).then(props.onDone, (err: unknown) => {
-      setBusy(false);
-      setError(err);
-    });
+    form.submit(check(CopyBody, { kind: props.kind, share: r.share, peer: r.peer, pool: r.pool, ...(snapshot === '' ? {} : { snapshot }), to }), (body) => api.copyReplica(body), props.onDone);
   };
 
   return (
@@ -66,16 +53,11 @@ export function CopyDialog(props: { kind: 'promote' | 'clone'; replica: ReplicaV
             onValue={setSnapshot}
             options={[...r.snapshots].reverse().map((s) => [s.name, s.newest ? `${s.name} (newest)` : s.name] as const)}
             error={errors.snapshot}
+            wide
           />
           <TextField label="Target path" value={to} onValue={setTo} error={errors.to} hint="A path that does not exist yet, on the pool's filesystem." placeholder={`/mnt/${r.pool}/${r.share}-${props.kind === 'promote' ? 'live' : 'test'}`} required wide autofocus />
         </div>
-        <ErrorAlert error={error} />
-        <DialogButtons>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={busy}>
-            {w.button}
-          </Button>
-        </DialogButtons>
+        <DialogSubmit label={w.button} form={form} onCancel={props.onClose} />
       </form>
     </Dialog>
   );

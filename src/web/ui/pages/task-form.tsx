@@ -7,12 +7,11 @@ import { useState } from 'preact/hooks';
 import { TaskAddBody, TaskEditBody } from '../../../api/schemas.js';
 import type { PeerView, TaskView } from '../../../api/views.js';
 import type { AddedTaskView } from '../../../api/views.js';
-import { ErrorAlert } from '../components/alert.js';
-import { Button } from '../components/button.js';
-import { Dialog, DialogButtons } from '../components/dialog.js';
+import { Dialog, DialogSubmit } from '../components/dialog.js';
 import { SelectField, TextField } from '../components/fields.js';
 import { useApp } from '../context.js';
-import { check, wholeNumber, type FieldErrors } from '../validation.js';
+import { useSubmit } from '../submit.js';
+import { check, wholeNumber } from '../validation.js';
 
 const units = [
   ['60', 'minutes'],
@@ -100,36 +99,15 @@ export function TaskForm(props: { task: TaskView | null; peers: readonly PeerVie
   const { api } = useApp();
   const editing = props.task !== null;
   const [d, setD] = useState<Draft>(() => draftOf(props.task, props.peers));
-  const [errors, setErrors] = useState<FieldErrors>({});
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
+  const form = useSubmit();
+  const { errors } = form;
   const set = <K extends keyof Draft>(key: K) => (value: Draft[K]) => setD((x) => ({ ...x, [key]: value }));
-
-  const save = (saved: Promise<AddedTaskView | null>) => {
-    setErrors({});
-    setBusy(true);
-    setError(null);
-    saved.then(
-      (added) => props.onSaved(added),
-      (err: unknown) => {
-        setBusy(false);
-        setError(err);
-      },
-    );
-  };
 
   const submit = (e: Event) => {
     e.preventDefault();
     const task = props.task;
-    if (task !== null) {
-      const result = check(TaskEditBody, commonOf(d));
-      if (result.ok) save(api.editTask(task.name, result.value).then(() => null));
-      else setErrors(result.errors);
-    } else {
-      const result = check(TaskAddBody, addBodyOf(d));
-      if (result.ok) save(api.addTask(result.value));
-      else setErrors(result.errors);
-    }
+    if (task !== null) form.submit(check(TaskEditBody, commonOf(d)), (body) => api.editTask(task.name, body).then(() => null), props.onSaved);
+    else form.submit(check(TaskAddBody, addBodyOf(d)), (body) => api.addTask(body), props.onSaved);
   };
 
   const peerOptions = props.peers.map((p) => [p.id, `${p.name} (${p.id})`] as const);
@@ -187,13 +165,7 @@ export function TaskForm(props: { task: TaskView | null; peers: readonly PeerVie
           </div>
         </details>
         {errors.form !== undefined && <p class="field-error">{errors.form}</p>}
-        <ErrorAlert error={error} />
-        <DialogButtons>
-          <Button onClick={props.onClose}>Cancel</Button>
-          <Button type="submit" variant="primary" busy={busy} disabled={!editing && peerOptions.length === 0}>
-            {editing ? 'Save task' : 'Add task'}
-          </Button>
-        </DialogButtons>
+        <DialogSubmit label={editing ? 'Save task' : 'Add task'} form={form} onCancel={props.onClose} disabled={!editing && peerOptions.length === 0} />
       </form>
     </Dialog>
   );

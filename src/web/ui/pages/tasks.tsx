@@ -4,13 +4,14 @@
 import { useState } from 'preact/hooks';
 import type { AddedTaskView, PeerView, TaskView } from '../../../api/views.js';
 import { Alert } from '../components/alert.js';
-import { Badge, StatusBadge } from '../components/badge.js';
+import { Badge, LastAttempt } from '../components/badge.js';
 import { Button } from '../components/button.js';
 import { Card, EmptyState } from '../components/card.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { Loaded } from '../components/loading.js';
 import { RestoreDialog } from '../components/restore-dialog.js';
 import { TaskRunActions, useTaskRunning } from '../components/task-actions.js';
+import { Table } from '../components/table.js';
 import { Time } from '../components/time.js';
 import { useApp } from '../context.js';
 import { useLoad, useNow, usePageTitle } from '../hooks.js';
@@ -71,26 +72,11 @@ export function TasksPage() {
                   Add one to start replicating.{peers.length === 0 && ' Pair a peer first, on the Peers page.'}
                 </EmptyState>
               ) : (
-                <div class="table-wrap">
-                  <table class="table stack tasks">
-                    <thead>
-                      <tr>
-                        <th scope="col">Task</th>
-                        <th scope="col">Peer and pool</th>
-                        <th scope="col">Schedule</th>
-                        <th scope="col">State</th>
-                        <th scope="col">Last run</th>
-                        <th scope="col">Next run</th>
-                        <th scope="col">Actions</th>
-                      </tr>
-                    </thead>
-                    <tbody>
-                      {tasks.map((t) => (
-                        <TaskRow key={t.name} task={t} peers={peers} now={now} serviceOn={serviceOn} onChanged={state.reload} onOpen={(kind) => setOpen({ kind, task: t })} />
-                      ))}
-                    </tbody>
-                  </table>
-                </div>
+                <Table columns={['Task', 'Peer and pool', 'Schedule', 'State', 'Last run', 'Next run', 'Actions']} class="tasks">
+                  {tasks.map((t) => (
+                    <TaskRow key={t.name} task={t} peers={peers} now={now} serviceOn={serviceOn} onChanged={state.reload} onOpen={(kind) => setOpen({ kind, task: t })} />
+                  ))}
+                </Table>
               )}
             </Card>
             {open?.kind === 'add' && <TaskForm task={null} peers={peers} onClose={() => setOpen(null)} onSaved={(added) => saved(added, `Task ${added?.task.name ?? ''} added.`)} />}
@@ -138,16 +124,7 @@ function TaskRow(props: { task: TaskView; peers: readonly PeerView[]; now: numbe
         </span>
       </td>
       <td data-label="Last run">
-        {t.lastAttempt === null ? (
-          <span class="muted">never</span>
-        ) : (
-          <>
-            <StatusBadge status={t.lastAttempt.status} /> {t.lastAttempt.errorCode !== null && <code class="code">{t.lastAttempt.errorCode}</code>}
-            <span class="cell-sub">
-              <Time iso={t.lastAttempt.startedAt} now={now} />
-            </span>
-          </>
-        )}
+        <LastAttempt attempt={t.lastAttempt} now={now} empty="never" />
       </td>
       <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty={props.serviceOn ? 'not scheduled' : 'service off'} />}</td>
       <td data-label="Actions" class="row-actions">
