@@ -108,6 +108,9 @@ async function browserPage(base: string, cookie: string, task: string, rows: num
       await page.locator('tr[data-testid^="attempt-"]:not([data-testid$="-details"])').nth(rows - 1).waitFor();
       xs.push(performance.now() - t0);
     }
+    // What the admin sees: a screenshot beside the test run's, to look at the chart with 500 attempts.
+    const { screenshot } = await import('../test/support/browser.js');
+    await screenshot(page, `bench-trail-${task}`);
     return summarize(xs);
   } finally {
     await browser.close();
