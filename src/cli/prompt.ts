@@ -5,9 +5,11 @@ import { Writable } from 'node:stream';
 
 /** Reads one line from the terminal without echoing it. */
 export function ask(prompt: string): Promise<string> {
-  process.stderr.write(prompt);
   const muted = new Writable({ write: (_chunk, _enc, done) => done() });
+  // The interface first: it puts the terminal in raw mode, where nothing typed is echoed. A prompt shown
+  // before that would let an answer typed at once (type-ahead, a second prompt) echo in cooked mode.
   const rl = createInterface({ input: process.stdin, output: muted, terminal: true });
+  process.stderr.write(prompt);
   return new Promise((resolve) => {
     rl.question('', (answer) => {
       rl.close();

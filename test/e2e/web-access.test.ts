@@ -4,13 +4,16 @@
 // Content-Security-Policy, and the TLS listener whose certificate fingerprint
 // `ferry status` shows.
 
+import { spawn } from 'node:child_process';
 import { stat, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import tls from 'node:tls';
 import { Agent, request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StatusView } from '../../src/api/views.js';
+import { verifyPassword } from '../../src/state/ui-password.js';
 import { ferry, ferryJson, freePort, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon } from '../support/cli.js';
+import { ferryArgv } from '../support/launch.js';
 
 const PASSWORD = 'correct horse battery';
 
@@ -49,6 +52,29 @@ async function signIn(base: string, password = PASSWORD): Promise<{ cookie: stri
   const a = await call(base, 'POST', '/ui/login', { body: { password } });
   expect(a.status, a.text).toBe(200);
   return { ...cookieOf(a), csrf: String(a.json().csrf) };
+}
+
+/**
+ * `ferry admin password` on a pseudo-terminal (python's pty module, given an
+ * argument array): each answer is typed once its prompt is on the screen.
+ */
+function passwordOnTerminal(state: string, answers: readonly string[]): Promise<{ code: number | null; screen: string }> {
+  const argv = ['-c', 'import pty, sys; sys.exit(pty.spawn(sys.argv[1:]) >> 8)', process.execPath, ...ferryArgv(['--state', state, 'admin', 'password'])];
+  return new Promise((resolve, reject) => {
+    const child = spawn('python3', argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, TERM: 'xterm' } });
+    let screen = '';
+    const prompts = [/new web UI password: $/, /again: $/];
+    let typed = 0;
+    const onData = (b: Buffer) => {
+      screen += b.toString();
+      const prompt = prompts[typed];
+      if (prompt?.test(screen) && typed < answers.length) child.stdin.write(`${answers[typed++] ?? ''}\r`);
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, screen }));
+  });
 }
 
 function setPassword(state: string, password: string) {
@@ -211,6 +237,24 @@ describe('web UI access', () => {
     const cookie = line.split(';')[0] ?? '';
     expect((await call(lan, 'GET', '/api/v1/status', { cookie })).status).toBe(200);
     expect((await call(local, 'GET', '/api/v1/status', { cookie })).status).toBe(401);
+  });
+
+  it('asks for the password twice on a terminal, never echoes it, and changes nothing when the two differ', async () => {
+    const file = path.join(appliance.state, 'ui-password');
+    const read = () => readFile(file, 'utf8').catch(() => null);
+    const before = await read();
+    const differ = await passwordOnTerminal(appliance.state, ['one password typed', 'another one typed']);
+    expect(differ.code).toBe(2);
+    expect(differ.screen).toMatch(/the two passwords differ; nothing changed/);
+    expect(await read()).toBe(before);
+    const same = await passwordOnTerminal(appliance.state, [PASSWORD, PASSWORD]);
+    expect(same.code, same.screen).toBe(0);
+    expect(same.screen).not.toContain(PASSWORD);
+    expect(same.screen).toMatch(/web UI password set/);
+    const after = (await read()) ?? '';
+    expect(after).not.toBe(before);
+    // The one typed (not a stray newline or carriage return) is the one kept; checked here rather than by a sign-in, which the rate limit counts.
+    expect(await verifyPassword(PASSWORD, after)).toBe(true);
   });
 
   it('limits sign-in attempts per client', async () => {
