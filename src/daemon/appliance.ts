@@ -42,7 +42,6 @@ import { webAssetsDir } from './web-assets.js';
 import { webUi } from '../web/server.js';
 import type { BrowserAccess } from '../api/browser.js';
 import { passwordStamp, readPasswordHash, verifyPassword } from '../state/ui-password.js';
-import { ensureSelfSigned, loadTls } from '../state/ui-tls.js';
 import { isLoopbackHost } from '../state/state-dir.js';
 
 export interface ApplianceOptions {
@@ -198,6 +197,8 @@ export class Appliance {
   /** The web UI's LAN listener: TLS with the admin's certificate, or the self-signed one of the state dir. */
   async #listenUi(address: string): Promise<string> {
     const { ui } = this.config;
+    // Loaded only here: certificate handling (selfsigned, pkijs) adds ~0.2 s to a start that has no LAN listener to serve.
+    const { ensureSelfSigned, loadTls } = await import('../state/ui-tls.js');
     const files = ui?.cert && ui.key ? { cert: ui.cert, key: ui.key } : await ensureSelfSigned(this.state.root, this.config.name);
     const tls = await loadTls(files);
     this.#uiFingerprint = tls.fingerprint;
