@@ -11,6 +11,7 @@ import { Table } from '../components/table.js';
 import { Time } from '../components/time.js';
 import { TransferList } from '../components/transfers.js';
 import { useApp } from '../context.js';
+import { isActive, runOfTask } from '../live.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { taskFreshness, type TaskFreshness } from '../freshness.js';
 import { useInterval, useLoad, useNow, usePageTitle } from '../hooks.js';
@@ -136,6 +137,10 @@ function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
 function TaskHealthRow(props: { task: TaskView; now: number }) {
   const { task: t, now } = props;
   const f = taskFreshness(t, now);
+  // A run under way is the newest attempt, though the task was loaded before it started.
+  const { live } = useApp();
+  const run = runOfTask(live, t.name);
+  const attempt = run !== undefined && isActive(run.run.state) ? { status: run.run.state, errorCode: null, startedAt: run.run.startedAt } : t.lastAttempt;
   return (
     <tr data-testid={`task-health-${t.name}`}>
       <th scope="row" data-label="Task">
@@ -151,7 +156,7 @@ function TaskHealthRow(props: { task: TaskView; now: number }) {
         <Time iso={t.lastSucceeded} now={now} empty="never" />
       </td>
       <td data-label="Last attempt">
-        <LastAttempt attempt={t.lastAttempt} now={now} empty="none yet" />
+        <LastAttempt attempt={attempt} now={now} empty="none yet" />
       </td>
       <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty="not scheduled" />}</td>
       <td data-label="Source pool">
