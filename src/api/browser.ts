@@ -15,6 +15,6 @@ export interface BrowserAccess {
   install(app: FastifyInstance): void;
   /** Null when the request's session lets it through (for a change: with its CSRF token); else why not. */
   authorize(request: FastifyRequest): Promise<Refusal | null>;
-  /** What a GET outside the API's paths gets: the UI's page, whose router takes the path. */
+  /** What a GET outside the API's paths gets: the UI's page, whose router takes the path (a miss under the UI's own paths: 404). */
   page(request: FastifyRequest, reply: FastifyReply): Promise<unknown>;
 }

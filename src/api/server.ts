@@ -108,9 +108,9 @@ export function createAdminApi(options: {
       .send(refusal ? { code: refusal.code, message: refusal.message } : { code: 'UNAUTHORIZED', message: 'the admin API needs the token from the state dir (admin.token)' });
   });
 
-  // A GET that is not the API's is the UI's page (its router takes the path); anything else is a clear 404.
+  // A GET outside the API's paths goes to the UI (its page, or its own 404); anything else is a clear 404.
   app.setNotFoundHandler((request, reply) => {
-    const ours = [ADMIN_PREFIX, '/api/', METRICS_PATH, '/ui/', '/assets/'].some((p) => request.url.startsWith(p));
+    const ours = [ADMIN_PREFIX, '/api/', METRICS_PATH].some((p) => request.url.startsWith(p));
     if (browser && !ours && (request.method === 'GET' || request.method === 'HEAD')) return browser.page(request, reply);
     return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
   });

@@ -97,7 +97,8 @@ export abstract class TrailTable<E extends TrailEntry> {
   readonly #db: Db;
   /** One statement per combination of filters, prepared when first asked for. */
   private readonly listStmts = new Map<string, ReturnType<Db['prepare']>>();
-  private readonly select_: string;
+  /** The SELECT of a listing, before its WHERE. */
+  readonly #listSelect: string;
 
   protected constructor(
     db: Db,
@@ -127,7 +128,7 @@ export abstract class TrailTable<E extends TrailEntry> {
       "WHERE status <> 'running' AND (started_at < @cutoff OR n > @keep)";
     this.beyondStmt = db.prepare<[{ cutoff: string; keep: number }], { n: number }>(`SELECT count(*) AS n FROM (${beyond})`);
     this.pruneStmt = db.prepare<[{ cutoff: string; keep: number }]>(`DELETE FROM ${table} WHERE id IN (${beyond})`);
-    this.select_ = select;
+    this.#listSelect = select;
   }
 
   /** Records a new attempt as running with 0 bytes; an id already in the trail is refused with ALREADY_EXISTS. */
@@ -250,7 +251,7 @@ export abstract class TrailTable<E extends TrailEntry> {
     const clause = where.length === 0 ? '' : `WHERE ${where.join(' AND ')} `;
     let stmt = this.listStmts.get(clause);
     if (stmt === undefined) {
-      stmt = this.#db.prepare(`${this.select_} ${clause}${newestFirst} LIMIT @limit`);
+      stmt = this.#db.prepare(`${this.#listSelect} ${clause}${newestFirst} LIMIT @limit`);
       this.listStmts.set(clause, stmt);
     }
     return stmt.all(params) as E[];

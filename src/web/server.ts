@@ -23,7 +23,7 @@ import { z } from 'zod';
 import type { BrowserAccess, Refusal } from '../api/browser.js';
 import { ApiErrorBody } from '../api/views.js';
 import { FerryError } from '../domain/errors.js';
-import { ASSETS_PREFIX, CSRF_HEADER, LOGIN_PATH, LoginBody, LOGOUT_PATH, SESSION_PATH, SessionView } from './contract.js';
+import { ASSETS_PREFIX, CSRF_HEADER, LOGIN_PATH, LoginBody, LOGOUT_PATH, SESSION_PATH, SessionView, UI_PREFIX } from './contract.js';
 import { defaultSessionLimits, Sessions, type Session, type SessionLimits } from './sessions.js';
 
 /** The login password, as the daemon keeps it. */
@@ -84,11 +84,15 @@ export function webUi(options: WebUiOptions): BrowserAccess {
   let index: Promise<string | null> | null = null;
   let parseCookie: (header: string) => Record<string, string | undefined> = () => ({});
 
-  const sessionOf = async (request: FastifyRequest): Promise<Session | null> => {
+  const cookieOptions = { httpOnly: true, sameSite: 'strict', secure: options.secure, path: '/' } as const;
+  /** The session id the request's cookie carries, if any. */
+  const cookieOf = (request: FastifyRequest): string | undefined => {
     const header = request.headers.cookie;
-    if (header === undefined) return null;
-    const id = parseCookie(header)[cookieName];
-    return sessions.use(id, await options.password.stamp());
+    return header === undefined ? undefined : parseCookie(header)[cookieName];
+  };
+  const sessionOf = async (request: FastifyRequest): Promise<Session | null> => {
+    const id = cookieOf(request);
+    return id === undefined ? null : sessions.use(id, await options.password.stamp());
   };
 
   const view = (session: Session) => ({ csrf: session.csrf, expiresAt: new Date(sessions.expiresAt(session)).toISOString() });
@@ -181,7 +185,7 @@ export function webUi(options: WebUiOptions): BrowserAccess {
           throw new FerryError('WRONG_PASSWORD', 'the password is wrong');
         }
         const session = sessions.create(stamp);
-        void reply.setCookie(cookieName, session.id, { httpOnly: true, sameSite: 'strict', secure: options.secure, path: '/' });
+        void reply.setCookie(cookieName, session.id, cookieOptions);
         return view(session);
       },
     );
@@ -191,7 +195,7 @@ export function webUi(options: WebUiOptions): BrowserAccess {
       const refusal = changeRefusal(request, session);
       if (refusal) return refuse(reply, refusal);
       sessions.remove(session.id);
-      void reply.clearCookie(cookieName, { path: '/', httpOnly: true, sameSite: 'strict', secure: options.secure });
+      void reply.clearCookie(cookieName, cookieOptions);
       return {};
     });
   };
@@ -201,14 +205,17 @@ export function webUi(options: WebUiOptions): BrowserAccess {
     async authorize(request) {
       const session = await sessionOf(request);
       if (!session) {
-        const hadCookie = request.headers.cookie?.includes(`${cookieName}=`) === true;
-        return hadCookie
+        return cookieOf(request) !== undefined
           ? { status: 401, code: 'LOGIN_REQUIRED', message: 'the web UI session has ended: sign in again' }
           : { status: 401, code: 'UNAUTHORIZED', message: 'the admin API needs the token from the state dir (admin.token), or a signed-in web UI session' };
       }
       return changes.has(request.method) ? changeRefusal(request, session) : null;
     },
-    async page(_request, reply) {
+    async page(request, reply) {
+      // A miss under the UI's own paths is a missing thing, not a page to route.
+      if (request.url.startsWith(`${UI_PREFIX}/`) || request.url.startsWith(ASSETS_PREFIX)) {
+        return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+      }
       index ??= readFile(indexFile, 'utf8').catch(() => null);
       const html = await index;
       if (html === null) {

@@ -118,6 +118,10 @@ describe('web UI access', () => {
     const script = await call(local, 'GET', '/assets/app.js');
     expect(script.status).toBe(200);
     expect(script.headers['content-type']).toMatch(/javascript/);
+    for (const url of ['/assets/nothing.js', '/ui/nothing']) {
+      const miss = await call(local, 'GET', url);
+      expect([url, miss.status, miss.json().code]).toEqual([url, 404, 'NOT_FOUND']);
+    }
     const missing = await call(local, 'GET', '/api/v1/nothing-here');
     expect([missing.status, missing.json().code]).toEqual([401, 'UNAUTHORIZED']);
   });
