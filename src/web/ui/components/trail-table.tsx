@@ -94,7 +94,7 @@ function TrailRow(props: { entry: TrailEntry; now: number; showTask: boolean; di
         {formatRate(rate)}
       </td>
       <td data-label="Mode and parent">
-        {e.mode ?? <span class="muted">not planned</span>}
+        {e.mode ?? <span class="muted">{e.status === 'succeeded' ? 'local: nothing travelled' : 'not planned'}</span>}
         {e.parent !== null && <span class="cell-sub mono nowrap">{e.parent}</span>}
       </td>
       <td data-label="Status">
