@@ -25,7 +25,7 @@ export const nameMaxBytes: Readonly<Record<NameKind, number>> = {
 };
 
 const rulesText = (kind: NameKind): string =>
-  `a ${kind} name may use any characters except '/', NUL and control characters, ` +
+  `a ${kind} name may use any characters except '/', NUL, control characters and invisible format characters, ` +
   `must not start with '.' or '-', must not start or end with a space, ` +
   `and may be at most ${nameMaxBytes[kind]} bytes in UTF-8 (digits first are fine)`;
 
@@ -40,11 +40,18 @@ function hasControlChar(name: string): boolean {
 }
 // A lone UTF-16 surrogate has no UTF-8 encoding, so it cannot become a file name.
 const loneSurrogate = /\p{Cs}/u;
+// Unicode format characters (general category Cf): zero-width spaces and
+// joiners, bidi controls (U+202A..U+202E, U+2066..U+2069), the soft hyphen, the
+// BOM, tags. They draw nothing, or reorder what is drawn, so "nas\u202Egpj.exe"
+// or "data\u200B" would show as another peer's or share's name.
+const formatChar = /\p{Cf}/u;
+// What JSON.stringify leaves raw but a message must not hold: DEL, C1 controls, format characters.
+const unseen = /[\p{Cc}\p{Cf}]/gu;
 
-/** Shows a refused name in a message: quoted, escaped, and cut short if long. */
+/** Shows a refused name in a message: quoted, escaped (DEL, C1 and format characters too, so the message shows them), and cut short if long. */
 function shown(name: string): string {
   const cut = name.length > 60 ? `${name.slice(0, 60)}…` : name;
-  return JSON.stringify(cut);
+  return JSON.stringify(cut).replace(unseen, (c) => `\\u${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}`);
 }
 
 const utf8 = new TextEncoder();
@@ -66,6 +73,7 @@ function findProblem(kind: NameKind, name: string): string | null {
   if (name.includes('\0')) return 'contains a NUL character';
   if (hasControlChar(name)) return 'contains a control character';
   if (loneSurrogate.test(name)) return 'contains an unpaired UTF-16 surrogate, which has no UTF-8 form';
+  if (formatChar.test(name)) return 'contains an invisible format character (zero-width or bidi control), which would let it pass for another name';
   // A leading '-' makes btrfs-progs (and every other getopt tool) read the name
   // as an option when it is passed as an argument.
   if (name.startsWith('-')) return "starts with '-', which command-line tools would read as an option";

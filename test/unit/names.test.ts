@@ -59,6 +59,14 @@ describe.each(validators)('%s names', (kind, validate, schema) => {
     ['DEL', 'a\u007f', 'control character'],
     ['C1 control', 'a\u0085', 'control character'],
     ['lone surrogate', 'a\ud800b', 'surrogate'],
+    ['zero-width space', 'data\u200b', 'invisible format character'],
+    ['zero-width joiner', 'da\u200dta', 'invisible format character'],
+    ['right-to-left override', 'nas\u202egpj', 'invisible format character'],
+    ['right-to-left isolate', '\u2067nas1', 'invisible format character'],
+    ['left-to-right mark', 'nas1\u200e', 'invisible format character'],
+    ['byte order mark', '\ufeffnas1', 'invisible format character'],
+    ['soft hyphen', 'na\u00ads', 'invisible format character'],
+    ['tag character', 'nas\u{e0041}', 'invisible format character'],
     ['leading dash', '-rf', "starts with '-'"],
     ['leading double dash', '--help', "starts with '-'"],
     ['hidden', '.ferry-staging', "starts with '.'"],
@@ -73,6 +81,8 @@ describe.each(validators)('%s names', (kind, validate, schema) => {
     expect(err.message).toContain(`${kind} name`);
     // The message also says what is allowed, so the admin can fix the name.
     expect(err.message).toContain(`at most ${max} bytes in UTF-8`);
+    // The refused name is shown escaped: the message itself holds no control or format character.
+    expect(err.message).not.toMatch(/[\p{Cc}\p{Cf}]/u);
     const parsed = schema.safeParse(name);
     expect(parsed.success).toBe(false);
     expect(parsed.error?.issues[0]?.message).toBe(err.message);
@@ -82,12 +92,12 @@ describe.each(validators)('%s names', (kind, validate, schema) => {
 describe('name properties', () => {
   // An independent statement of the rules, over an alphabet rich in the
   // characters that matter, so the property probes each rule's boundary.
-  const char = fc.constantFrom('a', 'Z', '7', '.', '-', '_', ' ', '/', '\0', '\n', '\u007f', '\u0085', 'é', '日', '🎵', '\ud800');
+  const char = fc.constantFrom('a', 'Z', '7', '.', '-', '_', ' ', '/', '\0', '\n', '\u007f', '\u0085', 'é', '日', '🎵', '\ud800', '\u200b', '\u202e');
   const oracle = (name: string): boolean =>
     name !== '' &&
     name !== '.' &&
     name !== '..' &&
-    !/[/\0\n\u007f\u0085\ud800]/.test(name) &&
+    !/[/\0\n\u007f\u0085\ud800\u200b\u202e]/.test(name) &&
     !/^[.-]/.test(name) &&
     !/^ | $/.test(name) &&
     Buffer.byteLength(name, 'utf8') <= 200;
