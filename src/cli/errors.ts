@@ -5,6 +5,7 @@ import { ApiError, DaemonUnreachable } from '../api/client.js';
 import { isUsageStatus } from '../api/errors.js';
 import { FerryError } from '../domain/errors.js';
 import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes.js';
+import { shown } from './output.js';
 
 const usageCodes = new Set(['INVALID_NAME', 'INVALID_INPUT', 'NOT_FOUND', 'ALREADY_EXISTS', 'INVITE_INVALID', 'WRONG_PASSPHRASE']);
 
@@ -13,23 +14,28 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
+/** One line on stderr: the message (often a peer's words, passed on) escaped, then the code. */
+function said(message: string, code: string): void {
+  process.stderr.write(`ferry: ${shown(message)} [${shown(code)}]\n`);
+}
+
 export function report(err: unknown): number {
   if (err instanceof DaemonUnreachable) {
-    process.stderr.write(`ferry: ${err.message} [DAEMON_UNREACHABLE]\n`);
+    said(err.message, 'DAEMON_UNREACHABLE');
     return EXIT_UNREACHABLE;
   }
   if (err instanceof ApiError) {
-    process.stderr.write(`ferry: ${err.message} [${err.code}]\n`);
+    said(err.message, err.code);
     return isUsageStatus(err.status) || usageCodes.has(err.code) ? EXIT_USAGE : EXIT_FAILED;
   }
   if (err instanceof UsageError) {
-    process.stderr.write(`ferry: ${err.message} [USAGE]\n`);
+    said(err.message, 'USAGE');
     return EXIT_USAGE;
   }
   if (err instanceof FerryError) {
-    process.stderr.write(`ferry: ${err.message} [${err.code}]\n`);
+    said(err.message, err.code);
     return usageCodes.has(err.code) ? EXIT_USAGE : EXIT_FAILED;
   }
-  process.stderr.write(`ferry: ${err instanceof Error ? err.message : String(err)} [INTERNAL]\n`);
+  said(err instanceof Error ? err.message : String(err), 'INTERNAL');
   return EXIT_FAILED;
 }

@@ -4,6 +4,7 @@
 
 import { SingleBar } from 'cli-progress';
 import { formatBytes } from '../util/bytes.js';
+import { shown } from './output.js';
 
 export interface ProgressSample {
   /** Bytes moved so far. */
@@ -29,7 +30,7 @@ export function formatEta(seconds: number): string {
 export function describeProgress(label: string, sample: ProgressSample, rate: number): string {
   const of = sample.total !== null && sample.total > 0 ? ` of ${formatBytes(sample.total)} (${Math.min(100, Math.floor((sample.bytes / sample.total) * 100))}%)` : '';
   const eta = sample.total !== null && rate > 0 && sample.bytes < sample.total ? `, ETA ${formatEta((sample.total - sample.bytes) / rate)}` : '';
-  return `${label}: ${sample.state}, ${formatBytes(sample.bytes)}${of}, ${formatBytes(rate)}/s${eta}`;
+  return `${shown(label)}: ${shown(sample.state)}, ${formatBytes(sample.bytes)}${of}, ${formatBytes(rate)}/s${eta}`;
 }
 
 export class TransferProgress {
@@ -45,13 +46,13 @@ export class TransferProgress {
 
   constructor(label: string, options: { tty?: boolean; everyMs?: number; lines?: boolean } = {}) {
     this.#lines = options.lines ?? true;
-    this.#label = label;
+    this.#label = shown(label);
     this.#everyMs = options.everyMs ?? 5_000;
     this.#bar =
       (options.tty ?? process.stderr.isTTY)
         ? new SingleBar(
             {
-              format: `${label} [{bar}] {percentage}% | {done} of {all} | {rate}/s | ETA {eta_text} | {state}`,
+              format: `${this.#label} [{bar}] {percentage}% | {done} of {all} | {rate}/s | ETA {eta_text} | {state}`,
               hideCursor: true,
               stream: process.stderr,
               barsize: 24,
@@ -77,7 +78,7 @@ export class TransferProgress {
         all: sample.total === null ? '?' : formatBytes(sample.total),
         rate: formatBytes(rate),
         eta_text: sample.total !== null && rate > 0 ? formatEta(Math.max(0, sample.total - sample.bytes) / rate) : '-',
-        state: sample.state,
+        state: shown(sample.state),
       };
       if (!this.#started) this.#bar.start(Math.max(1, total), Math.min(sample.bytes, Math.max(1, total)), payload);
       else {

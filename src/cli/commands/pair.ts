@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../domain/names.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { line, printJson } from '../output.js';
+import { line, lineToStderr, printJson } from '../output.js';
 
 export function registerPair(program: Command, globals: () => GlobalOptions): void {
   const pair = program.command('pair').description('pair this appliance with another by a one-line invite');
@@ -15,9 +15,9 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
       const created = await (await adminClient(globals())).invite({ ttlSeconds: parseDuration(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
       if (opts.json) return printJson(created);
       line(created.invite);
-      process.stderr.write(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}\n`);
-      if (opts.grant !== undefined) process.stderr.write(`whoever accepts it may write into pool ${opts.grant}\n`);
-      process.stderr.write(`on the other appliance run: ferry pair accept '<the line above>'\n`);
+      lineToStderr(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}`);
+      if (opts.grant !== undefined) lineToStderr(`whoever accepts it may write into pool ${opts.grant}`);
+      lineToStderr(`on the other appliance run: ferry pair accept '<the line above>'`);
     });
   pair
     .command('accept')

@@ -4,7 +4,7 @@ import type { RestoreView } from '../../api/schemas.js';
 import { formatBytes } from '../../util/bytes.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { EXIT_FAILED } from '../exit-codes.js';
-import { line, printJson } from '../output.js';
+import { line, lineToStderr, printJson, shown } from '../output.js';
 import { TransferProgress } from '../progress.js';
 
 interface RestoreOptions {
@@ -40,7 +40,7 @@ export function registerRestore(program: Command, globals: () => GlobalOptions):
       if (opts.json) printJson(view);
       else line(describe(view));
       if (view.state === 'failed') {
-        if (!opts.json) process.stderr.write(`ferry: restore of ${view.share} failed: ${view.error ?? 'no reason given'} [${view.errorCode ?? 'FAILED'}]\n`);
+        if (!opts.json) lineToStderr(`ferry: restore of ${shown(view.share)} failed: ${shown(view.error ?? 'no reason given')} [${view.errorCode ?? 'FAILED'}]`);
         process.exitCode = EXIT_FAILED;
       }
     });

@@ -9,7 +9,7 @@ import { adminClient, type GlobalOptions } from '../context.js';
 import { describeHealth } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
-import { line, printJson, printTable } from '../output.js';
+import { line, lineToStderr, printJson, printTable, shown } from '../output.js';
 import { TransferProgress } from '../progress.js';
 
 function keepOf(flag: string, text: string | undefined): number | undefined {
@@ -116,7 +116,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
         ...tuningOf(opts),
       });
       line(describeTask(added));
-      for (const w of warnings) process.stderr.write(`warning: ${w}\n`);
+      for (const w of warnings) lineToStderr(`warning: ${shown(w)}`);
     });
   tuningOptions(task.command('edit').argument('<name>').description("change a task's schedule, retention, degraded-pool choices or retries (its share, peer and pool stay)"))
     .option('--json', 'one JSON document on stdout')
@@ -153,7 +153,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`keep         ${t.keepLocal} here, ${t.keepRemote} there`);
       line(`if degraded  source: ${t.onDegradedSource}, target: ${t.onDegradedTarget}`);
       line(`retries      ${t.retries}, first after ${formatDuration(Math.round(t.retryBackoffMs / 1000))}, for passing failures only`);
-      line(`health       ${t.health.state}${t.health.reason ? `: ${t.health.reason}` : ''}`);
+      line(`health       ${t.health.state}${t.health.reason ? `: ${shown(t.health.reason)}` : ''}`);
       line(`source pool  ${describeHealth(t.sourceHealth)}${t.sourceHealth ? ` (checked ${t.sourceHealth.checkedAt})` : ''}`);
       line('recent attempts');
       printTable(
@@ -191,7 +191,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
         line(`run of ${name} succeeded: snapshot ${end.snapshot ?? '-'}, ${formatBytes(end.bytes)} sent`);
         return;
       }
-      process.stderr.write(`ferry: run of ${name} ${end.state}: ${end.error ?? 'no reason given'} [${end.errorCode ?? 'FAILED'}]\n`);
+      lineToStderr(`ferry: run of ${name} ${end.state}: ${shown(end.error ?? 'no reason given')} [${end.errorCode ?? 'FAILED'}]`);
       process.exitCode = EXIT_FAILED;
     });
   task
@@ -233,7 +233,7 @@ async function waitForRun(client: AdminClient, started: RunView, seen: Map<strin
   // Ctrl-C stops the waiting, not the run: say so, and how to stop the run.
   const interrupted = (): void => {
     progress.stop();
-    process.stderr.write(`\nferry: stopped waiting; the run of ${started.task} goes on in the daemon ('ferry task cancel ${started.task}' stops it, 'ferry trail send --task ${started.task}' shows how it ended)\n`);
+    lineToStderr(`\nferry: stopped waiting; the run of ${started.task} goes on in the daemon ('ferry task cancel ${started.task}' stops it, 'ferry trail send --task ${started.task}' shows how it ended)`);
     process.exit(130);
   };
   process.once('SIGINT', interrupted);
