@@ -3,28 +3,10 @@
 // with the code it gave) or the daemon could not be reached (DaemonUnreachable).
 
 import http from 'node:http';
-import { z } from 'zod';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import { ADMIN_PREFIX } from './routes.js';
+import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
-import {
-  AddedTaskView,
-  ApiErrorBody,
-  CopyView,
-  InviteView,
-  PeerView,
-  PoolView,
-  ReceiveTrailEntryView,
-  RemovedView,
-  ReplicaView,
-  RestoreView,
-  RunEvent,
-  RunView,
-  SendTrailEntryView,
-  StatusView,
-  TaskDetailView,
-  TaskView,
-} from './views.js';
+import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
 
 export class ApiError extends Error {
   constructor(
@@ -47,6 +29,15 @@ export class DaemonUnreachable extends Error {
   }
 }
 
+/**
+ * Where to connect for a listener address: one that listens on every address
+ * (0.0.0.0, [::]) is reached on loopback, a name its Host allowlist holds;
+ * "0.0.0.0" names no host a browser or the allowlist would accept.
+ */
+export function connectAddress(address: string): string {
+  return address.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
+}
+
 export class AdminClient {
   readonly #base: string;
   readonly #token: string;
@@ -57,29 +48,32 @@ export class AdminClient {
   constructor(options: { address: string; token: string }) {
     const unix = options.address.startsWith('unix:') ? options.address.slice('unix:'.length) : undefined;
     this.#socketPath = unix;
-    this.#base = `http://${unix === undefined ? options.address : 'localhost'}${ADMIN_PREFIX}`;
+    this.#base = `http://${unix === undefined ? connectAddress(options.address) : 'localhost'}`;
     this.#token = options.token;
   }
 
-  /** One call; the answer is checked against the route's schema (views.ts), as the daemon declared it. */
-  async call<T extends z.ZodType>(method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, schema: T, body?: unknown): Promise<z.output<T>> {
-    const { status, text } = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
+  /** One call of a route of the table; the answer is checked against the route's schema, as the daemon declared it. */
+  async call<R extends AdminRoute>(route: R, input: CallInput<R>): Promise<RouteAnswer<R>> {
+    const target = targetOf(route, input);
+    const body = (input as { body?: unknown }).body;
+    const { status, text } = await this.#send(route.method, target, body === undefined ? undefined : JSON.stringify(body));
+    const what = `${route.method} ${route.path}`;
     let json: unknown;
     try {
       json = text === '' ? null : JSON.parse(text);
     } catch {
-      throw new ApiError(status, 'INTERNAL', `the daemon answered ${status} with a body that is not JSON`);
+      throw new ApiError(status, 'INTERNAL', `the daemon answered ${status} to ${what} with a body that is not JSON`);
     }
     if (status >= 400) {
       const e = ApiErrorBody.safeParse(json);
-      throw new ApiError(status, e.success ? e.data.code : 'INTERNAL', e.success ? e.data.message : `the daemon answered ${status}`);
+      throw new ApiError(status, e.success ? e.data.code : 'INTERNAL', e.success ? e.data.message : `the daemon answered ${status} to ${what}`);
     }
-    const checked = schema.safeParse(json);
+    const checked = route.response.safeParse(json);
     if (!checked.success) {
       const first = checked.error.issues[0];
-      throw new ApiError(status, 'BAD_ANSWER', `the daemon's answer to ${method} ${path} does not match this ferry's contract (is it another version?): ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
+      throw new ApiError(status, 'BAD_ANSWER', `the daemon's answer to ${what} does not match this ferry's contract (is it another version?): ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);
     }
-    return checked.data;
+    return checked.data as RouteAnswer<R>;
   }
 
   /**
@@ -89,7 +83,7 @@ export class AdminClient {
    */
   events(onEvent: (event: RunEvent) => void): Promise<{ close: () => void; onEnd: (f: () => void) => void }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(this.#base + '/events', {
+      const req = http.request(this.#base + adminRoutes.events.path, {
         method: 'GET',
         headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
         ...(this.#socketPath === undefined ? {} : { socketPath: this.#socketPath }),
@@ -158,41 +152,34 @@ export class AdminClient {
     });
   }
 
-  status = (): Promise<StatusView> => this.call('GET', '/status', StatusView);
-  setService = (enabled: boolean): Promise<StatusView> => this.call('PUT', '/service', StatusView, { enabled });
-  listPools = (): Promise<PoolView[]> => this.call('GET', '/pools', z.array(PoolView));
-  addPool = (name: string, path: string): Promise<PoolView> => this.call('POST', '/pools', PoolView, { name, path });
-  removePool = (name: string): Promise<unknown> => this.call('DELETE', `/pools/${encodeURIComponent(name)}`, RemovedView);
-  grantPool = (pool: string, peer: string): Promise<PoolView> => this.call('POST', `/pools/${encodeURIComponent(pool)}/grants`, PoolView, { peer });
-  revokePool = (pool: string, peer: string): Promise<PoolView> => this.call('DELETE', `/pools/${encodeURIComponent(pool)}/grants/${encodeURIComponent(peer)}`, PoolView);
-  setPoolPolicy = (pool: string, change: PolicyBody): Promise<PoolView> => this.call('PUT', `/pools/${encodeURIComponent(pool)}/policy`, PoolView, change);
-  invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<InviteView> => this.call('POST', '/pair/invite', InviteView, options);
-  accept = (invite: string): Promise<PeerView> => this.call('POST', '/pair/accept', PeerView, { invite });
-  listPeers = (): Promise<PeerView[]> => this.call('GET', '/peers', z.array(PeerView));
-  removePeer = (peer: string): Promise<PeerView> => this.call('DELETE', `/peers/${encodeURIComponent(peer)}`, PeerView);
-  setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call('PUT', `/peers/${encodeURIComponent(peer)}/address`, PeerView, { address });
-  addTask = (body: TaskAddBody): Promise<AddedTaskView> => this.call('POST', '/tasks', AddedTaskView, body);
-  listTasks = (): Promise<TaskView[]> => this.call('GET', '/tasks', z.array(TaskView));
-  editTask = (name: string, change: TaskEditBody): Promise<TaskView> => this.call('PATCH', `/tasks/${encodeURIComponent(name)}`, TaskView, change);
-  showTask = (name: string): Promise<TaskDetailView> => this.call('GET', `/tasks/${encodeURIComponent(name)}`, TaskDetailView);
-  runTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/run`, RunView);
-  cancelTask = (name: string): Promise<RunView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/cancel`, RunView);
-  getRun = (id: string): Promise<RunView> => this.call('GET', `/runs/${encodeURIComponent(id)}`, RunView);
-  pauseTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/pause`, TaskView);
-  resumeTask = (name: string): Promise<TaskView> => this.call('POST', `/tasks/${encodeURIComponent(name)}/resume`, TaskView);
-  removeTask = (name: string): Promise<unknown> => this.call('DELETE', `/tasks/${encodeURIComponent(name)}`, RemovedView);
-  sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call('GET', `/trail/send${queryString(query)}`, z.array(SendTrailEntryView));
-  receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call('GET', `/trail/receive${queryString(query)}`, z.array(ReceiveTrailEntryView));
-  listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call('GET', `/replicas${queryString(query)}`, z.array(ReplicaView));
-  copyReplica = (body: CopyBody): Promise<CopyView> => this.call('POST', '/replicas/copies', CopyView, body);
-  discardClone = (path: string): Promise<CopyView> => this.call('POST', '/replicas/discard', CopyView, { path });
-  restore = (body: RestoreBody): Promise<RestoreView> => this.call('POST', '/restores', RestoreView, body);
-  getRestore = (id: string): Promise<RestoreView> => this.call('GET', `/restores/${encodeURIComponent(id)}`, RestoreView);
-}
-
-function queryString(query: Record<string, string | number | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [k, v] of Object.entries(query)) if (v !== undefined) params.set(k, String(v));
-  const s = params.toString();
-  return s ? `?${s}` : '';
+  status = (): Promise<StatusView> => this.call(adminRoutes.status, {});
+  setService = (enabled: boolean): Promise<StatusView> => this.call(adminRoutes.setService, { body: { enabled } });
+  listPools = (): Promise<PoolView[]> => this.call(adminRoutes.listPools, {});
+  addPool = (name: string, path: string): Promise<PoolView> => this.call(adminRoutes.addPool, { body: { name, path } });
+  removePool = (name: string): Promise<unknown> => this.call(adminRoutes.removePool, { params: { name } });
+  grantPool = (pool: string, peer: string): Promise<PoolView> => this.call(adminRoutes.grantPool, { params: { name: pool }, body: { peer } });
+  revokePool = (pool: string, peer: string): Promise<PoolView> => this.call(adminRoutes.revokePool, { params: { name: pool, peer } });
+  setPoolPolicy = (pool: string, change: PolicyBody): Promise<PoolView> => this.call(adminRoutes.setPoolPolicy, { params: { name: pool }, body: change });
+  invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<InviteView> => this.call(adminRoutes.invite, { body: options });
+  accept = (invite: string): Promise<PeerView> => this.call(adminRoutes.accept, { body: { invite } });
+  listPeers = (): Promise<PeerView[]> => this.call(adminRoutes.listPeers, {});
+  removePeer = (peer: string): Promise<PeerView> => this.call(adminRoutes.removePeer, { params: { peer } });
+  setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call(adminRoutes.setPeerAddress, { params: { peer }, body: { address } });
+  addTask = (body: TaskAddBody): Promise<AddedTaskView> => this.call(adminRoutes.addTask, { body });
+  listTasks = (): Promise<TaskView[]> => this.call(adminRoutes.listTasks, {});
+  editTask = (name: string, change: TaskEditBody): Promise<TaskView> => this.call(adminRoutes.editTask, { params: { name }, body: change });
+  showTask = (name: string): Promise<TaskDetailView> => this.call(adminRoutes.showTask, { params: { name } });
+  runTask = (name: string): Promise<RunView> => this.call(adminRoutes.runTask, { params: { name } });
+  cancelTask = (name: string): Promise<RunView> => this.call(adminRoutes.cancelTask, { params: { name } });
+  getRun = (id: string): Promise<RunView> => this.call(adminRoutes.getRun, { params: { id } });
+  pauseTask = (name: string): Promise<TaskView> => this.call(adminRoutes.pauseTask, { params: { name } });
+  resumeTask = (name: string): Promise<TaskView> => this.call(adminRoutes.resumeTask, { params: { name } });
+  removeTask = (name: string): Promise<unknown> => this.call(adminRoutes.removeTask, { params: { name } });
+  sendTrail = (query: TrailQuery): Promise<SendTrailEntry[]> => this.call(adminRoutes.sendTrail, { query });
+  receiveTrail = (query: TrailQuery): Promise<ReceiveTrailEntry[]> => this.call(adminRoutes.receiveTrail, { query });
+  listReplicas = (query: ReplicaQuery = {}): Promise<ReplicaView[]> => this.call(adminRoutes.listReplicas, { query });
+  copyReplica = (body: CopyBody): Promise<CopyView> => this.call(adminRoutes.copyReplica, { body });
+  discardClone = (path: string): Promise<CopyView> => this.call(adminRoutes.discardClone, { body: { path } });
+  restore = (body: RestoreBody): Promise<RestoreView> => this.call(adminRoutes.restore, { body });
+  getRestore = (id: string): Promise<RestoreView> => this.call(adminRoutes.getRestore, { params: { id } });
 }

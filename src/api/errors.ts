@@ -20,6 +20,7 @@ const statusByCode: Partial<Record<ErrorCode, number>> = {
   WRONG_PASSWORD: 401,
   CSRF_REQUIRED: 403,
   RATE_LIMITED: 429,
+  UNKNOWN_HOST: 421,
 };
 
 export function httpStatusFor(code: string): number {

@@ -1,42 +1,41 @@
-// The admin API: localhost (or a unix socket) by default, every route behind
-// the bearer token from the state dir. Each route declares its params, body,
-// query and answers as zod schemas (schemas.ts, views.ts) through fastify's
-// zod type provider: they validate what comes in, serialize what goes out,
-// and make the OpenAPI document at GET /api/openapi.json. Handlers only
+// The admin API: localhost (or a unix socket) by default, and the web UI's
+// TLS listener for the LAN. Its routes come from the one route table
+// (routes.ts), each with its schemas and its access; fastify's zod type
+// provider validates what comes in, serializes what goes out and makes the
+// OpenAPI document at GET /api/openapi.json. Handlers (handlers.ts) only
 // translate; the appliance does the work through AdminPorts.
+//
+// The doors, in the order a request meets them: the connection budget
+// (util/connection-guard.ts: strangers may hold only so many connections, so
+// long); the Host allowlist (hosts.ts: 421 before any route runs); the access
+// the matched route declares (never a test on the raw URL, which the router
+// decodes and normalises before it picks a route); then the route's schemas.
+// A route without a declared access stops the server from starting.
 
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply } from 'fastify';
-import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler, type ZodTypeProvider } from 'fastify-type-provider-zod';
-import { z } from 'zod';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { serverLogging } from '../log/server-logging.js';
-import { httpStatusFor } from './errors.js';
+import { ConnectionGuard, type CutReason } from '../util/connection-guard.js';
+import { adminBudget, serverSettings, type ListenerBudget } from '../util/listener-budgets.js';
 import type { BrowserAccess } from './browser.js';
+import { httpStatusFor } from './errors.js';
+import { adminHandlers } from './handlers.js';
+import { hostAllowlist, type HostAllowlist } from './hosts.js';
 import type { AdminPorts } from './ports.js';
-import { ADMIN_PREFIX, METRICS_PATH, OPENAPI_PATH } from './routes.js';
-import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
-import {
-  AddedTaskView,
-  ApiErrorBody,
-  CopyView,
-  InviteView,
-  PeerView,
-  PoolView,
-  ReceiveTrailEntryView,
-  RemovedView,
-  ReplicaView,
-  RestoreView,
-  RunEvent,
-  RunView,
-  SendTrailEntryView,
-  StatusView,
-  TaskDetailView,
-  TaskView,
-} from './views.js';
+import { adminRoutes, isAccess, isChange, ROUTE_IDS, type Access, type AdminRoute } from './routes.js';
+import { ApiErrorBody } from './views.js';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route (routes.ts); a route without one stops the server from starting. */
+    access?: Access;
+  }
+}
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -52,82 +51,148 @@ function validationMessage(error: { validation: readonly { message?: string; ins
   return `${where}${first?.message ?? 'invalid input'}`;
 }
 
-/** How often a quiet event stream says it is alive. */
-const HEARTBEAT_MS = 15_000;
+/** Who made a request, as the audit trail says it. */
+export type Actor = 'token' | 'session' | 'anonymous';
 
-const name = z.string().min(1).max(255);
-const NameParams = z.object({ name });
-const IdParams = z.object({ id: z.string().min(1).max(128) });
-const GrantParams = z.object({ name, peer: z.string().min(1).max(200) });
-const PeerParams = z.object({ peer: z.string().min(1).max(200) });
-
-/** Every answer of a route: its own on success, the error body otherwise. */
-function answers<T extends z.ZodType>(ok: T) {
-  return { 200: ok, '4xx': ApiErrorBody, '5xx': ApiErrorBody };
+/** One state-changing request, as the audit trail records it. */
+export interface AuditEvent {
+  readonly actor: Actor;
+  readonly from: string;
+  /** METHOD and the route's declared path, e.g. `POST /api/v1/tasks/:name/run`. */
+  readonly route: string;
+  readonly params: Readonly<Record<string, string>>;
+  readonly status: number;
+  /** ok (2xx), refused (the door said no) or failed (the route said no). */
+  readonly result: 'ok' | 'refused' | 'failed';
+  readonly code: string | null;
 }
 
-export function createAdminApi(options: {
-  ports: AdminPorts;
-  token: string;
-  logger?: Logger;
+export interface AdminApiOptions {
+  readonly ports: AdminPorts;
+  readonly token: string;
+  readonly logger?: Logger;
   /** Prometheus text for GET /metrics, behind the same token as the API. */
-  metrics?: () => Promise<{ contentType: string; body: string }>;
+  readonly metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The version in the OpenAPI document. */
-  version?: string;
+  readonly version?: string;
   /** The web UI: its page and sign-in here, and its sessions let requests without the token through. */
-  browser?: BrowserAccess;
+  readonly browser?: BrowserAccess;
   /** Serve over TLS (the web UI's LAN listener). */
-  https?: { cert: string; key: string };
-}): FastifyInstance {
+  readonly https?: { cert: string; key: string };
+  /** The names this listener answers to; default loopback only. */
+  readonly hosts?: HostAllowlist;
+  readonly budget?: ListenerBudget;
+  /** Told of every state-changing request (the daemon counts them in its metrics). */
+  readonly onAudit?: (event: AuditEvent) => void;
+  /** Told of every connection the budget cut before it proved who sent it. */
+  readonly onConnectionCut?: (address: string, reason: CutReason) => void;
+}
+
+export type AdminServer = FastifyInstance & { readonly connections: ConnectionGuard };
+
+export function createAdminApi(options: AdminApiOptions): AdminServer {
   const { ports, token, metrics, browser } = options;
   const logger = options.logger ?? silentLogger;
+  const hosts = options.hosts ?? hostAllowlist([]);
+  const budget = options.budget ?? adminBudget;
   const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, 'admin');
   // Typed as fastify's base logger, so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
-  const settings = { ...logging, ...(loggerInstance ? { loggerInstance } : {}), bodyLimit: 64 * 1024 };
+  const settings = { ...logging, ...(loggerInstance ? { loggerInstance } : {}), ...serverSettings(budget, options.https) };
   // Over TLS the server is node:https's; everything registered on it is the same, hence the one type.
-  const app = (options.https ? Fastify({ ...settings, https: options.https }) : Fastify(settings)) as unknown as FastifyInstance;
+  const app = Fastify(settings) as unknown as FastifyInstance;
+  app.server.maxConnections = budget.maxConnections;
+  const connections = new ConnectionGuard(budget.untrusted, options.onConnectionCut);
+  connections.attach(app.server);
+
+  const actors = new WeakMap<FastifyRequest, Actor>();
+  const codes = new WeakMap<FastifyRequest, string>();
+  const refuse = (request: FastifyRequest, reply: FastifyReply, status: number, code: string, message: string): FastifyReply => {
+    codes.set(request, code);
+    return reply.code(status).send({ code, message });
+  };
+
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-  });
-  app.addHook('onResponse', async (request, reply) => {
-    request.log.debug({ method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request');
   });
   app.setValidatorCompiler(validatorCompiler);
   app.setSerializerCompiler(serializerCompiler);
 
+  // ---- the doors ----------------------------------------------------------------------
+
   app.addHook('onRequest', async (request, reply) => {
-    const api = request.url.startsWith(ADMIN_PREFIX);
-    if (!api && !request.url.startsWith(METRICS_PATH)) return;
-    if (tokenMatches(request.headers.authorization, token)) return;
-    // Without the token, a browser's session may do what the token does with the API (not scrape metrics).
-    const refusal = api && browser ? await browser.authorize(request) : null;
-    if (api && browser && refusal === null) return;
-    await reply
-      .code(refusal?.status ?? 401)
-      .send(refusal ? { code: refusal.code, message: refusal.message } : { code: 'UNAUTHORIZED', message: 'the admin API needs the token from the state dir (admin.token)' });
+    const authority = absoluteFormAuthority(request.raw.url ?? '');
+    if (!hosts.allows(request.headers.host) || (authority !== null && !hosts.allows(authority))) {
+      return refuse(request, reply, 421, 'UNKNOWN_HOST', `this listener answers only to ${hosts.names.join(', ')}: reach it by one of those names`);
+    }
+    // No route matched: the not-found handler answers, and nothing stands behind it.
+    if (request.is404) return;
+    const access = request.routeOptions.config.access;
+    if (access === 'public') return;
+    if (tokenMatches(request.headers.authorization, token)) return admit(request, 'token');
+    if (access === 'session-or-token' && browser) {
+      const refusal = await browser.authorize(request);
+      if (refusal === null) return admit(request, 'session');
+      return refuse(request, reply, refusal.status, refusal.code, refusal.message);
+    }
+    return refuse(request, reply, 401, 'UNAUTHORIZED', `the admin API needs the token from the state dir (admin.token)${browser && access !== 'token' ? ', or a signed-in web UI session' : ''}`);
+  });
+  const admit = (request: FastifyRequest, actor: Actor): void => {
+    actors.set(request, actor);
+    connections.trust(request.raw.socket);
+  };
+
+  // Deny by default: every route, ours or a plugin's, must say who may call it.
+  const registered: RouteOptions[] = [];
+  app.addHook('onRoute', (route) => {
+    registered.push(route);
+  });
+  app.addHook('onReady', (done) => {
+    const undeclared = registered.filter((r) => !isAccess(r.config?.access));
+    done(undeclared.length === 0 ? undefined : new FerryError('INTERNAL', `admin routes without a declared access: ${undeclared.map((r) => `${String(r.method)} ${r.url}`).join(', ')}`));
   });
 
-  // A GET outside the API's paths goes to the UI (its page, or its own 404); anything else is a clear 404.
+  // ---- the audit trail: one line per state-changing request ---------------------------
+
+  app.addHook('onResponse', async (request, reply) => {
+    const method = request.method;
+    if (!isChange(method) || request.is404) {
+      request.log.debug({ method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'admin request');
+      return;
+    }
+    const status = reply.statusCode;
+    const actor = actors.get(request) ?? 'anonymous';
+    const event: AuditEvent = {
+      actor,
+      from: request.ip,
+      route: `${method} ${request.routeOptions.url ?? ''}`,
+      params: { ...(request.params as Record<string, string> | undefined) },
+      status,
+      result: status < 400 ? 'ok' : actors.has(request) || request.routeOptions.config.access === 'public' ? 'failed' : 'refused',
+      code: codes.get(request) ?? null,
+    };
+    request.log.info({ ...event, ms: Math.round(reply.elapsedTime) }, 'admin change');
+    options.onAudit?.(event);
+  });
+
+  // A GET outside the routes gets the UI's page with 404 (its router shows what is missing) when a browser asks for a page; anything else a clear 404.
   app.setNotFoundHandler((request, reply) => {
-    const ours = [ADMIN_PREFIX, '/api/', METRICS_PATH].some((p) => request.url.startsWith(p));
-    if (browser && !ours && (request.method === 'GET' || request.method === 'HEAD')) return browser.page(request, reply);
-    return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
+    const page = browser && (request.method === 'GET' || request.method === 'HEAD') && /\btext\/html\b/.test(request.headers.accept ?? '');
+    if (page) return browser.page(request, reply.code(404));
+    return refuse(request, reply, 404, 'NOT_FOUND', `no route ${request.method} ${(request.url.split('?')[0] ?? '').slice(0, 200)}`);
   });
   browser?.install(app);
 
   app.setErrorHandler((error: unknown, request, reply: FastifyReply) => {
-    if (hasZodFastifySchemaValidationErrors(error)) {
-      return reply.code(400).send({ code: 'INVALID_INPUT', message: validationMessage(error) });
-    }
+    if (hasZodFastifySchemaValidationErrors(error)) return refuse(request, reply, 400, 'INVALID_INPUT', validationMessage(error));
     const fastifyError = error as { statusCode?: number; code?: string; message?: string };
     if (!(error instanceof FerryError) && fastifyError.statusCode && fastifyError.statusCode < 500) {
-      return reply.code(fastifyError.statusCode).send({ code: 'INVALID_INPUT', message: fastifyError.message ?? 'bad request' });
+      return refuse(request, reply, fastifyError.statusCode, 'INVALID_INPUT', fastifyError.message ?? 'bad request');
     }
     const err = toFerryError(error);
     const status = httpStatusFor(err.code);
     if (status >= 500) request.log.error({ code: err.code, error: err.message }, 'admin API failure');
-    return reply.code(status).send({ code: err.code, message: err.message });
+    return refuse(request, reply, status, err.code, err.message);
   });
 
   void app.register(fastifySwagger, {
@@ -149,116 +214,35 @@ export function createAdminApi(options: {
     done();
   });
 
+  const handlers = adminHandlers({ ports, metrics: metrics ?? null, openapi: () => app.swagger(), streams });
   // In a plugin of its own, so that swagger (registered above) sees every route.
-  void app.register((plain, _opts, done) => {
-    const api = plain.withTypeProvider<ZodTypeProvider>();
-    const p = ADMIN_PREFIX;
-
-    api.get(OPENAPI_PATH, { schema: { hide: true } }, () => app.swagger());
-    if (metrics) {
-      api.get(METRICS_PATH, { schema: { hide: true } }, async (_req, reply) => {
-        const { contentType, body } = await metrics();
-        return reply.type(contentType).send(body);
+  void app.register((scope, _opts, done) => {
+    for (const id of ROUTE_IDS) {
+      const declared: AdminRoute = adminRoutes[id];
+      const handle = handlers[id] as ((input: unknown, http: { request: FastifyRequest; reply: FastifyReply }) => unknown) | null;
+      if (handle === null) continue;
+      scope.route({
+        method: declared.method,
+        url: declared.path,
+        schema: {
+          ...(declared.hidden ? { hide: true } : { tags: [declared.tag], summary: declared.summary, response: { 200: declared.response, '4xx': ApiErrorBody, '5xx': ApiErrorBody } }),
+          ...(declared.params ? { params: declared.params } : {}),
+          ...(declared.query ? { querystring: declared.query } : {}),
+          ...(declared.body ? { body: declared.body } : {}),
+        },
+        config: { access: declared.access },
+        handler: (request, reply) => handle({ params: request.params, query: request.query, body: request.body }, { request, reply }),
       });
     }
-
-    const tag = (t: string, summary: string) => ({ tags: [t], summary });
-
-    api.get(`${p}/status`, { schema: { ...tag('appliance', 'id, name, fingerprint, addresses, service state, transfers under way'), response: answers(StatusView) } }, () => ports.status());
-    api.put(`${p}/service`, { schema: { ...tag('appliance', 'turn the replication service on or off'), body: ServiceBody, response: answers(StatusView) } }, async (req) => {
-      await ports.setService(req.body.enabled);
-      return ports.status();
-    });
-
-    api.get(`${p}/pools`, { schema: { ...tag('pools', 'pools with grants, policies and health'), response: answers(z.array(PoolView)) } }, () => ports.listPools());
-    api.post(`${p}/pools`, { schema: { ...tag('pools', 'add a pool peers may write to'), body: PoolAddBody, response: answers(PoolView) } }, (req) => ports.addPool(req.body));
-    api.delete(`${p}/pools/:name`, { schema: { ...tag('pools', 'remove a pool (its replicas stay on disk)'), params: NameParams, response: answers(RemovedView) } }, async (req) => {
-      await ports.removePool(req.params.name);
-      return { removed: req.params.name };
-    });
-    api.post(`${p}/pools/:name/grants`, { schema: { ...tag('pools', 'grant a pool to a peer'), params: NameParams, body: GrantBody, response: answers(PoolView) } }, (req) =>
-      ports.grantPool(req.params.name, req.body.peer),
-    );
-    api.delete(`${p}/pools/:name/grants/:peer`, { schema: { ...tag('pools', "revoke a peer's grant"), params: GrantParams, response: answers(PoolView) } }, (req) =>
-      ports.revokePool(req.params.name, req.params.peer),
-    );
-    api.put(`${p}/pools/:name/policy`, { schema: { ...tag('pools', "set a pool's (or one peer's) retention floor and quota"), params: NameParams, body: PolicyBody, response: answers(PoolView) } }, (req) =>
-      ports.setPoolPolicy(req.params.name, req.body),
-    );
-
-    api.post(`${p}/pair/invite`, { schema: { ...tag('peers', 'make a one-time invite'), body: InviteBody, response: answers(InviteView) } }, (req) => ports.invite(req.body));
-    api.post(`${p}/pair/accept`, { schema: { ...tag('peers', "accept a peer's invite"), body: AcceptBody, response: answers(PeerView) } }, (req) => ports.accept(req.body.invite));
-    api.get(`${p}/peers`, { schema: { ...tag('peers', 'paired peers with fingerprints and grants'), response: answers(z.array(PeerView)) } }, () => ports.listPeers());
-    api.delete(`${p}/peers/:peer`, { schema: { ...tag('peers', 'unpair a peer'), params: PeerParams, response: answers(PeerView) } }, (req) => ports.removePeer(req.params.peer));
-    api.put(`${p}/peers/:peer/address`, { schema: { ...tag('peers', "change where a peer is reached"), params: PeerParams, body: SetAddressBody, response: answers(PeerView) } }, (req) =>
-      ports.setPeerAddress(req.params.peer, req.body.address),
-    );
-
-    api.get(`${p}/tasks`, { schema: { ...tag('tasks', 'replication tasks'), response: answers(z.array(TaskView)) } }, () => ports.listTasks());
-    api.post(`${p}/tasks`, { schema: { ...tag('tasks', 'add a task'), body: TaskAddBody, response: answers(AddedTaskView) } }, (req) => ports.addTask(req.body));
-    api.get(`${p}/tasks/:name`, { schema: { ...tag('tasks', 'a task with its recent attempts'), params: NameParams, response: answers(TaskDetailView) } }, (req) => ports.showTask(req.params.name));
-    api.delete(`${p}/tasks/:name`, { schema: { ...tag('tasks', 'remove a task (its snapshots and replicas stay)'), params: NameParams, response: answers(RemovedView) } }, async (req) => {
-      await ports.removeTask(req.params.name);
-      return { removed: req.params.name };
-    });
-    api.patch(`${p}/tasks/:name`, { schema: { ...tag('tasks', "change a task's schedule, retention, retries or degraded-pool choices"), params: NameParams, body: TaskEditBody, response: answers(TaskView) } }, (req) =>
-      ports.editTask(req.params.name, req.body),
-    );
-    api.post(`${p}/tasks/:name/run`, { schema: { ...tag('tasks', 'run a task now (queued behind the concurrency limit)'), params: NameParams, response: answers(RunView) } }, (req) =>
-      ports.runTask(req.params.name),
-    );
-    api.post(`${p}/tasks/:name/cancel`, { schema: { ...tag('tasks', "cancel a task's run under way or queued; answers once it ended"), params: NameParams, response: answers(RunView) } }, (req) =>
-      ports.cancelTask(req.params.name),
-    );
-    api.post(`${p}/tasks/:name/pause`, { schema: { ...tag('tasks', 'stop scheduled runs of a task'), params: NameParams, response: answers(TaskView) } }, (req) => ports.pauseTask(req.params.name, true));
-    api.post(`${p}/tasks/:name/resume`, { schema: { ...tag('tasks', 'let scheduled runs start again'), params: NameParams, response: answers(TaskView) } }, (req) => ports.pauseTask(req.params.name, false));
-    api.get(`${p}/runs/:id`, { schema: { ...tag('tasks', 'a run, as `task run --wait` follows it'), params: IdParams, response: answers(RunView) } }, (req) => ports.getRun(req.params.id));
-
-    api.get(
-      `${p}/events`,
-      {
-        schema: {
-          ...tag('events', 'live events (text/event-stream): `event: run` with a RunEvent for every change of a run; the runs queued or under way first'),
-          response: { 200: z.string().describe('text/event-stream'), '4xx': ApiErrorBody, '5xx': ApiErrorBody },
-        },
-      },
-      (req, reply) => {
-        // Server-sent events: the connection stays open; fastify hands the socket over.
-        reply.hijack();
-        const out = reply.raw;
-        out.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
-        const send = (event: RunEvent): void => {
-          out.write(`event: ${event.type}\ndata: ${JSON.stringify(RunEvent.parse(event))}\n\n`);
-        };
-        const { snapshot, unsubscribe } = ports.events(send);
-        streams.add(out);
-        out.write(': ferry live events\n\n');
-        for (const event of snapshot) send(event);
-        // A comment now and then keeps proxies and idle timeouts from closing a quiet stream.
-        const beat = setInterval(() => out.write(': keep-alive\n\n'), HEARTBEAT_MS);
-        beat.unref();
-        req.raw.once('close', () => {
-          clearInterval(beat);
-          unsubscribe();
-          streams.delete(out);
-        });
-      },
-    );
-
-    api.get(`${p}/trail/send`, { schema: { ...tag('trails', 'send attempts, newest first'), querystring: TrailQuery, response: answers(z.array(SendTrailEntryView)) } }, (req) => ports.sendTrail(req.query));
-    api.get(`${p}/trail/receive`, { schema: { ...tag('trails', 'receive attempts, newest first'), querystring: TrailQuery, response: answers(z.array(ReceiveTrailEntryView)) } }, (req) =>
-      ports.receiveTrail(req.query),
-    );
-
-    api.get(`${p}/replicas`, { schema: { ...tag('replicas', 'replicas held here, per peer and share'), querystring: ReplicaQuery, response: answers(z.array(ReplicaView)) } }, (req) =>
-      ports.listReplicas(req.query),
-    );
-    api.post(`${p}/replicas/copies`, { schema: { ...tag('replicas', 'promote or clone a replica as a writable snapshot'), body: CopyBody, response: answers(CopyView) } }, (req) => ports.copyReplica(req.body));
-    api.post(`${p}/replicas/discard`, { schema: { ...tag('replicas', 'remove a clone'), body: DiscardBody, response: answers(CopyView) } }, (req) => ports.discardClone(req.body.path));
-    api.post(`${p}/restores`, { schema: { ...tag('restores', 'get a share back from a peer'), body: RestoreBody, response: answers(RestoreView) } }, (req) => ports.restore(req.body));
-    api.get(`${p}/restores/:id`, { schema: { ...tag('restores', 'a restore, as `restore --wait` follows it'), params: IdParams, response: answers(RestoreView) } }, (req) => ports.getRestore(req.params.id));
     done();
   });
 
-  return app;
+  return Object.assign(app, { connections });
+}
+
+/** The authority of an absolute-form request target (`GET http://host/path`), which HTTP says wins over Host; null for the usual `/path`. */
+function absoluteFormAuthority(target: string): string | null {
+  if (target.startsWith('/')) return null;
+  const match = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(target);
+  return match ? (match[1] ?? '').replace(/^.*@/, '') : '';
 }

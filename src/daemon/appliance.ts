@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
-import { createAdminApi } from '../api/server.js';
+import { createAdminApi, type AdminApiOptions } from '../api/server.js';
 import { Btrfs } from '../btrfs/index.js';
 import { applianceId, parseIdentity, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
@@ -43,6 +43,9 @@ import { webUi } from '../web/server.js';
 import type { BrowserAccess } from '../api/browser.js';
 import { passwordStamp, readPasswordHash, verifyPassword } from '../state/ui-password.js';
 import { isLoopbackHost } from '../state/state-dir.js';
+import type { HostAllowlist } from '../api/hosts.js';
+import { adminHosts, uiHosts } from './listener-hosts.js';
+import { cutReporter } from './connection-log.js';
 
 export interface ApplianceOptions {
   readonly logger?: Logger;
@@ -159,12 +162,11 @@ export class Appliance {
       logger: this.#logger,
     });
     this.admin.onTasksChanged = () => this.#reschedule();
+    const hosts = adminHosts(config);
     this.#adminServer = createAdminApi({
-      ports: this.admin,
-      token,
-      logger: this.#logger,
+      ...this.#adminApiOptions('admin', hosts),
       metrics: () => this.metrics.scrape(),
-      ...(this.#uiOnAdmin() ? { browser: this.#browserAccess(false) } : {}),
+      ...(this.#uiOnAdmin() ? { browser: this.#browserAccess(false, hosts) } : {}),
     });
     if (config.metrics) this.#metricsServer = createMetricsServer(() => this.metrics.scrape());
   }
@@ -178,11 +180,24 @@ export class Appliance {
     return adminSocketPath(admin) === null && isLoopbackHost(splitHostPort(admin).host);
   }
 
-  #browserAccess(secure: boolean): BrowserAccess {
+  /** What the admin listener and the UI's TLS listener share: the ports, the token, the audit and the connection budget's report. */
+  #adminApiOptions(listener: string, hosts: HostAllowlist): AdminApiOptions {
+    return {
+      ports: this.admin,
+      token: this.#token,
+      logger: this.#logger,
+      hosts,
+      onAudit: (event) => this.metrics.adminChange(event.route, event.actor, event.result),
+      onConnectionCut: cutReporter(listener, this.#logger, this.metrics),
+    };
+  }
+
+  #browserAccess(secure: boolean, hosts: HostAllowlist): BrowserAccess {
     const root = this.state.root;
     return webUi({
       assetsDir: webAssetsDir(),
       secure,
+      hosts,
       password: {
         stamp: () => passwordStamp(root),
         verify: async (password) => {
@@ -202,11 +217,10 @@ export class Appliance {
     const files = ui?.cert && ui.key ? { cert: ui.cert, key: ui.key } : await ensureSelfSigned(this.state.root, this.config.name);
     const tls = await loadTls(files);
     this.#uiFingerprint = tls.fingerprint;
+    const hosts = uiHosts(this.config);
     this.#uiServer = createAdminApi({
-      ports: this.admin,
-      token: this.#token,
-      logger: this.#logger,
-      browser: this.#browserAccess(true),
+      ...this.#adminApiOptions('ui', hosts),
+      browser: this.#browserAccess(true, hosts),
       https: { cert: tls.cert, key: tls.key },
     });
     return listenOn(this.#uiServer, address, 'for the web UI');
@@ -269,6 +283,7 @@ export class Appliance {
       receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled(), this.restores, (peer, sealed) => keepPeerConfig(this.state, peer, sealed)),
       pairing: pairingPort(this.store),
       logger: this.#logger,
+      onConnectionCut: cutReporter('peer', this.#logger, this.metrics),
     });
     try {
       const listen = await listenOn(this.#peerServer, this.config.listen, 'for peers');

@@ -31,6 +31,8 @@ export class ApplianceMetrics {
   readonly #attempts: client.Counter<'task' | 'status' | 'error_code'>;
   readonly #bytes: client.Counter<'task' | 'status'>;
   readonly #runs: client.Histogram<'task' | 'status'>;
+  readonly #adminChanges: client.Counter<'route' | 'actor' | 'result'>;
+  readonly #connectionsCut: client.Counter<'listener' | 'reason'>;
 
   constructor(sources: MetricSources, clock: () => Date = () => new Date()) {
     const registers = [this.registry];
@@ -55,6 +57,19 @@ export class ApplianceMetrics {
       help: 'How long runs took, retries included, by task and how they ended.',
       labelNames: ['task', 'status'],
       buckets: RUN_BUCKETS,
+      registers,
+    });
+
+    this.#adminChanges = new client.Counter({
+      name: 'ferry_admin_changes_total',
+      help: 'State-changing admin requests since the daemon started (the audit trail of the log, counted), by route, actor (token, session, anonymous) and result (ok, refused, failed).',
+      labelNames: ['route', 'actor', 'result'],
+      registers,
+    });
+    this.#connectionsCut = new client.Counter({
+      name: 'ferry_connections_cut_total',
+      help: 'Connections cut before they proved who sent them, by listener and reason (lifetime: too slow; per-address, total: over a cap).',
+      labelNames: ['listener', 'reason'],
       registers,
     });
 
@@ -182,6 +197,16 @@ export class ApplianceMetrics {
   /** A run ended, after its retries. */
   runEnded(task: string, status: EndStatus, seconds: number): void {
     this.#runs.observe({ task, status }, seconds);
+  }
+
+  /** A state-changing admin request ended (the audit trail). */
+  adminChange(route: string, actor: string, result: string): void {
+    this.#adminChanges.inc({ route, actor, result });
+  }
+
+  /** A listener cut a connection that had not proved who sent it. */
+  connectionCut(listener: string, reason: string): void {
+    this.#connectionsCut.inc({ listener, reason });
   }
 
   /** The exposition text, and its content type. */

@@ -29,6 +29,7 @@ export const errorCatalogue = {
   WRONG_PASSWORD: { class: 'permanent', summary: 'the web UI password is wrong' },
   CSRF_REQUIRED: { class: 'permanent', summary: "a change from the web UI lacked its session's CSRF token or came from another site" },
   RATE_LIMITED: { class: 'permanent', summary: 'too many sign-in attempts: wait a minute' },
+  UNKNOWN_HOST: { class: 'permanent', summary: 'the request named a host this listener does not answer to (a guard against DNS rebinding): use the address the appliance gave' },
   WRONG_PASSPHRASE: { class: 'permanent', summary: 'the passphrase does not open the sealed configuration export' },
   // btrfs
   BTRFS_MISSING: { class: 'permanent', summary: 'btrfs-progs is not installed' },

@@ -52,6 +52,13 @@ export interface ExchangeOptions {
 export interface Exchanged {
   readonly status: number;
   readonly body: Buffer;
+  /**
+   * False for an unsigned refusal: a peer does not sign its answer to a
+   * request it could not verify (ours, if it no longer knows our key, or one
+   * a man in the middle changed), so such a refusal is reported, marked as
+   * not proven to come from the peer. An unsigned success is never taken.
+   */
+  readonly signed: boolean;
 }
 
 /** Base URL + route path, and the request target exactly as it goes on the request line. */
@@ -105,6 +112,9 @@ export async function exchange(options: ExchangeOptions): Promise<Exchanged> {
   } catch (err) {
     throw err instanceof FerryError ? err : networkError(err, options);
   }
+  if (response.statusCode >= 400 && response.headers[HEADERS.signature] === undefined && response.headers[HEADERS.digest] === undefined) {
+    return { status: response.statusCode, body, signed: false };
+  }
   verifyResponse({
     responder: options.responder,
     self: idOf(options.identity),
@@ -113,7 +123,7 @@ export async function exchange(options: ExchangeOptions): Promise<Exchanged> {
     headers: response.headers,
     body,
   });
-  return { status: response.statusCode, body };
+  return { status: response.statusCode, body, signed: true };
 }
 
 /** A verified answer as `schema`'s value when 2xx, else the FerryError its ErrorBody names. */
@@ -125,6 +135,7 @@ export function answer<T extends z.ZodType>(exchanged: Exchanged, schema: T, wha
 }
 
 export function refusal(exchanged: Exchanged, from: string): FerryError {
+  if (!exchanged.signed) from = `${from} (in an unsigned answer, which may not come from it)`;
   const parsed = ErrorBody.safeParse(parseJson(exchanged.body));
   if (parsed.success) return fromErrorBody(parsed.data, from);
   // A signed answer whose code is not one we know, or no ErrorBody at all.

@@ -101,6 +101,8 @@ export function verifyAcceptRequest(input: {
   pairing: PairingPort;
   /** Unix seconds. */
   now: number;
+  /** Called once the request's signature verified with the key in its body: its answer may be signed from then on. */
+  onSignatureVerified?: () => void;
 }): PeerRecord {
   const { signed, body } = input;
   if (body.applianceId !== signed.sender) {
@@ -121,6 +123,7 @@ export function verifyAcceptRequest(input: {
   if (!verifyRequestSignature(signed, input.request, signingKey)) {
     throw new FerryError('BAD_SIGNATURE', 'the signature does not verify with the signing key in the body');
   }
+  input.onSignatureVerified?.();
   if (!input.nonces.remember(signed.sender, signed.nonce, nonceExpiry(input.now, signed.time))) {
     throw new FerryError('REPLAYED_NONCE', 'the request nonce was seen already');
   }

@@ -4,8 +4,17 @@
 // syntax, audience, time, paired sender, nonce, signature. Then the body must
 // match the signed digest (JSON bodies in a bounded content-type parser; the
 // stream upload by its stream header). Every refusal is an ErrorBody with the
-// status of proto/errors.ts, logged with its code; every answer to a signed
-// request is signed.
+// status of proto/errors.ts, logged with its code. Only the answer to a
+// request whose signature verified is signed: signing a refusal of an
+// unverified one would hand a man in the middle a signed answer to any nonce
+// it names. (A verified request whose body then fails its digest is answered
+// signed: its sender and nonce are authentic, and the sender learns from an
+// answer it can trust that its body was changed in transit.)
+//
+// Connections have budgets (util/listener-budgets.ts): headers and JSON
+// bodies must arrive in time, and until a request on it verifies, a
+// connection may live only so long, and only so many may be held per address
+// and in total (util/connection-guard.ts).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -40,6 +49,8 @@ import type { TransferReceipt } from '../domain/transfer.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { serverLogging } from '../log/server-logging.js';
 import { abortReason } from '../util/backoff.js';
+import { ConnectionGuard, type CutReason } from '../util/connection-guard.js';
+import { peerBudget, serverSettings, type ListenerBudget } from '../util/listener-budgets.js';
 import { fromProtocolError, toWireError, wireError, type WireError } from './errors.js';
 import { nonceExpiry, pairAcceptResponse, verifyAcceptRequest } from './pairing.js';
 import type { NonceCache, PairingPort, PeerDirectory, PeerRecord, ReceiverPort } from './ports.js';
@@ -70,6 +81,10 @@ export interface PeerServerOptions {
   /** Milliseconds since the epoch (Date.now). */
   readonly clock?: () => number;
   readonly limits?: PeerServerLimits;
+  /** The connection budget; default peerBudget. */
+  readonly budget?: ListenerBudget;
+  /** Told of every connection the budget cut before a request on it verified. */
+  readonly onConnectionCut?: (address: string, reason: CutReason) => void;
 }
 
 export interface PeerServerControls {
@@ -81,7 +96,7 @@ export interface PeerServerControls {
   abortPeer(peerId: string): number;
 }
 
-export type PeerServer = FastifyInstance & PeerServerControls;
+export type PeerServer = FastifyInstance & PeerServerControls & { readonly connections: ConnectionGuard };
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
@@ -100,6 +115,8 @@ interface RequestState {
   signed?: SignedRequestHeaders;
   /** The verified sender (absent on the pairing route, whose key is in the body). */
   peer?: PeerRecord;
+  /** The signature verified (with a paired peer's key, or on the pairing route the key in the body). */
+  verified: boolean;
   bodyChecked: boolean;
   upload: boolean;
 }
@@ -116,7 +133,8 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const clock = options.clock ?? Date.now;
   const nameOf = typeof options.name === 'function' ? options.name : () => options.name as string;
   const self = idOf(identity);
-  const bodyLimit = options.limits?.bodyLimit ?? DEFAULT_BODY_LIMIT;
+  const budget = options.budget ?? peerBudget;
+  const bodyLimit = options.limits?.bodyLimit ?? budget.bodyBytes;
   const stallTimeoutMs = options.limits?.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
   const openTimeoutMs = options.limits?.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   const drainMs = options.limits?.drainMs ?? DEFAULT_DRAIN_MS;
@@ -138,13 +156,16 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const app = Fastify({
     ...logging,
     ...(loggerInstance ? { loggerInstance } : {}),
+    // No deadline on a whole request: uploads take as long as they take, the stall watch judges them; JSON bodies have their own below.
+    ...serverSettings(budget),
     bodyLimit,
-    // Uploads take as long as they take; the stall watch judges them instead.
-    requestTimeout: 0,
     return503OnClosing: true,
     // close() must not wait for uploads: they are aborted first (preClose), then their connections cut.
     forceCloseConnections: true,
   });
+  app.server.maxConnections = budget.maxConnections;
+  const connections = new ConnectionGuard(budget.untrusted, options.onConnectionCut);
+  connections.attach(app.server);
 
   const stateOf = (request: FastifyRequest): RequestState => {
     const state = states.get(request);
@@ -163,7 +184,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const route = request.routeOptions.url;
     const auth = authOf(route);
     if (auth === 'none') return;
-    const state: RequestState = { bodyChecked: false, upload: route === UPLOAD_ROUTE };
+    const state: RequestState = { verified: false, bodyChecked: false, upload: route === UPLOAD_ROUTE };
     states.set(request, state);
     const sender = request.headers[HEADERS.sender];
     const nonce = request.headers[HEADERS.nonce];
@@ -181,6 +202,8 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     if (!verifyRequestSignature(signed, target, peer.signingPublicKey)) {
       throw new ProtocolError('BAD_SIGNATURE', `the signature does not verify with the key of peer ${peer.id}`);
     }
+    state.verified = true;
+    connections.trust(request.raw.socket);
     if (!nonces.remember(signed.sender, signed.nonce, nonceExpiry(now, signed.time))) {
       throw new ProtocolError('REPLAYED_NONCE', 'the request nonce was seen already');
     }
@@ -189,11 +212,30 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   app.addHook('onRequest', (request, _reply, done) => {
     try {
       verify(request);
+      bodyDeadline(request);
       done();
     } catch (err) {
       done(err as Error);
     }
   });
+
+  /**
+   * A JSON body must arrive within the budget's time, whoever sends it: a
+   * request still unread then is cut. (An upload's body is judged by the
+   * stall watch instead, and a stranger's connection by the guard.)
+   */
+  const bodyDeadline = (request: FastifyRequest): void => {
+    if (request.raw.complete || states.get(request)?.upload) return;
+    const timer = setTimeout(() => {
+      if (request.raw.complete) return;
+      request.log.warn({ remote: request.ip, path: (request.raw.url ?? '').slice(0, 200), ms: budget.bodyMs }, 'peer request body too slow: connection cut');
+      request.raw.socket.destroy();
+    }, budget.bodyMs);
+    timer.unref();
+    const clear = (): void => clearTimeout(timer);
+    request.raw.once('end', clear);
+    request.raw.once('close', clear);
+  };
 
   // JSON bodies: bounded, digest first, then parsed. Validation is per route (zod).
   app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
@@ -230,8 +272,8 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     let body: string | Buffer | null = null;
     if (payload === null || payload === undefined) body = '';
     else if (typeof payload === 'string' || Buffer.isBuffer(payload)) body = payload;
-    // (A stream payload is never signed: no route answers one.)
-    if (state?.replyTo && body !== null) {
+    // (A stream payload is never signed: no route answers one.) Nor is the answer to a request that did not verify.
+    if (state?.replyTo && state.verified && body !== null) {
       void reply.headers(signResponse({ identity, audience: state.replyTo.audience, requestNonce: state.replyTo.nonce, status: reply.statusCode, body }));
     }
     done(null, payload);
@@ -262,11 +304,16 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
 
   app.get(routes.hello.path, (): Hello => ({ protocol: PROTOCOL_VERSION, applianceId: self, name: nameOf() }));
 
-  app.post(routes.pairAccept.path, (request): PairAcceptResponse => {
+  // Read before any key is trusted: small.
+  app.post(routes.pairAccept.path, { bodyLimit: budget.anonymousBodyBytes }, (request): PairAcceptResponse => {
     const state = stateOf(request);
     if (!state.signed) throw new FerryError('INTERNAL', 'request not checked');
     const body = parse(PairAcceptRequest, request.body);
     const record = verifyAcceptRequest({
+      onSignatureVerified: () => {
+        state.verified = true;
+        connections.trust(request.raw.socket);
+      },
       self,
       signed: state.signed,
       request: { method: request.raw.method ?? '', target: request.raw.url ?? '' },
@@ -376,7 +423,9 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     try {
       if (issued.expiresAt < unixNow(clock)) throw new FerryError('TRANSFER_NOT_FOUND', `transfer ${transferId} expired before its upload`);
       const { header, bytes, rest } = await readStreamHeader(raw, signal, (n) => (received += n));
-      if (bodyDigest(bytes) !== signed.digest) throw new ProtocolError('DIGEST_MISMATCH', 'the stream header does not match the signed digest');
+      if (bodyDigest(bytes) !== signed.digest) {
+        throw new ProtocolError('DIGEST_MISMATCH', 'the stream header does not match the signed digest');
+      }
       if (header.transferId !== transferId) throw new FerryError('BAD_STREAM', 'the stream header names another transfer');
       if (header.salt.length !== issued.salt.length || !timingSafeEqual(header.salt, issued.salt)) {
         throw new FerryError('BAD_STREAM', 'the stream header carries another salt than the one issued');
@@ -437,7 +486,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     return uploads;
   };
   app.decorate('abortPeer', abortPeer);
-  return app as unknown as PeerServer;
+  return Object.assign(app as unknown as PeerServer, { connections });
 }
 
 /** Any error as the answer: ours keep their codes, fastify's own 4xx become INVALID_INPUT. */

@@ -61,6 +61,8 @@ export const configSchema = z.object({
   ui: z
     .strictObject({
       listen: hostPortSchema,
+      /** Further names the UI is reached by (DNS names, addresses behind NAT): it answers only to these, its own address, this machine's addresses and loopback. */
+      hosts: z.array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or address')).max(32).optional(),
       cert: z.string().startsWith('/', 'ui.cert must be an absolute path').optional(),
       key: z.string().startsWith('/', 'ui.key must be an absolute path').optional(),
     })

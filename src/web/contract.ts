@@ -8,6 +8,12 @@ export const UI_PREFIX = '/ui';
 export const LOGIN_PATH = `${UI_PREFIX}/login`;
 export const LOGOUT_PATH = `${UI_PREFIX}/logout`;
 export const SESSION_PATH = `${UI_PREFIX}/session`;
+/**
+ * The pages the UI's router shows (app.tsx's routes, and the sign-in page it
+ * shows when signed out): each answers the page. Any other path is a 404,
+ * whatever its spelling.
+ */
+export const PAGE_PATHS = ['/', '/login', '/tasks', '/tasks/:name', '/receive', '/peers', '/pools', '/appliance'] as const;
 /** The bundled scripts and styles. */
 export const ASSETS_PREFIX = '/assets/';
 

@@ -16,14 +16,15 @@ import path from 'node:path';
 import fastifyCookie from '@fastify/cookie';
 import fastifyHelmet from '@fastify/helmet';
 import fastifyRateLimit from '@fastify/rate-limit';
-import fastifyStatic from '@fastify/static';
+import fastifyStatic, { type FastifyStaticOptions } from '@fastify/static';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BrowserAccess, Refusal } from '../api/browser.js';
+import { hostName, type HostAllowlist } from '../api/hosts.js';
 import { ApiErrorBody } from '../api/views.js';
 import { FerryError } from '../domain/errors.js';
-import { ASSETS_PREFIX, CSRF_HEADER, LOGIN_PATH, LoginBody, LOGOUT_PATH, SESSION_PATH, SessionView, UI_PREFIX } from './contract.js';
+import { ASSETS_PREFIX, CSRF_HEADER, LOGIN_PATH, LoginBody, LOGOUT_PATH, PAGE_PATHS, SESSION_PATH, SessionView } from './contract.js';
 import { defaultSessionLimits, Sessions, type Session, type SessionLimits } from './sessions.js';
 
 /** The login password, as the daemon keeps it. */
@@ -44,6 +45,10 @@ export interface WebUiOptions {
   /** Password checks at once: each holds 32 MiB of scrypt memory, so a burst of sign-ins from many addresses cannot exhaust the appliance's. */
   readonly maxConcurrentChecks?: number;
   readonly sessions?: SessionLimits;
+  /** The names the listener answers to: a change's Origin must be one of them. */
+  readonly hosts: HostAllowlist;
+  /** The largest sign-in body (read before anyone is known). */
+  readonly loginBodyBytes?: number;
   /** Told of every failed sign-in (the daemon logs it). */
   readonly onLoginFailed?: (request: FastifyRequest, code: string) => void;
 }
@@ -58,17 +63,20 @@ function sameToken(given: string | undefined, want: string): boolean {
 }
 
 /**
- * A change a browser sent from a page of another site: its Sec-Fetch-Site or
- * Origin says so. SameSite=Strict keeps the cookie off such requests already;
- * this refuses them even if a browser did not.
+ * A change a browser sent from a page of another site: its Sec-Fetch-Site
+ * says so, or its Origin names a host the listener does not answer to (the
+ * request's own Host is no judge: a rebound name sends its own).
+ * SameSite=Strict keeps the cookie off such requests already; this refuses
+ * them even if a browser did not.
  */
-function crossSite(request: FastifyRequest): boolean {
+function crossSite(request: FastifyRequest, hosts: HostAllowlist): boolean {
   const site = request.headers['sec-fetch-site'];
   if (site !== undefined && site !== 'same-origin' && site !== 'none') return true;
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   try {
-    return new URL(origin).host !== request.headers.host;
+    const host = new URL(origin).host;
+    return hostName(host) === null || !hosts.allows(host);
   } catch {
     return true;
   }
@@ -100,13 +108,36 @@ export function webUi(options: WebUiOptions): BrowserAccess {
   /** Null when the request may change things on this session. */
   const changeRefusal = (request: FastifyRequest, session: Session): Refusal | null => {
     const header = request.headers[CSRF_HEADER];
-    if (crossSite(request) || !sameToken(typeof header === 'string' ? header : undefined, session.csrf)) {
+    if (crossSite(request, options.hosts) || !sameToken(typeof header === 'string' ? header : undefined, session.csrf)) {
       return { status: 403, code: 'CSRF_REQUIRED', message: `a change needs the session's ${CSRF_HEADER} header and must come from this page: reload it` };
     }
     return null;
   };
 
+  /** The UI's page: its router shows what the path names (or that nothing is there, with the 404 status the caller set). */
+  const page = async (_request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    index ??= readFile(indexFile, 'utf8').catch(() => null);
+    const html = await index;
+    if (html === null) {
+      index = null;
+      return reply.code(503).type('text/plain; charset=utf-8').send(`the web UI is not built here (no ${indexFile}): run 'npm run build'\n`);
+    }
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
+  };
+
   const refuse = (reply: FastifyReply, refusal: Refusal) => reply.code(refusal.status).send({ code: refusal.code, message: refusal.message });
+
+  const staticOptions: FastifyStaticOptions = {
+    root: path.join(options.assetsDir, 'assets'),
+    prefix: ASSETS_PREFIX,
+    decorateReply: false,
+    index: false,
+    // Names carry no hash: the browser asks again each time, and gets 304 while nothing changed.
+    cacheControl: false,
+    setHeaders: (res) => {
+      res.setHeader('cache-control', 'no-cache');
+    },
+  };
 
   const install = (app: FastifyInstance): void => {
     void app.register(fastifyCookie);
@@ -136,16 +167,13 @@ export function webUi(options: WebUiOptions): BrowserAccess {
       errorResponseBuilder: (_request, context) =>
         new FerryError('RATE_LIMITED', `too many sign-in attempts from this address: try again in ${Math.ceil(context.ttl / 1000)} s`),
     });
-    void app.register(fastifyStatic, {
-      root: path.join(options.assetsDir, 'assets'),
-      prefix: ASSETS_PREFIX,
-      decorateReply: false,
-      index: false,
-      // Names carry no hash: the browser asks again each time, and gets 304 while nothing changed.
-      cacheControl: false,
-      setHeaders: (res) => {
-        res.setHeader('cache-control', 'no-cache');
-      },
+    // The assets are public: the static plugin's routes say so as they are added (a route without an access does not start).
+    void app.register((scope, _opts, done) => {
+      scope.addHook('onRoute', (route) => {
+        route.config = { ...route.config, access: 'public' };
+      });
+      void scope.register(fastifyStatic, staticOptions);
+      done();
     });
 
     // Routes in a plugin of their own, so they are added after the rate limit is loaded: it sees every route as it is added.
@@ -155,10 +183,14 @@ export function webUi(options: WebUiOptions): BrowserAccess {
     });
   };
 
+
   const routes = (app: FastifyInstance): void => {
     const api = app.withTypeProvider<ZodTypeProvider>();
     const hidden = { hide: true };
-    api.get(SESSION_PATH, { schema: { ...hidden, response: { 200: SessionView, 401: ApiErrorBody } } }, async (request, reply) => {
+    // Signing in and out decide for themselves (a password, a session); the page and its assets are for anyone.
+    const config = { access: 'public' } as const;
+    for (const url of PAGE_PATHS) api.get(url, { schema: hidden, config }, (request, reply) => page(request, reply));
+    api.get(SESSION_PATH, { schema: { ...hidden, response: { 200: SessionView, 401: ApiErrorBody } }, config }, async (request, reply) => {
       const session = await sessionOf(request);
       if (session) return view(session);
       if ((await options.password.stamp()) === null) throw new FerryError('NO_PASSWORD', "no web UI password is set: run 'ferry admin password' on the appliance");
@@ -168,10 +200,11 @@ export function webUi(options: WebUiOptions): BrowserAccess {
       LOGIN_PATH,
       {
         schema: { ...hidden, body: LoginBody, response: { 200: SessionView, '4xx': ApiErrorBody } },
-        config: { rateLimit: { max: loginLimit.max, timeWindow: loginLimit.windowMs } },
+        bodyLimit: options.loginBodyBytes ?? 4096,
+        config: { ...config, rateLimit: { max: loginLimit.max, timeWindow: loginLimit.windowMs } },
       },
       async (request, reply) => {
-        if (crossSite(request)) return refuse(reply, { status: 403, code: 'CSRF_REQUIRED', message: 'sign in from the appliance page itself' });
+        if (crossSite(request, options.hosts)) return refuse(reply, { status: 403, code: 'CSRF_REQUIRED', message: 'sign in from the appliance page itself' });
         const stamp = await options.password.stamp();
         if (stamp === null) {
           options.onLoginFailed?.(request, 'NO_PASSWORD');
@@ -189,7 +222,7 @@ export function webUi(options: WebUiOptions): BrowserAccess {
         return view(session);
       },
     );
-    api.post(LOGOUT_PATH, { schema: { ...hidden, response: { 200: z.object({}), '4xx': ApiErrorBody } } }, async (request, reply) => {
+    api.post(LOGOUT_PATH, { schema: { ...hidden, response: { 200: z.object({}), '4xx': ApiErrorBody } }, config }, async (request, reply) => {
       const session = await sessionOf(request);
       if (!session) return refuse(reply, { status: 401, code: 'LOGIN_REQUIRED', message: 'not signed in' });
       const refusal = changeRefusal(request, session);
@@ -211,18 +244,6 @@ export function webUi(options: WebUiOptions): BrowserAccess {
       }
       return changes.has(request.method) ? changeRefusal(request, session) : null;
     },
-    async page(request, reply) {
-      // A miss under the UI's own paths is a missing thing, not a page to route.
-      if (request.url.startsWith(`${UI_PREFIX}/`) || request.url.startsWith(ASSETS_PREFIX)) {
-        return reply.code(404).send({ code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0] ?? ''}` });
-      }
-      index ??= readFile(indexFile, 'utf8').catch(() => null);
-      const html = await index;
-      if (html === null) {
-        index = null;
-        return reply.code(503).type('text/plain; charset=utf-8').send(`the web UI is not built here (no ${indexFile}): run 'npm run build'\n`);
-      }
-      return reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(html);
-    },
+    page,
   };
 }

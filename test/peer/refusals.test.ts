@@ -141,12 +141,16 @@ async function written(): Promise<string[]> {
   return out;
 }
 
-/** Runs `act`, then checks the answer, the log, the signature of the answer, and that nothing was written. */
+/**
+ * Runs `act`, then checks the answer, the log, the signature of the answer, and that nothing was written.
+ * `signed`: a request whose signature verified is answered signed; one refused before that is not
+ * (a signed refusal of an unverified request would be a signing oracle for whoever names a nonce).
+ */
 async function expectRefused(
   status: number,
   code: string,
   act: () => Promise<RawResponse>,
-  options: { signed?: boolean; unchanged?: boolean } = {},
+  options: { signed: boolean; unchanged?: boolean },
 ): Promise<RawResponse> {
   const before = { written: await written(), trail: receiving.store.receiveTrail.list({}).length, logged: receiving.refusals(code).length };
   const res = await act();
@@ -158,7 +162,8 @@ async function expectRefused(
     expect(await written()).toEqual(before.written);
     expect(receiving.store.receiveTrail.list({}).length).toBe(before.trail);
   }
-  if (options.signed !== false) expect(res.headers['ferry-signature']).toBeTypeOf('string');
+  if (options.signed) expect(res.headers['ferry-signature']).toBeTypeOf('string');
+  else expect(res.headers['ferry-signature'], 'an unverified request is answered unsigned').toBeUndefined();
   return res;
 }
 
@@ -195,28 +200,28 @@ describe('refusals of forged requests, before the body or the receiver', () => {
     await expectRefused(400, 'UNSUPPORTED_VERSION', () => rawRequest(receiving, { method: 'POST', path: routes.openTransfer.path, headers: { 'content-type': 'application/json' }, body }), {
       signed: false,
     });
-    await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { headers: { 'ferry-signature': '' } }));
+    await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { headers: { 'ferry-signature': '' } }), { signed: false });
   });
 
   it('refuses another protocol version', async () => {
-    await expectRefused(400, 'UNSUPPORTED_VERSION', () => open(sending.identity, { sign: { version: PROTOCOL_VERSION + 1 } }));
+    await expectRefused(400, 'UNSUPPORTED_VERSION', () => open(sending.identity, { sign: { version: PROTOCOL_VERSION + 1 } }), { signed: false });
   });
 
   it('refuses a bad signature', async () => {
     const other = signedHeaders(sending.identity, receiving, { method: 'POST', target: routes.holdings.path });
-    const res = await expectRefused(401, 'BAD_SIGNATURE', () => open(sending.identity, { headers: { 'ferry-signature': other['ferry-signature']! } }));
-    // The refusal itself is signed, for the requester's nonce.
-    expect(res.headers['ferry-digest']).toBe(bodyDigest(res.text));
+    const res = await expectRefused(401, 'BAD_SIGNATURE', () => open(sending.identity, { headers: { 'ferry-signature': other['ferry-signature']! } }), { signed: false });
+    // The refusal is not signed: the request did not verify, so its nonce and audience are no one's word.
+    expect(res.headers['ferry-digest']).toBeUndefined();
   });
 
   it('refuses a request signed by an unpaired appliance (NOT_PAIRED), or by another key under a paired id (BAD_SIGNATURE)', async () => {
-    await expectRefused(403, 'NOT_PAIRED', () => open(stranger));
-    await expectRefused(401, 'BAD_SIGNATURE', () => open(stranger, { sign: { sender: sending.id } }));
+    await expectRefused(403, 'NOT_PAIRED', () => open(stranger), { signed: false });
+    await expectRefused(401, 'BAD_SIGNATURE', () => open(stranger, { sign: { sender: sending.id } }), { signed: false });
   });
 
   it('refuses stale and future signed times', async () => {
-    await expectRefused(401, 'STALE_TIME', () => open(sending.identity, { sign: { time: now() - 400 } }));
-    await expectRefused(401, 'STALE_TIME', () => open(sending.identity, { sign: { time: now() + 400 } }));
+    await expectRefused(401, 'STALE_TIME', () => open(sending.identity, { sign: { time: now() - 400 } }), { signed: false });
+    await expectRefused(401, 'STALE_TIME', () => open(sending.identity, { sign: { time: now() + 400 } }), { signed: false });
   });
 
   it('refuses a replayed nonce', async () => {
@@ -227,49 +232,53 @@ describe('refusals of forged requests, before the body or the receiver', () => {
     };
     const first = await rawRequest(receiving, { method: 'POST', path: routes.holdings.path, headers, body });
     expect(first.status, first.text).toBe(200);
-    const res = await expectRefused(401, 'REPLAYED_NONCE', () => rawRequest(receiving, { method: 'POST', path: routes.holdings.path, headers, body }));
+    // The genuine request is answered signed, for its nonce; the replay (refused before its signature
+    // is checked) unsigned, so a replayer gets nothing signed it could pass off.
     verifyResponse({
       responder: { id: receiving.id, signingPublicKey: receiving.identity.signing.publicKey },
       self: sending.id,
       requestNonce: headers['ferry-nonce']!,
-      status: res.status,
-      headers: res.headers,
-      body: Buffer.from(res.text),
+      status: first.status,
+      headers: first.headers,
+      body: Buffer.from(first.text),
     });
+    await expectRefused(401, 'REPLAYED_NONCE', () => rawRequest(receiving, { method: 'POST', path: routes.holdings.path, headers, body }), { signed: false });
   });
 
   it('refuses a request signed for another appliance', async () => {
-    await expectRefused(403, 'WRONG_AUDIENCE', () => open(sending.identity, { sign: { audience: idOf(stranger) } }));
+    await expectRefused(403, 'WRONG_AUDIENCE', () => open(sending.identity, { sign: { audience: idOf(stranger) } }), { signed: false });
   });
 
   it('refuses a tampered path (BAD_SIGNATURE) and a tampered body (DIGEST_MISMATCH)', async () => {
     await expectRefused(401, 'BAD_SIGNATURE', () =>
       signedJson(sending.identity, receiving, { path: routes.holdings.path, sendPath: routes.openTransfer.path, body: openBody() }),
+      { signed: false },
     );
     const body = JSON.stringify(openBody());
-    await expectRefused(400, 'DIGEST_MISMATCH', () => open(sending.identity, { raw: body, sendBody: body.replace('"nightly"', '"daily"') }));
+    await expectRefused(400, 'DIGEST_MISMATCH', () => open(sending.identity, { raw: body, sendBody: body.replace('"nightly"', '"daily"') }), { signed: true });
     // No body, but the digest of one signed: also a mismatch.
     await expectRefused(400, 'DIGEST_MISMATCH', () =>
       signedJson(sending.identity, receiving, { method: 'DELETE', path: routes.abortTransfer.path('abcdefgh12'), sign: { digest: bodyDigest('x') } }),
+      { signed: true },
     );
   });
 
   it('refuses malformed JSON and bodies that fail validation', async () => {
-    const res = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { raw: '{"attemptId": ' }));
+    const res = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { raw: '{"attemptId": ' }), { signed: true });
     expect(res.json?.message).toMatch(/not valid JSON/);
-    const bad = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { body: openBody({ share: '../../etc' }) }));
+    const bad = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { body: openBody({ share: '../../etc' }) }), { signed: true });
     expect(bad.json?.message).toMatch(/share/);
-    await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { body: { ...openBody(), extra: 1 } }));
+    await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { body: { ...openBody(), extra: 1 } }), { signed: true });
   });
 
   it('refuses an oversized JSON body', async () => {
     const huge = JSON.stringify({ ...openBody(), padding: 'x'.repeat(100 * 1024) });
-    const res = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { raw: huge }));
+    const res = await expectRefused(400, 'INVALID_INPUT', () => open(sending.identity, { raw: huge }), { signed: true });
     expect(res.json?.message).toMatch(/exceeds/);
   });
 
   it('answers an unknown route NOT_FOUND, signed', async () => {
-    await expectRefused(404, 'NOT_FOUND', () => signedJson(sending.identity, receiving, { method: 'GET', path: '/ferry/v2/nothing' }));
+    await expectRefused(404, 'NOT_FOUND', () => signedJson(sending.identity, receiving, { method: 'GET', path: '/ferry/v2/nothing' }), { signed: true });
   });
 
   it('refuses receiver checks with their codes (POOL_NOT_GRANTED), writing nothing', async () => {
@@ -317,7 +326,7 @@ describe('refusals of stream uploads', () => {
   it('refuses a stream upload to a transfer of another peer, or by an unpaired appliance', async () => {
     const { transferId, salt, attemptId } = await openTransfer();
     const sealed = await seal(plain, transferId, salt);
-    await expectRefused(403, 'NOT_PAIRED', () => upload(transferId, sealed.header, sealed.bytes, { identity: stranger }));
+    await expectRefused(403, 'NOT_PAIRED', () => upload(transferId, sealed.header, sealed.bytes, { identity: stranger }), { signed: false });
     // Still usable by its owner afterwards: the refusal consumed nothing.
     const res = await upload(transferId, sealed.header, sealed.bytes.subarray(0, sealed.chunks[1]!.offset));
     expect(res.json?.code).toBe('BAD_STREAM');
@@ -336,7 +345,7 @@ describe('refusals of stream uploads', () => {
     const ok = await upload(transferId, sealed.header, sealed.bytes);
     expect(ok.status, ok.text).toBe(200);
     expect(ok.json).toMatchObject({ transferId, snapshot: replaySnap.name, receivedUuid: replaySnap.uuid, bytes: data.length });
-    await expectRefused(404, 'TRANSFER_NOT_FOUND', () => upload(transferId, sealed.header, sealed.bytes));
+    await expectRefused(404, 'TRANSFER_NOT_FOUND', () => upload(transferId, sealed.header, sealed.bytes), { signed: true });
 
     // A second PUT while the first still streams.
     const { transferId: id2, salt: salt2, attemptId } = await openTransfer();
@@ -345,7 +354,7 @@ describe('refusals of stream uploads', () => {
     slow.push(sealed2.bytes.subarray(0, sealed2.chunks[3]!.offset));
     const first = upload(id2, sealed2.header, slow);
     await waitFor(() => receiving.receiver.active.some((t) => t.id === id2 && t.streaming));
-    await expectRefused(404, 'TRANSFER_NOT_FOUND', () => upload(id2, sealed2.header, sealed2.bytes), { unchanged: false });
+    await expectRefused(404, 'TRANSFER_NOT_FOUND', () => upload(id2, sealed2.header, sealed2.bytes), { signed: true, unchanged: false });
     slow.push(sealed2.bytes.subarray(sealed2.chunks[3]!.offset));
     slow.push(null);
     const res = await first;
@@ -384,7 +393,7 @@ describe('refusals of stream uploads', () => {
       });
       body.destroy();
       expect(receiving.store.receiveTrail.get(attemptId)).toMatchObject({ status: 'interrupted', errorCode: 'ABORTED' });
-      await expectRefused(403, 'NOT_PAIRED', () => open(sending.identity));
+      await expectRefused(403, 'NOT_PAIRED', () => open(sending.identity), { signed: false });
     } finally {
       if (!receiving.store.peers.get(sending.id)) receiving.store.peers.add(stored);
     }

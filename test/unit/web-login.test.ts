@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { AdminPorts } from '../../src/api/ports.js';
 import { createAdminApi } from '../../src/api/server.js';
 import { webUi } from '../../src/web/server.js';
+import { hostAllowlist } from '../../src/api/hosts.js';
 
 const pending: ((right: boolean) => void)[] = [];
 const app = createAdminApi({
@@ -14,6 +15,7 @@ const app = createAdminApi({
   browser: webUi({
     assetsDir: '/nonexistent',
     secure: false,
+    hosts: hostAllowlist([]),
     maxConcurrentChecks: 2,
     loginLimit: { max: 100, windowMs: 60_000 },
     password: {

@@ -5,25 +5,10 @@
 // than as a page of undefined.
 
 import { z } from 'zod';
-import { ADMIN_PREFIX } from '../../api/routes.js';
+import { adminRoutes, targetOf, type AdminRoute, type CallInput, type Method, type RouteAnswer } from '../../api/routes.js';
 import { CSRF_HEADER, LOGIN_PATH, LOGOUT_PATH, SESSION_PATH, SessionView } from '../contract.js';
 import type { CopyBody, InviteBody, PolicyBody, PoolAddBody, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from '../../api/schemas.js';
-import {
-  AddedTaskView,
-  ApiErrorBody,
-  CopyView,
-  InviteView,
-  PeerView,
-  PoolView,
-  ReceiveTrailEntryView,
-  ReplicaView,
-  RestoreView,
-  RunView,
-  SendTrailEntryView,
-  StatusView,
-  TaskDetailView,
-  TaskView,
-} from '../../api/views.js';
+import { ApiErrorBody } from '../../api/views.js';
 
 export class ApiError extends Error {
   constructor(
@@ -50,19 +35,7 @@ function sentence(text: string): string {
 }
 
 
-const Removed = z.object({ removed: z.string() });
 const Empty = z.unknown();
-
-type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
-
-const p = (name: string): string => encodeURIComponent(name);
-
-function queryString(query: Record<string, string | number | undefined>): string {
-  const params = new URLSearchParams();
-  for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
-  const text = params.toString();
-  return text === '' ? '' : `?${text}`;
-}
 
 export class FerryApi {
   /** From the session: sent with every request that is not a GET. */
@@ -71,7 +44,15 @@ export class FerryApi {
   /** Called on any 401 of an admin route: the session ended (expired, logged out elsewhere, daemon restarted). */
   constructor(private readonly onUnauthorized: (code: string) => void) {}
 
-  private async call<T>(method: Method, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+  /** One call of a route of the admin API's table (api/routes.ts). */
+  private route<R extends AdminRoute>(r: R, input: CallInput<R>): Promise<RouteAnswer<R>> {
+    const target = targetOf(r, input);
+    const body = (input as { body?: unknown }).body;
+    // A POST without a body of its own sends {}, as a JSON POST should.
+    return this.call(r.method, target, r.response as z.ZodType<RouteAnswer<R>>, body ?? (r.method === 'POST' ? {} : undefined), true);
+  }
+
+  private async call<T>(method: Method, path: string, schema: z.ZodType<T>, body: unknown, admin: boolean): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET' && this.csrf !== null) headers[CSRF_HEADER] = this.csrf;
@@ -91,7 +72,7 @@ export class FerryApi {
     if (!response.ok) {
       const err = ApiErrorBody.safeParse(json);
       const error = err.success ? new ApiError(err.data.code, err.data.message, response.status) : new ApiError(`HTTP_${response.status}`, `the appliance answered ${response.status} ${response.statusText}`, response.status);
-      if (response.status === 401 && path.startsWith(ADMIN_PREFIX)) this.onUnauthorized(error.code);
+      if (response.status === 401 && admin) this.onUnauthorized(error.code);
       throw error;
     }
     const parsed = schema.safeParse(json);
@@ -100,53 +81,53 @@ export class FerryApi {
   }
 
   // Session (src/web/server.ts; its contract in src/web/contract.ts)
-  session = () => this.call('GET', SESSION_PATH, SessionView);
-  login = (password: string) => this.call('POST', LOGIN_PATH, SessionView, { password });
-  logout = () => this.call('POST', LOGOUT_PATH, Empty, {});
+  session = () => this.call('GET', SESSION_PATH, SessionView, undefined, false);
+  login = (password: string) => this.call('POST', LOGIN_PATH, SessionView, { password }, false);
+  logout = () => this.call('POST', LOGOUT_PATH, Empty, {}, false);
 
   // Appliance
-  status = () => this.call('GET', `${ADMIN_PREFIX}/status`, StatusView);
-  setService = (enabled: boolean) => this.call('PUT', `${ADMIN_PREFIX}/service`, StatusView, { enabled });
+  status = () => this.route(adminRoutes.status, {});
+  setService = (enabled: boolean) => this.route(adminRoutes.setService, { body: { enabled } });
 
   // Tasks and runs
-  tasks = () => this.call('GET', `${ADMIN_PREFIX}/tasks`, z.array(TaskView));
-  task = (name: string) => this.call('GET', `${ADMIN_PREFIX}/tasks/${p(name)}`, TaskDetailView);
-  addTask = (body: TaskAddBody) => this.call('POST', `${ADMIN_PREFIX}/tasks`, AddedTaskView, body);
-  editTask = (name: string, body: TaskEditBody) => this.call('PATCH', `${ADMIN_PREFIX}/tasks/${p(name)}`, TaskView, body);
-  removeTask = (name: string) => this.call('DELETE', `${ADMIN_PREFIX}/tasks/${p(name)}`, Removed);
-  runTask = (name: string) => this.call('POST', `${ADMIN_PREFIX}/tasks/${p(name)}/run`, RunView, {});
-  cancelTask = (name: string) => this.call('POST', `${ADMIN_PREFIX}/tasks/${p(name)}/cancel`, RunView, {});
-  pauseTask = (name: string, paused: boolean) => this.call('POST', `${ADMIN_PREFIX}/tasks/${p(name)}/${paused ? 'pause' : 'resume'}`, TaskView, {});
+  tasks = () => this.route(adminRoutes.listTasks, {});
+  task = (name: string) => this.route(adminRoutes.showTask, { params: { name } });
+  addTask = (body: TaskAddBody) => this.route(adminRoutes.addTask, { body });
+  editTask = (name: string, body: TaskEditBody) => this.route(adminRoutes.editTask, { params: { name }, body });
+  removeTask = (name: string) => this.route(adminRoutes.removeTask, { params: { name } });
+  runTask = (name: string) => this.route(adminRoutes.runTask, { params: { name } });
+  cancelTask = (name: string) => this.route(adminRoutes.cancelTask, { params: { name } });
+  pauseTask = (name: string, paused: boolean) => this.route(paused ? adminRoutes.pauseTask : adminRoutes.resumeTask, { params: { name } });
 
   // Trails
-  sendTrail = (query: TrailQuery) => this.call('GET', `${ADMIN_PREFIX}/trail/send${queryString(query)}`, z.array(SendTrailEntryView));
-  receiveTrail = (query: TrailQuery) => this.call('GET', `${ADMIN_PREFIX}/trail/receive${queryString(query)}`, z.array(ReceiveTrailEntryView));
+  sendTrail = (query: TrailQuery) => this.route(adminRoutes.sendTrail, { query });
+  receiveTrail = (query: TrailQuery) => this.route(adminRoutes.receiveTrail, { query });
 
   // Replicas, copies and restores
-  replicas = () => this.call('GET', `${ADMIN_PREFIX}/replicas`, z.array(ReplicaView));
-  copyReplica = (body: CopyBody) => this.call('POST', `${ADMIN_PREFIX}/replicas/copies`, CopyView, body);
-  discardClone = (path: string) => this.call('POST', `${ADMIN_PREFIX}/replicas/discard`, CopyView, { path });
-  restore = (body: RestoreBody) => this.call('POST', `${ADMIN_PREFIX}/restores`, RestoreView, body);
-  getRestore = (id: string) => this.call('GET', `${ADMIN_PREFIX}/restores/${p(id)}`, RestoreView);
+  replicas = () => this.route(adminRoutes.listReplicas, {});
+  copyReplica = (body: CopyBody) => this.route(adminRoutes.copyReplica, { body });
+  discardClone = (path: string) => this.route(adminRoutes.discardClone, { body: { path } });
+  restore = (body: RestoreBody) => this.route(adminRoutes.restore, { body });
+  getRestore = (id: string) => this.route(adminRoutes.getRestore, { params: { id } });
 
   // Peers and pairing
-  peers = () => this.call('GET', `${ADMIN_PREFIX}/peers`, z.array(PeerView));
-  invite = (body: z.infer<typeof InviteBody>) => this.call('POST', `${ADMIN_PREFIX}/pair/invite`, InviteView, body);
-  accept = (invite: string) => this.call('POST', `${ADMIN_PREFIX}/pair/accept`, PeerView, { invite });
-  removePeer = (peer: string) => this.call('DELETE', `${ADMIN_PREFIX}/peers/${p(peer)}`, PeerView);
-  setPeerAddress = (peer: string, address: string) => this.call('PUT', `${ADMIN_PREFIX}/peers/${p(peer)}/address`, PeerView, { address });
+  peers = () => this.route(adminRoutes.listPeers, {});
+  invite = (body: z.infer<typeof InviteBody>) => this.route(adminRoutes.invite, { body });
+  accept = (invite: string) => this.route(adminRoutes.accept, { body: { invite } });
+  removePeer = (peer: string) => this.route(adminRoutes.removePeer, { params: { peer } });
+  setPeerAddress = (peer: string, address: string) => this.route(adminRoutes.setPeerAddress, { params: { peer }, body: { address } });
 
   // Pools
-  pools = () => this.call('GET', `${ADMIN_PREFIX}/pools`, z.array(PoolView));
-  addPool = (body: PoolAddBody) => this.call('POST', `${ADMIN_PREFIX}/pools`, PoolView, body);
-  removePool = (name: string) => this.call('DELETE', `${ADMIN_PREFIX}/pools/${p(name)}`, Removed);
-  grant = (pool: string, peer: string) => this.call('POST', `${ADMIN_PREFIX}/pools/${p(pool)}/grants`, PoolView, { peer });
-  revoke = (pool: string, peer: string) => this.call('DELETE', `${ADMIN_PREFIX}/pools/${p(pool)}/grants/${p(peer)}`, PoolView);
-  setPolicy = (pool: string, body: PolicyBody) => this.call('PUT', `${ADMIN_PREFIX}/pools/${p(pool)}/policy`, PoolView, body);
+  pools = () => this.route(adminRoutes.listPools, {});
+  addPool = (body: PoolAddBody) => this.route(adminRoutes.addPool, { body });
+  removePool = (name: string) => this.route(adminRoutes.removePool, { params: { name } });
+  grant = (pool: string, peer: string) => this.route(adminRoutes.grantPool, { params: { name: pool }, body: { peer } });
+  revoke = (pool: string, peer: string) => this.route(adminRoutes.revokePool, { params: { name: pool, peer } });
+  setPolicy = (pool: string, body: PolicyBody) => this.route(adminRoutes.setPoolPolicy, { params: { name: pool }, body });
 }
 
 /** The address of the live event stream (GET, with the session cookie). */
-export const EVENTS_PATH = `${ADMIN_PREFIX}/events`;
+export const EVENTS_PATH = adminRoutes.events.path;
 
 export type { SessionView } from '../contract.js';
 export type { CopyBody, PolicyBody, PoolAddBody, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery };
