@@ -68,6 +68,8 @@ export interface AuditEvent {
 }
 
 export interface AdminApiOptions {
+  /** The listener's name in its log lines (`server`): admin, or ui for the web UI's TLS listener. */
+  readonly listener?: 'admin' | 'ui';
   readonly ports: AdminPorts;
   readonly token: string;
   readonly logger?: Logger;
@@ -95,7 +97,7 @@ export function createAdminApi(options: AdminApiOptions): AdminServer {
   const logger = options.logger ?? silentLogger;
   const hosts = options.hosts ?? hostAllowlist([]);
   const budget = options.budget ?? adminBudget;
-  const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, 'admin');
+  const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, options.listener ?? 'admin');
   // Typed as fastify's base logger, so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
   const settings = { ...logging, ...(loggerInstance ? { loggerInstance } : {}), ...serverSettings(budget, options.https) };

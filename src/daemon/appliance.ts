@@ -181,8 +181,9 @@ export class Appliance {
   }
 
   /** What the admin listener and the UI's TLS listener share: the ports, the token, the audit and the connection budget's report. */
-  #adminApiOptions(listener: string, hosts: HostAllowlist): AdminApiOptions {
+  #adminApiOptions(listener: 'admin' | 'ui', hosts: HostAllowlist): AdminApiOptions {
     return {
+      listener,
       ports: this.admin,
       token: this.#token,
       logger: this.#logger,

@@ -52,7 +52,9 @@ export class ConnectionGuard {
   /** Untrusted connections in accept order, per address; Map order is insertion order, so the first is the oldest. */
   readonly #byAddress = new Map<string, Map<net.Socket, Entry>>();
   #count = 0;
-  #sweeper: NodeJS.Timeout | null = null;
+  /** Armed only while untrusted connections are held, for the oldest one's end: an idle daemon's event loop sleeps. */
+  #timer: NodeJS.Timeout | null = null;
+  #stopped = false;
 
   constructor(
     private readonly budget: UntrustedBudget,
@@ -64,10 +66,6 @@ export class ConnectionGuard {
   attach(server: net.Server): void {
     server.on('connection', (socket: net.Socket) => this.accepted(socket));
     server.once('close', () => this.stop());
-    if (this.#sweeper === null) {
-      this.#sweeper = setInterval(() => this.sweep(), Math.max(100, Math.min(1000, this.budget.lifetimeMs / 4)));
-      this.#sweeper.unref();
-    }
   }
 
   /** A connection the guard now tracks as untrusted, cutting what a cap says must yield. */
@@ -87,6 +85,7 @@ export class ConnectionGuard {
       for (const other of this.#byAddress.values()) if (other.size > busiest.size) busiest = other;
       this.#cutOldest(busiest, 'total');
     }
+    this.#arm();
   }
 
   /**
@@ -110,7 +109,7 @@ export class ConnectionGuard {
     return this.#count;
   }
 
-  /** Cuts every untrusted connection older than the lifetime. */
+  /** Cuts every untrusted connection whose lifetime is over. */
   sweep(): void {
     const limit = this.now() - this.budget.lifetimeMs;
     for (const held of [...this.#byAddress.values()]) {
@@ -122,9 +121,33 @@ export class ConnectionGuard {
     }
   }
 
+  /** When the oldest untrusted connection's lifetime ends; null when none is held. */
+  get nextEnd(): number | null {
+    let oldest: number | null = null;
+    for (const held of this.#byAddress.values()) {
+      const first = held.values().next();
+      if (!first.done && (oldest === null || first.value.acceptedAt < oldest)) oldest = first.value.acceptedAt;
+    }
+    return oldest === null ? null : oldest + this.budget.lifetimeMs;
+  }
+
   stop(): void {
-    if (this.#sweeper !== null) clearInterval(this.#sweeper);
-    this.#sweeper = null;
+    this.#stopped = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+  }
+
+  /** One timer, for the oldest connection's end; on it, sweep and arm for the next. (The oldest may have gone since: then it sweeps nothing.) */
+  #arm(): void {
+    if (this.#timer !== null || this.#stopped) return;
+    const end = this.nextEnd;
+    if (end === null) return;
+    this.#timer = setTimeout(() => {
+      this.#timer = null;
+      this.sweep();
+      this.#arm();
+    }, Math.max(0, end - this.now()) + 1);
+    this.#timer.unref();
   }
 
   #cutOldest(held: Map<net.Socket, Entry>, reason: CutReason): void {

@@ -62,15 +62,16 @@ export const adminBudget: ListenerBudget = {
   bodyMs: 30_000,
 };
 
-/** How often node checks headers and request deadlines (its default, 30 s, would let a deadline overrun by that much). */
-const CHECK_INTERVAL_MS = 1_000;
-
 /**
  * The settings of a fastify server (and the node server beneath it) that
  * carry a budget. For TLS, node's settings ride in the https options.
  */
 export function serverSettings(budget: ListenerBudget, tls?: { cert: string; key: string }) {
-  const node = { headersTimeout: budget.headersMs, requestTimeout: budget.requestMs, connectionsCheckingInterval: CHECK_INTERVAL_MS, keepAliveTimeout: budget.keepAliveMs };
+  // Node checks the headers and request deadlines on its own 30 s round (connectionsCheckingInterval):
+  // a shorter round would wake an idle daemon every time. A stranger's connection is cut on time
+  // by its lifetime (connection-guard.ts) instead; these deadlines bound a paired peer's or the
+  // admin's own connection, where 30 s late is no harm.
+  const node = { headersTimeout: budget.headersMs, requestTimeout: budget.requestMs, keepAliveTimeout: budget.keepAliveMs };
   return {
     bodyLimit: budget.bodyBytes,
     keepAliveTimeout: budget.keepAliveMs,
