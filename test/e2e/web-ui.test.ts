@@ -14,7 +14,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import type { StatusView } from '../../src/api/views.js';
 import { describeViolations, LAPTOP, launchBrowser, newContext, PHONE, screenshot, seriousViolations } from '../support/browser.js';
-import { ferry, ferryJson, freePort } from '../support/cli.js';
+import { Btrfs } from '../../src/btrfs/index.js';
+import { ferry, ferryJson, ferryOk, freePort } from '../support/cli.js';
 import { pairedDaemons, slowLinkToBeta, type PairedDaemons } from '../support/paired.js';
 import type { TcpProxy } from '../support/tcp-proxy.js';
 
@@ -231,6 +232,27 @@ describe('the web UI in Chromium, against two daemons', () => {
     await screenshot(alpha, 'receive-restore-done-1280');
     // The restored share is there, with the file the run sent.
     expect((await stat(path.join(restoredPath, 'big.bin'))).size).toBe(48 * 1024 * 1024);
+  });
+
+  it('shows what a peer names as text, never as markup', async () => {
+    // A share name is the sender's word on the receiver: beta's Receive page shows alpha's names.
+    const share = '<img src=x onerror=window.__xss=1>';
+    const sharePath = path.join(pair.sourcePool.path, 'markup');
+    await new Btrfs().create(sharePath);
+    await writeFile(path.join(sharePath, 'note.txt'), 'a share named in markup');
+    await ferryOk(pair.alpha.state, ['task', 'add', 'markup', '--share', sharePath, '--as', share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
+    const ran = await ferry(pair.alpha.state, ['task', 'run', 'markup', '--wait']);
+    expect(ran.code, ran.stderr).toBe(0);
+    await beta.goto(`${betaUi}/receive`);
+    await settled(beta);
+    await expect.poll(() => beta.locator('main').textContent()).toContain(share);
+    expect(await beta.locator('main img').count()).toBe(0);
+    expect(await beta.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
+    await alpha.goto(`${alphaUi}/tasks`);
+    await settled(alpha);
+    await expect.poll(() => alpha.locator('main').textContent()).toContain(share);
+    expect(await alpha.locator('main img').count()).toBe(0);
+    expect(await alpha.evaluate(() => (globalThis as unknown as { __xss?: number }).__xss)).toBeUndefined();
   });
 
   it('can be used from the keyboard: a skip link first, a dialog opened with Enter and closed with Escape', async () => {
