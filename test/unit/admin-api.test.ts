@@ -80,3 +80,26 @@ describe('the admin API refuses before the appliance is reached', () => {
     answer = pool;
   });
 });
+
+describe('deny by default', () => {
+  it('will not start with a route that declares no access, and names it', async () => {
+    const other = createAdminApi({ ports, token: TOKEN });
+    try {
+      other.get('/debug/dump', () => ({ secrets: true }));
+      await expect(other.ready()).rejects.toThrow(/admin routes without a declared access: GET \/debug\/dump/);
+    } finally {
+      await other.close().catch(() => undefined);
+    }
+  });
+
+  it('starts when every route declares one, and a declared public route needs no token', async () => {
+    const other = createAdminApi({ ports, token: TOKEN });
+    try {
+      other.get('/hello', { config: { access: 'public' } }, () => ({ hello: true }));
+      await other.ready();
+      expect((await other.inject({ method: 'GET', url: '/hello', headers: { host: '127.0.0.1' } })).statusCode).toBe(200);
+    } finally {
+      await other.close();
+    }
+  });
+});
