@@ -7,7 +7,7 @@
 // only a subvolume it has verified, and then applies retention: the sender's
 // keep-remote, raised to the receiving admin's floor.
 
-import { mkdir, rename, stat } from 'node:fs/promises';
+import { rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -27,7 +27,7 @@ import { KeyedLock } from '../util/lock.js';
 import { ChainBook, type HeldChain } from './chains.js';
 import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
-import { replicaDir, stagingName } from './paths.js';
+import { makeReplicaDir, replicaDir, stagingName } from './paths.js';
 import { planRestore, RestoreInbox, type RestoreArrival, type RestoreExpectation, type RestoreSource } from './restores.js';
 import { findStaging, stagingTransfer } from './staging.js';
 import { validatePeerId, validateShareName } from './validate.js';
@@ -368,7 +368,7 @@ export class Receiver {
       rules: { cloneSources: new Set([request.snapshotUuid, ...(request.parent ? [request.parent.uuid] : [])]) },
     });
     try {
-      await mkdir(dir, { recursive: true, mode: 0o755 });
+      await makeReplicaDir(dir);
       const { input, done } = this.#btrfs.receive({ dir, signal });
       // Both must succeed: a stream that errored may still have let `btrfs
       // receive` exit 0 at a command boundary (the false success of Rockstor #2215).
