@@ -64,6 +64,8 @@ export function bytesOf(length: number) {
 
 export const publicKey = bytesOf(32);
 export const unixSeconds = z.number().int().nonnegative();
+/** The largest stream size an open may announce (1 PiB): a bound, so no announced size is absurd. */
+export const MAX_SIZE_ESTIMATE = 2 ** 50;
 /** An http(s) base URL where the appliance's peer API answers, without a trailing slash. */
 export const address = z
   .string()
@@ -170,8 +172,8 @@ export const OpenTransferRequest = z.strictObject({
   snapshotUuid: uuid,
   /** The newest common snapshot: its source name and UUID (== the replica's received UUID); null for a full send. */
   parent: z.strictObject({ name, uuid }).nullable(),
-  /** Bytes the sender expects to send, for the receiver's free-space check; null when unknown. */
-  sizeEstimate: z.number().int().nonnegative().nullable(),
+  /** Bytes the sender expects to send, for the receiver's free-space check; null when unknown. At most 2^50 (1 PiB): no one stream is larger. */
+  sizeEstimate: z.number().int().nonnegative().max(MAX_SIZE_ESTIMATE).nullable(),
   /** The task's keep-remote count: a request; the receiver prunes this share's replicas to it, or to its own floor if that is higher. */
   keepRemote: z.number().int().min(1).max(10_000).optional(),
 });

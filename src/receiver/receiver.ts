@@ -237,6 +237,7 @@ export class Receiver {
         throw new FerryError('PARENT_MISSING', `parent '${request.parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
       }
       quotaLeft = this.#quotaLeft(peer, pool.name, request.sizeEstimate);
+      await this.#checkSpace(pool, request.sizeEstimate);
       await checkIdentities(this.#btrfs, pool.path, request, parent, this.#reserved());
       this.#startTrail(peer, request, this.#clock().toISOString(), null, parent !== null && parent === base);
     } catch (err) {
@@ -250,6 +251,20 @@ export class Receiver {
     this.#pending.set(id, { id, peer, key, request, pool, dir, restore: null, quotaLeft, releaseShare, expiry, streaming: false });
     this.#logger.info('transfer opened', { transferId: id, attemptId: request.attemptId, peer, share: request.share, snapshot: request.snapshot });
     return { transferId: id };
+  }
+
+  /**
+   * Refuses, before any byte, a transfer announced larger than the pool's
+   * free space (btrfs' own estimate): failing after half the stream has
+   * streamed helps no one, and leaves the pool full. (A transfer without an
+   * estimate is still cut by ENOSPC, as NO_SPACE.)
+   */
+  async #checkSpace(pool: Pool, sizeEstimate: number | null): Promise<void> {
+    if (sizeEstimate === null) return;
+    const free = await this.#btrfs.freeBytes(pool.path);
+    if (sizeEstimate > free) {
+      throw new FerryError('NO_SPACE', `the transfer is announced at ${formatBytes(sizeEstimate)}, and pool '${pool.name}' has ${formatBytes(free)} free: make room there, or grant another pool`);
+    }
   }
 
   /** Drops an opened transfer whose stream does not come in time. */

@@ -117,3 +117,33 @@ describe("a peer's quota on a pool", () => {
     }
   });
 });
+
+describe("the pool's free space", () => {
+  it('refuses, before any byte, a transfer announced larger than the pool has free, and opens one that fits', async () => {
+    const { receiver, receiverStore, btrfs } = setup.pair;
+    const free = await btrfs.freeBytes(setup.target.path);
+    const share = path.join(setup.source.path, 'share');
+    const dest = path.join(setup.source.path, snapshotName(new Date(Date.now() + 180_000), []));
+    await btrfs.snapshot(share, dest, { readOnly: true });
+    try {
+      const next = { snapshot: path.basename(dest), snapshotUuid: (await btrfs.show(dest)).uuid, parent: null };
+      const tooBig = request({ ...next, sizeEstimate: free + (64 << 20) });
+      await expect(receiver.open(LOCAL_PEER, tooBig)).rejects.toMatchObject({
+        code: 'NO_SPACE',
+        message: expect.stringMatching(/announced at .* and pool 'backup' has .* free/) as unknown,
+      });
+      expect(receiverStore.receiveTrail.get(tooBig.attemptId)).toMatchObject({ status: 'failed', errorCode: 'NO_SPACE', bytes: 0 });
+      expect(receiver.active).toEqual([]);
+      // Nothing was made for it: the share directory holds only what it held.
+      const before = (await btrfs.children(path.join(setup.target.path, LOCAL_PEER, 'share'))).map((s) => s.name);
+      expect(before.some((n) => n.startsWith('.incoming-'))).toBe(false);
+
+      // One that fits opens (and the share is not left locked by the refusal).
+      const fits = request({ ...next, sizeEstimate: 4096 });
+      const { transferId } = await receiver.open(LOCAL_PEER, fits);
+      receiver.abort(LOCAL_PEER, transferId, new FerryError('ABORTED', 'test'));
+    } finally {
+      await btrfs.delete(dest);
+    }
+  });
+});

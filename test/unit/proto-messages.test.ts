@@ -58,6 +58,8 @@ describe('messages', () => {
     ['an uppercase uuid', { snapshotUuid: uuidB.toUpperCase() }],
     ['a missing parent', { parent: undefined }],
     ['a negative size', { sizeEstimate: -1 }],
+    ['a size past the bound (2^53)', { sizeEstimate: 2 ** 53 }],
+    ['a size past the bound (2^50 + 1)', { sizeEstimate: 2 ** 50 + 1 }],
     ['an unknown field', { extra: true }],
     ['no share UUID', { shareUuid: undefined }],
     ['no share origin', { shareOrigin: undefined }],
