@@ -22,6 +22,7 @@ export const wireErrors = {
   QUOTA_EXCEEDED: { status: 507, retry: false, summary: "the transfer would pass the peer's quota on the pool" },
   PARENT_MISSING: { status: 409, retry: false, summary: 'the receiver does not hold the announced parent' },
   SHARE_BUSY: { status: 409, retry: true, summary: 'another transfer of this share is running' },
+  PEER_BUSY: { status: 429, retry: true, summary: 'the sender has as many transfers open on this receiver as it may' },
   NO_SPACE: { status: 507, retry: false, summary: 'the target pool has not enough free space' },
   SERVICE_DISABLED: { status: 503, retry: false, summary: 'the replication service is disabled on the receiver' },
   ALREADY_EXISTS: { status: 409, retry: false, summary: 'a replica of this snapshot exists already' },

@@ -61,7 +61,16 @@ export type SentSnapshots = (peer: string, identity: string) => Promise<{ readon
 export interface ReceiverOptions {
   /** How long an opened transfer may wait for its stream before it is dropped. */
   readonly openTimeoutMs?: number;
+  /** Transfers one peer may hold open (opened or streaming) at once; more are refused PEER_BUSY. */
+  readonly maxTransfersPerPeer?: number;
 }
+
+/**
+ * A peer's transfers at once: each is a `btrfs receive` process, a share lock
+ * and a stream; a paired peer that opened dozens would hold them all. Four
+ * covers a sender's concurrent tasks (its scheduler runs two at a time).
+ */
+export const DEFAULT_MAX_TRANSFERS_PER_PEER = 4;
 
 /** A chain as the admin sees it: `ferry replica list`. */
 export interface ChainView {
@@ -78,6 +87,9 @@ export class Receiver {
   readonly #logger: Logger;
   readonly #clock: () => Date;
   readonly #openTimeoutMs: number;
+  readonly #maxTransfersPerPeer: number;
+  /** Opens under way, per peer: each holds a place in its budget until it is pending or refused. */
+  readonly #opening = new Map<string, number>();
   readonly #chains: ChainBook;
   readonly #copies: CopyMaker;
   readonly #shares = new KeyedLock();
@@ -93,6 +105,7 @@ export class Receiver {
     this.#logger = deps.logger ?? silentLogger;
     this.#clock = deps.clock ?? (() => new Date());
     this.#openTimeoutMs = deps.options?.openTimeoutMs ?? 60_000;
+    this.#maxTransfersPerPeer = deps.options?.maxTransfersPerPeer ?? DEFAULT_MAX_TRANSFERS_PER_PEER;
     this.#chains = new ChainBook(this.#btrfs, this.#store, this.#logger, this.#clock);
     this.#copies = new CopyMaker(this.#btrfs, this.#store, this.#chains, this.#logger, this.#clock);
   }
@@ -207,11 +220,23 @@ export class Receiver {
     let pool: Pool;
     try {
       pool = this.#poolFor(peer, request.pool);
+      this.#checkPeerBudget(peer, `${peer}/${pool.name}/${request.share}`);
     } catch (err) {
       this.#refuse(peer, request, toFerryError(err));
       throw err;
     }
+    // The slot is taken now, not when the open is done: opens at once must not all pass the check.
+    this.#opening.set(peer, (this.#opening.get(peer) ?? 0) + 1);
+    try {
+      return await this.#openIn(peer, request, pool);
+    } finally {
+      const left = (this.#opening.get(peer) ?? 1) - 1;
+      if (left > 0) this.#opening.set(peer, left);
+      else this.#opening.delete(peer);
+    }
+  }
 
+  async #openIn(peer: string, request: TransferRequest, pool: Pool): Promise<{ transferId: string }> {
     const key = `${peer}/${pool.name}/${request.share}`;
     const releaseShare = this.#shares.tryAcquire(key) ?? this.#supersede(peer, key);
     if (!releaseShare) {
@@ -264,6 +289,15 @@ export class Receiver {
     const free = await this.#btrfs.freeBytes(pool.path);
     if (sizeEstimate > free) {
       throw new FerryError('NO_SPACE', `the transfer is announced at ${formatBytes(sizeEstimate)}, and pool '${pool.name}' has ${formatBytes(free)} free: make room there, or grant another pool`);
+    }
+  }
+
+  /** Refuses a peer's open past its budget of transfers at once (an open of a share it opened but never streamed replaces that one, so does not count it). */
+  #checkPeerBudget(peer: string, key: string): void {
+    const open = [...this.#pending.values()].filter((p) => p.peer === peer && !(p.key === key && !p.streaming)).length;
+    const held = open + (this.#opening.get(peer) ?? 0);
+    if (held >= this.#maxTransfersPerPeer) {
+      throw new FerryError('PEER_BUSY', `this peer has ${held} transfers open here, the most it may hold at once: the next waits for one to end`);
     }
   }
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
 import type { TransferRequest } from '../../src/domain/transfer.js';
 import { snapshotName } from '../../src/domain/names.js';
+import { DEFAULT_MAX_TRANSFERS_PER_PEER } from '../../src/receiver/receiver.js';
 import { LOCAL_PEER } from '../support/pair.js';
 import { useLocalPair } from '../support/local-pair-hooks.js';
 
@@ -145,5 +146,31 @@ describe("the pool's free space", () => {
     } finally {
       await btrfs.delete(dest);
     }
+  });
+});
+
+describe("a peer's transfers at once", () => {
+  it('holds the cap against 30 opens at once: the rest are refused PEER_BUSY, in the trail, and a slot freed is taken again', async () => {
+    const { receiver, receiverStore } = setup.pair;
+    const opens = Array.from({ length: 30 }, (_, i) =>
+      request({ share: `burst-${i}`, shareUuid: randomUUID(), snapshotUuid: randomUUID(), snapshot: snapshotName(new Date(Date.now() + 240_000 + i * 1000), []) }),
+    );
+    const results = await Promise.allSettled(opens.map((r) => receiver.open(LOCAL_PEER, r)));
+    const opened = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.transferId] : []));
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as FerryError).code] : []));
+    try {
+      expect(opened).toHaveLength(DEFAULT_MAX_TRANSFERS_PER_PEER);
+      expect(refused).toEqual(Array<string>(30 - DEFAULT_MAX_TRANSFERS_PER_PEER).fill('PEER_BUSY'));
+      expect(receiver.active).toHaveLength(DEFAULT_MAX_TRANSFERS_PER_PEER);
+      const busy = opens.filter((_, i) => results[i]?.status === 'rejected');
+      for (const r of busy) expect(receiverStore.receiveTrail.get(r.attemptId)).toMatchObject({ status: 'failed', errorCode: 'PEER_BUSY', bytes: 0 });
+      // One ends: the next open gets its place.
+      receiver.abort(LOCAL_PEER, opened.shift() as string, new FerryError('ABORTED', 'test'));
+      const next = await receiver.open(LOCAL_PEER, { ...(busy[0] as TransferRequest), attemptId: randomUUID() });
+      opened.push(next.transferId);
+    } finally {
+      for (const id of opened) receiver.abort(LOCAL_PEER, id, new FerryError('ABORTED', 'test'));
+    }
+    expect(receiver.active).toEqual([]);
   });
 });

@@ -11,6 +11,7 @@ const transient = [
   'SEND_FAILED',
   'RECEIVE_FAILED',
   'SHARE_BUSY',
+  'PEER_BUSY',
   'TASK_BUSY',
   'ABORTED',
   'INTERRUPTED',
