@@ -56,13 +56,15 @@ import { nonceExpiry, pairAcceptResponse, verifyAcceptRequest } from './pairing.
 import type { NonceCache, PairingPort, PeerDirectory, PeerRecord, ReceiverPort } from './ports.js';
 import { idOf, signResponse, unixNow, verifyRequestSignature } from './signing.js';
 import { TransferTable, type IssuedTransfer } from './transfers.js';
-import { drain, feed, readStreamHeader, watchStall } from './upload.js';
+import { drain, feed, readStreamHeader, watchStall, type RateFloor } from './upload.js';
 
 export interface PeerServerLimits {
   /** Largest JSON request body, in bytes. Default 64 KiB. */
   readonly bodyLimit?: number;
   /** An upload with no bytes for this long (and none held back by us) is aborted. Default 60 s. */
   readonly stallTimeoutMs?: number;
+  /** An upload that moves less than this over the window (none held back by us) is aborted. Default 1 KiB/s over 5 minutes. */
+  readonly rateFloor?: RateFloor;
   /** How long an opened transfer waits for its upload (the OpenTransferResponse's expiresAt). Default 60 s. */
   readonly openTimeoutMs?: number;
   /** After a failed upload, how long the rest of its body is read and discarded before the connection is cut. Default 10 s. */
@@ -100,6 +102,8 @@ export type PeerServer = FastifyInstance & PeerServerControls & { readonly conne
 
 export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
+/** Far below any real link (8 kbit/s), far above a trickle. */
+export const DEFAULT_RATE_FLOOR: RateFloor = { bytesPerSecond: 1024, windowMs: 300_000 };
 export const DEFAULT_OPEN_TIMEOUT_MS = 60_000;
 export const DEFAULT_DRAIN_MS = 10_000;
 
@@ -136,6 +140,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const budget = options.budget ?? peerBudget;
   const bodyLimit = options.limits?.bodyLimit ?? budget.bodyBytes;
   const stallTimeoutMs = options.limits?.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS;
+  const rateFloor = options.limits?.rateFloor ?? DEFAULT_RATE_FLOOR;
   const openTimeoutMs = options.limits?.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   const drainMs = options.limits?.drainMs ?? DEFAULT_DRAIN_MS;
   const states = new WeakMap<FastifyRequest, RequestState>();
@@ -414,9 +419,10 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     let opener: ReturnType<typeof createOpener> | null = null;
     const stopWatch = watchStall({
       timeoutMs: stallTimeoutMs,
+      floor: rateFloor,
       progress: () => received + (opener?.bytesIn ?? 0),
       busy: () => raw.readableLength > 0 || (opener !== null && (opener.writableNeedDrain || opener.writableLength > 0)),
-      onStall: () => abort(`the upload stalled: no bytes for ${Math.round(stallTimeoutMs / 1000)} s`),
+      onStall: abort,
     });
     let detach: (() => void) | null = null;
     let handedOver = false;

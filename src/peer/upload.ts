@@ -77,28 +77,54 @@ function readable(body: Readable, signal: AbortSignal): Promise<void> {
   });
 }
 
+/** The least an upload must move over a window: a trickle (a byte now and then) holds a `btrfs receive` and a share lock as long as it likes. */
+export interface RateFloor {
+  readonly bytesPerSecond: number;
+  readonly windowMs: number;
+}
+
 /**
- * Calls `onStall` once when `progress()` has not moved for `timeoutMs` while
- * `busy()` says nothing is waiting on our side: time the body spends held back
- * by our own backpressure (a slow disk under btrfs receive) is not the sender's
- * stall, and killing healthy transfers is a failure TrueNAS shipped.
+ * Calls `onStall` once, with the reason, when `progress()` has not moved for
+ * `timeoutMs`, or (with a `floor`) has moved less than the floor over its
+ * window, while `busy()` said nothing was waiting on our side: time the body
+ * spends held back by our own backpressure (a slow disk under btrfs receive)
+ * is not the sender's stall, and killing healthy transfers is a failure
+ * TrueNAS shipped.
  */
-export function watchStall(options: { timeoutMs: number; progress: () => number; busy: () => boolean; onStall: () => void }): () => void {
+export function watchStall(options: { timeoutMs: number; floor?: RateFloor; progress: () => number; busy: () => boolean; onStall: (reason: string) => void }): () => void {
+  const { floor } = options;
   let last = options.progress();
   let since = Date.now();
-  const every = Math.max(10, Math.min(1000, Math.floor(options.timeoutMs / 4)));
+  // Samples of the last window (and the one just before it, the window's start).
+  const samples: { at: number; progress: number; busy: boolean }[] = [{ at: since, progress: last, busy: false }];
+  const every = Math.max(10, Math.min(1000, Math.floor(Math.min(options.timeoutMs, floor?.windowMs ?? Infinity) / 4)));
+  const stall = (reason: string): void => {
+    clearInterval(timer);
+    options.onStall(reason);
+  };
   const timer = setInterval(() => {
     const now = Date.now();
     const progress = options.progress();
-    if (progress !== last || options.busy()) {
+    const busy = options.busy();
+    if (floor) {
+      samples.push({ at: now, progress, busy });
+      while (samples.length > 2 && (samples[1] as { at: number }).at <= now - floor.windowMs) samples.shift();
+      const start = samples[0] as { at: number; progress: number };
+      if (now - start.at >= floor.windowMs && !samples.slice(1).some((s) => s.busy)) {
+        const moved = progress - start.progress;
+        const seconds = (now - start.at) / 1000;
+        if (moved < floor.bytesPerSecond * seconds) {
+          stall(`the upload moved ${moved} bytes in ${Math.round(seconds)} s, under the floor of ${floor.bytesPerSecond} bytes a second`);
+          return;
+        }
+      }
+    }
+    if (progress !== last || busy) {
       last = progress;
       since = now;
       return;
     }
-    if (now - since >= options.timeoutMs) {
-      clearInterval(timer);
-      options.onStall();
-    }
+    if (now - since >= options.timeoutMs) stall(`the upload stalled: no bytes for ${Math.round(options.timeoutMs / 1000)} s`);
   }, every);
   timer.unref();
   return () => clearInterval(timer);

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { generateIdentity } from '../../src/crypto/index.js';
 import { FerryError } from '../../src/domain/errors.js';
 import { createPeerServer, idOf, PeerClient, type PeerRecord, type PeerServer, type ReceiverPort } from '../../src/peer/index.js';
+import type { RateFloor } from '../../src/peer/upload.js';
 
 const receiverIdentity = generateIdentity();
 const senderIdentity = generateIdentity();
@@ -42,7 +43,7 @@ async function consume(stream: Readable, pauseAfter: number, pauseMs: number): P
   return bytes;
 }
 
-async function start(transfer: ReceiverPort['transfer'], stallTimeoutMs: number, clientStallMs = 600): Promise<PeerClient> {
+async function start(transfer: ReceiverPort['transfer'], stallTimeoutMs: number, clientStallMs = 600, rateFloor?: RateFloor): Promise<PeerClient> {
   const attempts = new Map<string, string>();
   const seen = new Set<string>();
   server = createPeerServer({
@@ -60,7 +61,7 @@ async function start(transfer: ReceiverPort['transfer'], stallTimeoutMs: number,
       transfer: async (peer, id, stream, signal) => ({ ...(await transfer(peer, id, stream, signal)), attemptId: attempts.get(id) ?? '' }),
     },
     pairing: { inviteSecret: () => undefined, recordFailure: () => undefined, complete: () => false },
-    limits: { stallTimeoutMs },
+    limits: { stallTimeoutMs, ...(rateFloor ? { rateFloor } : {}) },
   });
   const address = await server.listen({ host: '127.0.0.1', port: 0 });
   return new PeerClient({
@@ -107,6 +108,35 @@ describe('stream upload flow control', () => {
     expect(err).toMatchObject({ code: 'ABORTED' });
     expect(reason).toBeInstanceOf(FerryError);
     expect((reason as FerryError).message).toMatch(/stalled/);
+  });
+
+  it('aborts the receive of a sender that trickles under the rate floor, though bytes keep coming', async () => {
+    let reason: unknown = null;
+    const client = await start(
+      async (_peer, _id, stream, signal) => {
+        signal.addEventListener('abort', () => {
+          reason = signal.reason;
+        });
+        await consume(stream, Infinity, 0);
+        return receipt(0);
+      },
+      // No stall: some byte always comes. The floor (64 KiB/s over 0.6 s) judges it.
+      60_000,
+      60_000,
+      { bytesPerSecond: 64 * 1024, windowMs: 600 },
+    );
+    const { transferId } = await client.open({ ...openBody, attemptId: randomUUID() });
+    const source = new PassThrough();
+    source.write(randomBytes(300 << 10));
+    const trickle = setInterval(() => source.write(randomBytes(512)), 50);
+    try {
+      const err = await client.transfer(transferId, source).catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: 'ABORTED' });
+      expect((reason as FerryError).message).toMatch(/under the floor of 65536 bytes a second/);
+    } finally {
+      clearInterval(trickle);
+      source.destroy();
+    }
   });
 
   it('gives up on a receiver that stops reading (client stall watch): PEER_UNREACHABLE', async () => {
