@@ -248,8 +248,15 @@ export class Restores {
     const source = await this.d.receiver.planRestore(peerId, query);
     if (source.plan.sending) {
       const peer = this.d.store.peers.get(peerId);
-      if (!peer) throw new FerryError('NOT_PAIRED', 'this appliance no longer knows you');
-      const sending = this.#send(peer, query, source).finally(() => this.#sending.delete(sending));
+      if (!peer) {
+        source.release();
+        throw new FerryError('NOT_PAIRED', 'this appliance no longer knows you');
+      }
+      // The chain stays locked from the plan to the end of the send.
+      const sending = this.#send(peer, query, source).finally(() => {
+        source.release();
+        this.#sending.delete(sending);
+      });
       this.#sending.add(sending);
     }
     return source.plan;
@@ -273,9 +280,10 @@ export class Restores {
       startedAt: new Date().toISOString(),
     });
     let bytes = 0;
+    let opened: string | null = null;
+    const client = this.d.clientFor(peer);
+    const signal = this.d.stopping;
     try {
-      const client = this.d.clientFor(peer);
-      const signal = this.d.stopping;
       const { transferId } = await client.open(
         {
           attemptId,
@@ -293,6 +301,9 @@ export class Restores {
         },
         signal,
       );
+      opened = transferId;
+      // The asker took as long as it liked to answer the open: the replica must still be the one planned.
+      await this.d.receiver.checkRestoreSource(source);
       const { stream, done } = this.d.btrfs.send({ path: source.replicaPath, ...(source.parentPath ? { parent: source.parentPath } : {}), signal });
       done.catch(() => undefined);
       stream.on('data', (chunk: Buffer) => {
@@ -303,6 +314,8 @@ export class Restores {
       this.d.logger.info('restore sent', { restoreId: query.restoreId, peer: peer.id, snapshot: plan.snapshot, bytes: receipt.bytes });
     } catch (thrown) {
       const err = toFerryError(thrown);
+      // Refused before any byte: the asker's open transfer ends now, not at its expiry.
+      if (err.code === 'REPLICA_CHANGED' && opened !== null) await client.abort(opened, signal).catch(() => undefined);
       trail.finish(attemptId, { status: err.code === 'INTERRUPTED' || err.code === 'ABORTED' ? 'interrupted' : 'failed', endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
       this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, code: err.code, error: err.message });
     }

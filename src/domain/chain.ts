@@ -77,9 +77,13 @@ export function uuidHolders(subvolumes: readonly SubvolumeIds[], uuid: string): 
   return subvolumes.filter((s) => s.uuid === uuid || s.receivedUuid === uuid);
 }
 
+/**
+ * Other subvolumes, as a peer may be told of them: how many, never where
+ * (their paths name other peers and their shares). The receiving admin finds
+ * them with `btrfs subvolume list -u -R` and the UUID the message gives.
+ */
 function describe(list: readonly SubvolumeIds[]): string {
-  const shown = list.slice(0, 3).map((s) => `'${s.path}'`);
-  return `${shown.join(', ')}${list.length > 3 ? ` and ${list.length - 3} more` : ''}`;
+  return list.length === 1 ? 'another subvolume' : `${list.length} other subvolumes`;
 }
 
 /** A writable subvolume made from a replica here: a promoted share, a test-failover clone, or a restored share. */

@@ -42,6 +42,7 @@ export const errorCatalogue = {
   RECEIVE_FAILED: { class: 'transient', summary: 'btrfs receive failed' },
   NO_SPACE: { class: 'permanent', summary: 'the target pool ran out of space' },
   RECEIVED_MISMATCH: { class: 'permanent', summary: 'the received subvolume is not the announced snapshot' },
+  REPLICA_CHANGED: { class: 'permanent', summary: 'a replica to send is no longer the planned subvolume (a link in its path, another UUID): nothing was sent' },
   STREAM_REFUSED: {
     class: 'permanent',
     summary: 'the send stream breaks the receiver\'s rules: a clone from outside its chain, an absolute or ".." path, a second subvolume, bytes after the end, an unknown command or a malformed attribute',

@@ -21,7 +21,8 @@ export async function checkIdentities(
   const subvolumes = await btrfs.listAll(poolPath);
   const holders = uuidHolders(subvolumes, request.snapshotUuid);
   if (holders.length > 0 || reserved.has(request.snapshotUuid)) {
-    const where = holders.length > 0 ? `subvolume '${holders[0]?.path}'` : 'a transfer under way';
+    // Never where: the holder may be another peer's replica, and its path would name that peer and share.
+    const where = holders.length > 0 ? 'another subvolume' : 'a transfer under way';
     throw new FerryError(
       'UUID_CONFLICT',
       `the incoming snapshot's UUID ${request.snapshotUuid} already names ${where} on this pool; a second subvolume carrying it could be taken for the first as a parent or clone source`,

@@ -7,7 +7,7 @@
 // only a subvolume it has verified, and then applies retention: the sender's
 // keep-remote, raised to the receiving admin's floor.
 
-import { rename, stat } from 'node:fs/promises';
+import { lstat, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -184,15 +184,48 @@ export class Receiver {
     return this.#copies.discard(path);
   }
 
-  /** On the holder: what to send back for a restore the peer asks of its own chain (see ./restores.ts). */
-  async planRestore(peer: string, query: RestoreQuery): Promise<RestoreSource> {
+  /**
+   * On the holder: what to send back for a restore the peer asks of its own
+   * chain (see ./restores.ts). When it sends, the chain's lock is held from
+   * this plan until `release` (the end of the send): no transfer of that share
+   * may add, prune or replace a replica meanwhile.
+   */
+  async planRestore(peer: string, query: RestoreQuery): Promise<RestoreSource & { readonly release: () => void }> {
     validatePeerId(peer);
     validateShareName(query.share);
     // No grant is needed: the replicas are the peer's own data, even where its admin has since revoked the pool.
     const pool = this.#store.pools.get(query.pool);
     if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
-    const held = await this.#chains.held(peer, pool, query.share, null);
-    return planRestore(query, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
+    const release = this.#shares.tryAcquire(`${peer}/${pool.name}/${query.share}`);
+    if (!release) throw new FerryError('SHARE_BUSY', `a transfer of share '${query.share}' from you is under way here: restore once it ends`);
+    try {
+      const held = await this.#chains.held(peer, pool, query.share, null);
+      const source = planRestore(query, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
+      if (!source.plan.sending) release();
+      return { ...source, release };
+    } catch (err) {
+      release();
+      throw err;
+    }
+  }
+
+  /**
+   * Right before a restore's `btrfs send` (which follows links): each path
+   * must still be the planned subvolume, reached through real directories
+   * only, with the UUID and received UUID the chain recorded. Otherwise
+   * REPLICA_CHANGED, and nothing is sent.
+   */
+  async checkRestoreSource(source: RestoreSource): Promise<void> {
+    const checks: [string, string, string][] = [[source.replicaPath, source.replicaUuid, source.plan.snapshotUuid]];
+    if (source.parentPath && source.parentUuid && source.plan.parent) checks.push([source.parentPath, source.parentUuid, source.plan.parent.uuid]);
+    for (const [where, uuid, receivedUuid] of checks) {
+      const link = await linkOnPath(where);
+      if (link !== null) throw new FerryError('REPLICA_CHANGED', `${link} is a symbolic link: replica '${path.basename(where)}' is not sent through it`);
+      const info = await this.#btrfs.show(where).catch(() => null);
+      if (!info || info.uuid !== uuid || info.receivedUuid !== receivedUuid || !info.readOnly) {
+        throw new FerryError('REPLICA_CHANGED', `replica '${path.basename(where)}' is no longer the subvolume planned for the restore: nothing was sent`);
+      }
+    }
   }
 
   /** On the asker: registers a restore before it is asked for; settles when its replica is committed or its transfer fails. */
@@ -600,4 +633,17 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The first component of `where` (from the root down) that is a symbolic link; null when none is. */
+async function linkOnPath(where: string): Promise<string | null> {
+  const parts = path.resolve(where).split(path.sep).filter(Boolean);
+  let at: string = path.sep;
+  for (const part of parts) {
+    at = path.join(at, part);
+    // A component gone is no link: the subvolume check after this refuses it.
+    const info = await lstat(at).catch(() => null);
+    if (info?.isSymbolicLink()) return at;
+  }
+  return null;
 }

@@ -157,6 +157,9 @@ export interface RestoreSource {
   readonly plan: RestorePlan;
   readonly replicaPath: string;
   readonly parentPath: string | null;
+  /** The replica's and the parent's own UUIDs, as the chain recorded them: what the paths must still name when the send starts. */
+  readonly replicaUuid: string;
+  readonly parentUuid: string | null;
   /** The chain's source share UUID, which the transfer names as its share. */
   readonly sourceUuid: string;
   readonly bytes: number;
@@ -185,6 +188,8 @@ export function planRestore(query: RestoreQuery, replicas: readonly ChainReplica
     },
     replicaPath: path.join(dir, replica.name),
     parentPath: parent ? path.join(dir, parent.name) : null,
+    replicaUuid: replica.uuid,
+    parentUuid: parent?.uuid ?? null,
     sourceUuid,
     bytes: replica.bytes,
   };

@@ -4,7 +4,7 @@
 // announced; whatever it refuses leaves nothing behind.
 
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rename, symlink, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -58,10 +58,58 @@ describe('the holder plans from the asker’s own chains only', () => {
     const [first, second] = replicas;
     const plan = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ have: [first?.receivedUuid] }));
     expect(plan.plan).toMatchObject({ snapshot: second?.name, snapshotUuid: second?.receivedUuid, parent: { name: first?.name, uuid: first?.receivedUuid }, sending: true });
-    expect((await setup.pair.receiver.planRestore(LOCAL_PEER, query({ have: [] }))).plan.parent).toBeNull();
+    // A plan that sends holds the chain until its send ends: another restore (or a transfer) of it waits.
+    await expect(setup.pair.receiver.planRestore(LOCAL_PEER, query())).rejects.toMatchObject({ code: 'SHARE_BUSY' });
+    plan.release();
+    const full = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ have: [] }));
+    expect(full.plan.parent).toBeNull();
+    full.release();
+    // One that sends nothing holds nothing.
     expect((await setup.pair.receiver.planRestore(LOCAL_PEER, query({ have: [second?.receivedUuid] }))).plan.sending).toBe(false);
+    (await setup.pair.receiver.planRestore(LOCAL_PEER, query({ have: [] }))).release();
     const named = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ snapshot: 'nope' })).catch((e: unknown) => e);
     expect(named).toMatchObject({ code: 'INVALID_NAME' });
+  });
+});
+
+describe('the holder sends what it checked', () => {
+  it('refuses to send a replica swapped for a link to another peer’s replica after the plan, and sends nothing', async () => {
+    const { receiver, btrfs } = setup.pair;
+    const plan = await receiver.planRestore(LOCAL_PEER, query({ have: [] }));
+    const aside = `${plan.replicaPath}.aside`;
+    // Another peer's replica on the same pool (a read-only snapshot of the source share will do).
+    const otherDir = path.join(setup.target.path, 'fotherpeerabcdefghijk', 'share');
+    await mkdir(otherDir, { recursive: true });
+    const other = path.join(otherDir, path.basename(plan.replicaPath));
+    const otherSource = path.join(otherDir, 'source');
+    await btrfs.create(otherSource);
+    await btrfs.snapshot(otherSource, other, { readOnly: true });
+    try {
+      await receiver.checkRestoreSource(plan);
+      // The swap: the planned replica moved aside, a link to the other's in its place.
+      await rename(plan.replicaPath, aside);
+      await symlink(other, plan.replicaPath);
+      await expect(receiver.checkRestoreSource(plan)).rejects.toMatchObject({ code: 'REPLICA_CHANGED', message: expect.stringMatching(/is a symbolic link/) as unknown });
+      // A link higher up the path is found the same way.
+      await unlink(plan.replicaPath);
+      await rename(aside, plan.replicaPath);
+      const shareDir = path.dirname(plan.replicaPath);
+      await rename(shareDir, `${shareDir}.real`);
+      await symlink(`${shareDir}.real`, shareDir);
+      await expect(receiver.checkRestoreSource(plan)).rejects.toMatchObject({ code: 'REPLICA_CHANGED' });
+      await unlink(shareDir);
+      await rename(`${shareDir}.real`, shareDir);
+      // Another subvolume under the planned name (not a link): its UUIDs give it away.
+      await rename(plan.replicaPath, aside);
+      await btrfs.snapshot(other, plan.replicaPath, { readOnly: true });
+      await expect(receiver.checkRestoreSource(plan)).rejects.toMatchObject({ code: 'REPLICA_CHANGED', message: expect.stringMatching(/no longer the subvolume planned/) as unknown });
+      await btrfs.delete(plan.replicaPath);
+      await rename(aside, plan.replicaPath);
+      await receiver.checkRestoreSource(plan);
+    } finally {
+      plan.release();
+      for (const v of [other, otherSource]) await btrfs.delete(v).catch(() => undefined);
+    }
   });
 });
 

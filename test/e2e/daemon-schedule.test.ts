@@ -121,10 +121,13 @@ it('writes nothing to disk and uses no measurable CPU while idle for a minute', 
     expect(delta.wchar).toBeLessThanOrEqual(128 * 1024);
     // The event loop sleeps: fewer wakeups than one a second (a poll of any
     // period up to 1 s would show 60 or more; measured 2 to 18, the closing of
-    // idle keep-alive connections and V8's heap tasks), and at most 0.1 s of
-    // the main thread's CPU (clock ticks are 10 ms; measured 0 to 1).
+    // idle keep-alive connections and V8's heap tasks), and at most 0.25 s of
+    // the main thread's CPU (clock ticks are 10 ms; measured 0 to 2 alone, and
+    // 12 under the full suite when the memory reducer's major GC fell into the
+    // minute: its marking runs on the main thread; a poll doing any work each
+    // second would show 60 wakeups first).
     expect(delta.mainWakeups).toBeLessThan(60);
-    expect(delta.mainTicks).toBeLessThanOrEqual(10);
+    expect(delta.mainTicks).toBeLessThanOrEqual(25);
     // The whole process adds V8's helper threads, which finish tidying the
     // heap later on a loaded machine: measured 0 quiet and up to 25 under the
     // full suite. 100 ticks is 1.7% of a core, far below any busy loop.
