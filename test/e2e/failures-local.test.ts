@@ -118,14 +118,15 @@ describe('btrfs receive fails: the target pool is too small', () => {
     await target?.destroy();
   });
 
-  it('records NO_SPACE on both sides and deletes the partial subvolume', async () => {
+  it('refuses it at the open, before any byte, with NO_SPACE on both sides, leaving nothing', async () => {
     const before = await subvolumes(target);
     const outcome = await pair.driver.run(pair.task());
     expect(outcome.status).toBe('failed');
     const [sent] = pair.senderStore.sendTrail.list({});
     const [received] = pair.receiverStore.receiveTrail.list({});
-    expect(received).toMatchObject({ id: sent?.id, status: 'failed', errorCode: 'NO_SPACE', replicaPath: null });
-    expect(received?.error).toMatch(/no space/i);
+    expect(received).toMatchObject({ id: sent?.id, status: 'failed', errorCode: 'NO_SPACE', replicaPath: null, bytes: 0 });
+    // The announced size against the pool's free space: the receive never started.
+    expect(received?.error).toMatch(/announced at 384\.\d MiB, and pool 'backup' has .* free/);
     expect(sent?.status).toBe('failed');
     expect(sent?.errorCode).toBe('NO_SPACE');
     expect(await subvolumes(target)).toEqual(before);
