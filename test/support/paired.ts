@@ -25,6 +25,8 @@ export interface PairedDaemons {
   close(): Promise<void>;
 }
 
+type Appliance = Awaited<ReturnType<typeof initAppliance>>;
+
 export async function pairedDaemons(
   options: {
     sourceMiB?: number;
@@ -41,6 +43,28 @@ export async function pairedDaemons(
   const targetPool = await createPool({ sizeMiB: options.targetMiB ?? 512 });
   const a = await initAppliance('alpha');
   const b = await initAppliance('beta');
+  const close = async (): Promise<void> => {
+    await stopAllDaemons();
+    await sourcePool.destroy();
+    await targetPool.destroy();
+    await removeState(a.state);
+    await removeState(b.state);
+  };
+  // A setup that fails half-way (beta's port taken, a pairing refused) leaves no daemon, pool or
+  // state dir behind: the test never got `pair`, so its afterAll cannot close it.
+  try {
+    return await startPair(options, { sourcePool, targetPool, a, b, close });
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}
+
+async function startPair(
+  options: Parameters<typeof pairedDaemons>[0] & object,
+  made: { sourcePool: Pool; targetPool: Pool; a: Appliance; b: Appliance; close: () => Promise<void> },
+): Promise<PairedDaemons> {
+  const { sourcePool, targetPool, a, b, close } = made;
   if (options.alphaConfig) await mergeConfig(a.state, options.alphaConfig);
   const pair: PairedDaemons = {
     alpha: await startDaemon(a, 'alpha', { env: options.env?.alpha }),
@@ -55,13 +79,7 @@ export async function pairedDaemons(
       pair[which] = d;
       return d;
     },
-    close: async () => {
-      await stopAllDaemons();
-      await sourcePool.destroy();
-      await targetPool.destroy();
-      await removeState(a.state);
-      await removeState(b.state);
-    },
+    close,
   };
   pair.alphaId = (await ferryJson<StatusView>(a.state, ['status'])).id;
   pair.betaId = (await ferryJson<StatusView>(b.state, ['status'])).id;
