@@ -1,6 +1,6 @@
 // The peer layer: HTTP between appliances (fastify server, undici client).
 export type { PeerRecord, PeerDirectory, NonceCache, ReceiverPort, PairingPort } from './ports.js';
-export { createPeerServer, DEFAULT_BODY_LIMIT, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_OPEN_TIMEOUT_MS, DEFAULT_DRAIN_MS } from './server.js';
+export { createPeerServer, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_OPEN_TIMEOUT_MS, DEFAULT_DRAIN_MS } from './server.js';
 export type { PeerServer, PeerServerOptions, PeerServerLimits, PeerServerControls } from './server.js';
 export { PeerClient, hello } from './client.js';
 export type { PeerClientOptions } from './client.js';

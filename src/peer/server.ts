@@ -100,7 +100,6 @@ export interface PeerServerControls {
 
 export type PeerServer = FastifyInstance & PeerServerControls & { readonly connections: ConnectionGuard };
 
-export const DEFAULT_BODY_LIMIT = 64 * 1024;
 export const DEFAULT_STALL_TIMEOUT_MS = 60_000;
 /** Far below any real link (8 kbit/s), far above a trickle. */
 export const DEFAULT_RATE_FLOOR: RateFloor = { bytesPerSecond: 1024, windowMs: 300_000 };
@@ -429,9 +428,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     try {
       if (issued.expiresAt < unixNow(clock)) throw new FerryError('TRANSFER_NOT_FOUND', `transfer ${transferId} expired before its upload`);
       const { header, bytes, rest } = await readStreamHeader(raw, signal, (n) => (received += n));
-      if (bodyDigest(bytes) !== signed.digest) {
-        throw new ProtocolError('DIGEST_MISMATCH', 'the stream header does not match the signed digest');
-      }
+      if (bodyDigest(bytes) !== signed.digest) throw new ProtocolError('DIGEST_MISMATCH', 'the stream header does not match the signed digest');
       if (header.transferId !== transferId) throw new FerryError('BAD_STREAM', 'the stream header names another transfer');
       if (header.salt.length !== issued.salt.length || !timingSafeEqual(header.salt, issued.salt)) {
         throw new FerryError('BAD_STREAM', 'the stream header carries another salt than the one issued');

@@ -196,7 +196,7 @@ export class Receiver {
     // No grant is needed: the replicas are the peer's own data, even where its admin has since revoked the pool.
     const pool = this.#store.pools.get(query.pool);
     if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
-    const release = this.#shares.tryAcquire(`${peer}/${pool.name}/${query.share}`);
+    const release = this.#shares.tryAcquire(shareKey(peer, pool, query.share));
     if (!release) throw new FerryError('SHARE_BUSY', `a transfer of share '${query.share}' from you is under way here: restore once it ends`);
     try {
       const held = await this.#chains.held(peer, pool, query.share, null);
@@ -253,7 +253,7 @@ export class Receiver {
     let pool: Pool;
     try {
       pool = this.#poolFor(peer, request.pool);
-      this.#checkPeerBudget(peer, `${peer}/${pool.name}/${request.share}`);
+      this.#checkPeerBudget(peer, shareKey(peer, pool, request.share));
     } catch (err) {
       this.#refuse(peer, request, toFerryError(err));
       throw err;
@@ -270,7 +270,7 @@ export class Receiver {
   }
 
   async #openIn(peer: string, request: TransferRequest, pool: Pool): Promise<{ transferId: string }> {
-    const key = `${peer}/${pool.name}/${request.share}`;
+    const key = shareKey(peer, pool, request.share);
     const releaseShare = this.#shares.tryAcquire(key) ?? this.#supersede(peer, key);
     if (!releaseShare) {
       const err = new FerryError('SHARE_BUSY', `a transfer of share '${request.share}' from this peer is already streaming`);
@@ -633,6 +633,11 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The lock of one chain (a peer's share on a pool): its transfers, and the restores sent from it, take turns. */
+function shareKey(peer: string, pool: Pool, share: string): string {
+  return `${peer}/${pool.name}/${share}`;
 }
 
 /** The first component of `where` (from the root down) that is a symbolic link; null when none is. */

@@ -21,9 +21,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { BrowserAccess, Refusal } from '../api/browser.js';
-import { hostName, type HostAllowlist } from '../api/hosts.js';
+import type { HostAllowlist } from '../api/hosts.js';
 import { ApiErrorBody } from '../api/views.js';
 import { FerryError } from '../domain/errors.js';
+import { adminBudget } from '../util/listener-budgets.js';
 import { ASSETS_PREFIX, CSRF_HEADER, LOGIN_PATH, LoginBody, LOGOUT_PATH, PAGE_PATHS, SESSION_PATH, SessionView } from './contract.js';
 import { defaultSessionLimits, Sessions, type Session, type SessionLimits } from './sessions.js';
 
@@ -47,8 +48,6 @@ export interface WebUiOptions {
   readonly sessions?: SessionLimits;
   /** The names the listener answers to: a change's Origin must be one of them. */
   readonly hosts: HostAllowlist;
-  /** The largest sign-in body (read before anyone is known). */
-  readonly loginBodyBytes?: number;
   /** Told of every failed sign-in (the daemon logs it). */
   readonly onLoginFailed?: (request: FastifyRequest, code: string) => void;
 }
@@ -75,8 +74,7 @@ function crossSite(request: FastifyRequest, hosts: HostAllowlist): boolean {
   const origin = request.headers.origin;
   if (origin === undefined) return false;
   try {
-    const host = new URL(origin).host;
-    return hostName(host) === null || !hosts.allows(host);
+    return !hosts.allows(new URL(origin).host);
   } catch {
     return true;
   }
@@ -200,7 +198,8 @@ export function webUi(options: WebUiOptions): BrowserAccess {
       LOGIN_PATH,
       {
         schema: { ...hidden, body: LoginBody, response: { 200: SessionView, '4xx': ApiErrorBody } },
-        bodyLimit: options.loginBodyBytes ?? 4096,
+        // Read before anyone is known: small.
+        bodyLimit: adminBudget.anonymousBodyBytes,
         config: { ...config, rateLimit: { max: loginLimit.max, timeWindow: loginLimit.windowMs } },
       },
       async (request, reply) => {
