@@ -33,6 +33,7 @@ export const wireErrors = {
   RECEIVED_MISMATCH: { status: 500, retry: false, summary: 'the received subvolume is not the announced snapshot' },
   STREAM_REFUSED: { status: 422, retry: false, summary: "the send stream breaks the receiver's rules (clone source, path, commands, attributes)" },
   ABORTED: { status: 409, retry: true, summary: 'the transfer was aborted' },
+  TRANSFER_DEADLINE: { status: 408, retry: true, summary: 'the transfer ran past the deadline the receiver set from its announced size' },
   CANCELLED: { status: 409, retry: false, summary: "the sender's admin cancelled the transfer" },
   NOT_FOUND: { status: 404, retry: false, summary: 'no such route or resource' },
   INTERNAL: { status: 500, retry: true, summary: 'an unexpected error on the receiver' },

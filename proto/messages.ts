@@ -240,7 +240,12 @@ export type RestorePlan = z.infer<typeof RestorePlan>;
 
 /** The body limit of the config-backup route (other JSON bodies stay at 64 KiB). */
 /** Why a sender drops a transfer, when it is not a failure: its admin cancelled the run. */
-export const AbortReason = z.enum(['cancelled']);
+/**
+ * Why a sender drops a transfer it opened: `cancelled` (its admin cancelled),
+ * `replica-changed` (a restore's holder found the replica was no longer the
+ * subvolume it planned, and sent nothing). Without one: a failure or a stop.
+ */
+export const AbortReason = z.enum(['cancelled', 'replica-changed']);
 export type AbortReason = z.infer<typeof AbortReason>;
 /** The query of `DELETE /transfers/{id}`: without a reason, the transfer was aborted (a failure or a stop on the sender). */
 export const AbortQuery = z.strictObject({ reason: AbortReason.optional() });

@@ -34,6 +34,7 @@ export const PolicyBody = z.strictObject({
   keepAtLeast: z.number().int().min(1).max(10_000).nullable().optional(),
   keepDays: z.number().int().min(1).max(36_500).nullable().optional(),
   quotaBytes: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  maxTransfers: z.number().int().min(1).max(64).nullable().optional(),
 });
 export type PolicyBody = z.infer<typeof PolicyBody>;
 export const AcceptBody = z.strictObject({ invite: z.string().min(1).max(8192) });

@@ -13,11 +13,12 @@ export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
 export const Severity = z.enum(['info', 'warning', 'critical']);
 
-/** A retention floor and quota as stored: null for not set. */
+/** A retention floor, quota and cap on transfers at once, as stored: null for not set. */
 export const PolicyView = z.object({
   keepAtLeast: z.number().int().nullable(),
   keepDays: z.number().int().nullable(),
   quotaBytes: z.number().int().nullable(),
+  maxTransfers: z.number().int().nullable(),
 });
 export type PolicyView = z.infer<typeof PolicyView>;
 

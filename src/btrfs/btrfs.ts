@@ -4,6 +4,7 @@ import { silentLogger } from '../log/logger.js';
 import type { BtrfsContext } from './context.js';
 import { estimateSend } from './estimate.js';
 import { filesystemOf, poolHealth } from './health.js';
+import { rehome, type RehomeRequest } from './rehome.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
 import * as subvolume from './subvolume.js';
 import type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
@@ -112,5 +113,10 @@ export class Btrfs {
    */
   receive(options: ReceiveOptions): { input: Writable; done: Promise<{ name: string }> } {
     return receive(this.ctx, options);
+  }
+
+  /** Moves a received read-only subvolume into another directory as a snapshot with its received UUID (see rehome.ts). */
+  rehome(request: RehomeRequest): Promise<void> {
+    return rehome(this.ctx, request);
   }
 }

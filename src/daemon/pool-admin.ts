@@ -72,6 +72,7 @@ export class PoolAdmin {
       ...(change.keepAtLeast === undefined ? {} : { keepAtLeast: change.keepAtLeast }),
       ...(change.keepDays === undefined ? {} : { keepDays: change.keepDays }),
       ...(change.quotaBytes === undefined ? {} : { quotaBytes: change.quotaBytes }),
+      ...(change.maxTransfers === undefined ? {} : { maxTransfers: change.maxTransfers }),
     });
     return this.view(pool);
   }
@@ -79,16 +80,16 @@ export class PoolAdmin {
   view(name: string): PoolView {
     const pool = this.#mustExist(name);
     const nameOf = (id: string): string | null => this.store.peers.get(id)?.name ?? null;
-    const { keepAtLeast, keepDays, quotaBytes } = this.store.policies.get(name, null);
+    const { keepAtLeast, keepDays, quotaBytes, maxTransfers } = this.store.policies.get(name, null);
     return {
       name: pool.name,
       path: pool.path,
       createdAt: pool.createdAt,
       grants: this.store.grants.peersOf(name).map((id) => ({ id, name: nameOf(id) })),
-      policy: { keepAtLeast, keepDays, quotaBytes },
+      policy: { keepAtLeast, keepDays, quotaBytes, maxTransfers },
       peerPolicies: this.store.policies
         .list(name)
-        .flatMap((r) => (r.peer === null ? [] : [{ peer: r.peer, peerName: nameOf(r.peer), keepAtLeast: r.keepAtLeast, keepDays: r.keepDays, quotaBytes: r.quotaBytes }])),
+        .flatMap((r) => (r.peer === null ? [] : [{ peer: r.peer, peerName: nameOf(r.peer), keepAtLeast: r.keepAtLeast, keepDays: r.keepDays, quotaBytes: r.quotaBytes, maxTransfers: r.maxTransfers }])),
       health: this.health(name),
     };
   }

@@ -14,7 +14,7 @@
 // restore's id, `btrfs send [-p parent]` of its replicas, sealed and signed
 // like any replica stream. Both sides keep a trail entry of kind 'restore'.
 
-import { mkdir, lstat, rmdir, stat } from 'node:fs/promises';
+import { mkdir, lstat, readdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { RESTORE_HAVE_LIMIT } from '../../proto/messages.js';
@@ -27,7 +27,7 @@ import type { RestorePlan, RestoreQuery } from '../domain/transfer.js';
 import type { Logger } from '../log/logger.js';
 import type { PeerClient } from '../peer/index.js';
 import type { Receiver } from '../receiver/receiver.js';
-import { STAGING_PREFIX } from '../receiver/paths.js';
+import { discardIncoming, isIncomingName } from '../receiver/jail.js';
 import type { RestoreArrival } from '../receiver/restores.js';
 import type { Sender } from '../sender/sender.js';
 import { taskSnapshotDir } from '../sender/paths.js';
@@ -234,11 +234,10 @@ export class Restores {
     return target;
   }
 
-  /** What a restore interrupted by a crash left in the task's snapshot directory. */
+  /** What a restore interrupted by a crash left in the task's snapshot directory: jails, and subvolumes moved out of them. */
   async #dropStaging(dir: string): Promise<void> {
-    for (const child of await this.d.btrfs.children(dir)) {
-      if (child.name.startsWith(STAGING_PREFIX)) await this.d.btrfs.delete(path.join(dir, child.name));
-    }
+    const names = await readdir(dir).catch(() => [] as string[]);
+    for (const name of names) if (isIncomingName(name)) await discardIncoming(this.d.btrfs, path.join(dir, name));
   }
 
   // ---- the holder ----------------------------------------------------------------
@@ -315,7 +314,7 @@ export class Restores {
     } catch (thrown) {
       const err = toFerryError(thrown);
       // Refused before any byte: the asker's open transfer ends now, not at its expiry.
-      if (err.code === 'REPLICA_CHANGED' && opened !== null) await client.abort(opened, signal).catch(() => undefined);
+      if (err.code === 'REPLICA_CHANGED' && opened !== null) await client.abort(opened, signal, 'replica-changed').catch(() => undefined);
       trail.finish(attemptId, { status: err.code === 'INTERRUPTED' || err.code === 'ABORTED' ? 'interrupted' : 'failed', endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
       this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, code: err.code, error: err.message });
     }

@@ -52,6 +52,7 @@ export const errorCatalogue = {
   PARENT_MISSING: { class: 'permanent', summary: 'the receiver does not hold the announced parent' },
   SHARE_BUSY: { class: 'transient', summary: 'another transfer of this share is running' },
   PEER_BUSY: { class: 'transient', summary: 'the sending peer has as many transfers open on the receiver as it may: later ones wait their turn' },
+  TRANSFER_DEADLINE: { class: 'transient', summary: 'the transfer ran past the deadline the receiver set from its announced size' },
   TASK_BUSY: { class: 'transient', summary: 'a run of this task is already under way' },
   POOL_NOT_GRANTED: { class: 'permanent', summary: 'the pool is not granted to this peer on the receiver' },
   SHARE_MISMATCH: { class: 'permanent', summary: 'the replica chain on the receiver belongs to another source share' },

@@ -376,7 +376,12 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const { peer } = verifiedPeer(request);
     const transferId = transferIdParam(request);
     const { reason: why } = parse(AbortQuery, request.query);
-    const reason = why === 'cancelled' ? new FerryError('CANCELLED', "the sender's admin cancelled the transfer") : new FerryError('ABORTED', 'the sender aborted the transfer');
+    const reason =
+      why === 'cancelled'
+        ? new FerryError('CANCELLED', "the sender's admin cancelled the transfer")
+        : why === 'replica-changed'
+          ? new FerryError('REPLICA_CHANGED', 'the holder refused to send: its replica was no longer the subvolume it planned for this restore (nothing was sent)')
+          : new FerryError('ABORTED', 'the sender aborted the transfer');
     if (!table.abortUpload(peer.id, transferId, reason)) {
       const issued = table.take(peer.id, transferId);
       if (!issued) throw new FerryError('TRANSFER_NOT_FOUND', `no open transfer ${transferId} of this peer`);

@@ -35,13 +35,15 @@ export async function makeReplicaDir(dir: string): Promise<void> {
 }
 
 /**
- * The name a transfer's subvolume is received under, inside the replica
- * directory itself: commit is then a rename within one directory (btrfs
- * refuses to move a read-only subvolume to another one), and the leading dot
- * keeps a partial receive from ever looking like a replica (those are named
- * by time, see isSnapshotName).
+ * The name of a transfer's jail in the replica directory, and of the
+ * subvolume received in it (see jail.ts): the leading dot keeps a partial
+ * receive from ever looking like a replica (those are named by time, see
+ * isSnapshotName).
  */
 export const STAGING_PREFIX = '.incoming-';
+
+/** What follows the staging name on the subvolume moved out of its jail, beside the replicas, until the commit renames it. */
+export const READY_SUFFIX = '.ready';
 
 export function stagingName(transferId: string): string {
   return STAGING_PREFIX + transferId;

@@ -15,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
 import { resolutionProblem, type ChainReplica, type WritableCopy } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
-import { isSnapshotName, validateTaskName } from '../domain/names.js';
+import { formatDuration, isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
 import { assessPool, type HealthFinding } from '../domain/health.js';
 import type { Replica } from '../domain/snapshot.js';
@@ -27,7 +27,8 @@ import { KeyedLock } from '../util/lock.js';
 import { ChainBook, type HeldChain } from './chains.js';
 import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
-import { makeReplicaDir, replicaDir, stagingName } from './paths.js';
+import { checkJail, discardIncoming, jailOf, makeJail, type Jail } from './jail.js';
+import { makeReplicaDir, replicaDir } from './paths.js';
 import { planRestore, RestoreInbox, type RestoreArrival, type RestoreExpectation, type RestoreSource } from './restores.js';
 import { findStaging, stagingTransfer } from './staging.js';
 import { validatePeerId, validateShareName } from './validate.js';
@@ -44,6 +45,8 @@ interface PendingTransfer {
   readonly restore: RestoreExpectation | null;
   /** Bytes this peer may still receive on the pool (its quota less what it holds); null for no quota. */
   readonly quotaLeft: number | null;
+  /** Where the announced parent is (read-only, checked at the open); null for a full stream. */
+  readonly parentPath: string | null;
   readonly releaseShare: () => void;
   readonly expiry: NodeJS.Timeout;
   streaming: boolean;
@@ -63,6 +66,27 @@ export interface ReceiverOptions {
   readonly openTimeoutMs?: number;
   /** Transfers one peer may hold open (opened or streaming) at once; more are refused PEER_BUSY. */
   readonly maxTransfersPerPeer?: number;
+  /** How long a stream may take for its announced size; see DEFAULT_DEADLINE. */
+  readonly deadline?: TransferDeadline;
+}
+
+/**
+ * A streaming transfer holds a `btrfs receive`, a jail and a share lock; the
+ * rate floor (src/peer) cuts a trickle, this bounds the whole: a grace, plus
+ * twice the announced size (estimates run low) at the slowest average rate a
+ * usable offsite link has. A transfer announced without a size has only the
+ * rate floor.
+ */
+export interface TransferDeadline {
+  readonly graceMs: number;
+  readonly bytesPerSecond: number;
+}
+
+export const DEFAULT_DEADLINE: TransferDeadline = { graceMs: 15 * 60_000, bytesPerSecond: 16 * 1024 };
+
+/** The deadline of a stream announced at `size` bytes, in ms; null for none. */
+export function deadlineMs(size: number | null, deadline: TransferDeadline): number | null {
+  return size === null ? null : deadline.graceMs + Math.ceil(((2 * size) / deadline.bytesPerSecond) * 1000);
 }
 
 /**
@@ -88,6 +112,7 @@ export class Receiver {
   readonly #clock: () => Date;
   readonly #openTimeoutMs: number;
   readonly #maxTransfersPerPeer: number;
+  readonly #deadline: TransferDeadline;
   /** Opens under way, per peer: each holds a place in its budget until it is pending or refused. */
   readonly #opening = new Map<string, number>();
   readonly #chains: ChainBook;
@@ -106,6 +131,7 @@ export class Receiver {
     this.#clock = deps.clock ?? (() => new Date());
     this.#openTimeoutMs = deps.options?.openTimeoutMs ?? 60_000;
     this.#maxTransfersPerPeer = deps.options?.maxTransfersPerPeer ?? DEFAULT_MAX_TRANSFERS_PER_PEER;
+    this.#deadline = deps.options?.deadline ?? DEFAULT_DEADLINE;
     this.#chains = new ChainBook(this.#btrfs, this.#store, this.#logger, this.#clock);
     this.#copies = new CopyMaker(this.#btrfs, this.#store, this.#chains, this.#logger, this.#clock);
   }
@@ -253,7 +279,7 @@ export class Receiver {
     let pool: Pool;
     try {
       pool = this.#poolFor(peer, request.pool);
-      this.#checkPeerBudget(peer, shareKey(peer, pool, request.share));
+      this.#checkPeerBudget(peer, pool, shareKey(peer, pool, request.share));
     } catch (err) {
       this.#refuse(peer, request, toFerryError(err));
       throw err;
@@ -279,6 +305,7 @@ export class Receiver {
     }
     const id = randomUUID();
     let quotaLeft: number | null;
+    let parentPath: string | null = null;
     try {
       const held = await this.#chains.held(peer, pool, request.share, request.shareUuid);
       const base = await this.#base(peer, pool, held, request.shareOrigin);
@@ -294,6 +321,7 @@ export class Receiver {
         const names = held.replicas.map((r) => r.name).join(', ') || 'none';
         throw new FerryError('PARENT_MISSING', `parent '${request.parent.name}' is not held here; replicas held of '${request.share}': ${names}`);
       }
+      if (parent) parentPath = parent === base ? base.path : path.join(replicaDir(pool.path, peer, request.share), parent.name);
       quotaLeft = this.#quotaLeft(peer, pool.name, request.sizeEstimate);
       await this.#checkSpace(pool, request.sizeEstimate);
       await checkIdentities(this.#btrfs, pool.path, request, parent, this.#reserved());
@@ -306,7 +334,7 @@ export class Receiver {
 
     const expiry = this.#expiry(id);
     const dir = replicaDir(pool.path, peer, request.share);
-    this.#pending.set(id, { id, peer, key, request, pool, dir, restore: null, quotaLeft, releaseShare, expiry, streaming: false });
+    this.#pending.set(id, { id, peer, key, request, pool, dir, restore: null, quotaLeft, parentPath, releaseShare, expiry, streaming: false });
     this.#logger.info('transfer opened', { transferId: id, attemptId: request.attemptId, peer, share: request.share, snapshot: request.snapshot });
     return { transferId: id };
   }
@@ -325,11 +353,17 @@ export class Receiver {
     }
   }
 
-  /** Refuses a peer's open past its budget of transfers at once (an open of a share it opened but never streamed replaces that one, so does not count it). */
-  #checkPeerBudget(peer: string, key: string): void {
+  /**
+   * Refuses a peer's open past its budget of transfers at once (an open of a
+   * share it opened but never streamed replaces that one, so does not count
+   * it). The budget is the pool's policy for the peer, else the default; it
+   * counts the peer's transfers into every pool here.
+   */
+  #checkPeerBudget(peer: string, pool: Pool, key: string): void {
     const open = [...this.#pending.values()].filter((p) => p.peer === peer && !(p.key === key && !p.streaming)).length;
     const held = open + (this.#opening.get(peer) ?? 0);
-    if (held >= this.#maxTransfersPerPeer) {
+    const most = this.#store.policies.effective(pool.name, peer).maxTransfers ?? this.#maxTransfersPerPeer;
+    if (held >= most) {
       throw new FerryError('PEER_BUSY', `this peer has ${held} transfers open here, the most it may hold at once: the next waits for one to end`);
     }
   }
@@ -379,7 +413,9 @@ export class Receiver {
     }
     // The holder's pool name, for messages; nothing of a restore is filed under a pool here.
     const pool: Pool = { name: request.pool, path: restore.dir, createdAt: '' };
-    this.#pending.set(id, { id, peer, key, request, pool, dir: restore.dir, restore, quotaLeft: null, releaseShare, expiry: this.#expiry(id), streaming: false });
+    const parentName = request.parent ? restore.have.get(request.parent.uuid) : undefined;
+    const parentPath = parentName === undefined ? null : path.join(restore.dir, parentName);
+    this.#pending.set(id, { id, peer, key, request, pool, dir: restore.dir, restore, quotaLeft: null, parentPath, releaseShare, expiry: this.#expiry(id), streaming: false });
     this.#logger.info('restore transfer opened', { transferId: id, restoreId: restore.restoreId, peer, share: request.share, snapshot: request.snapshot });
     return { transferId: id };
   }
@@ -424,7 +460,7 @@ export class Receiver {
   }
 
   /** Receives the stream of an opened transfer; resolves once the replica is committed. */
-  async transfer(peer: string, transferId: string, stream: Readable, signal: AbortSignal): Promise<TransferReceipt> {
+  async transfer(peer: string, transferId: string, stream: Readable, callerSignal: AbortSignal): Promise<TransferReceipt> {
     const pending = this.#pending.get(transferId);
     if (!pending || pending.peer !== peer) {
       throw new FerryError('NOT_FOUND', `no open transfer '${transferId.slice(0, 64)}' for this peer`);
@@ -433,7 +469,8 @@ export class Receiver {
     pending.streaming = true;
     clearTimeout(pending.expiry);
     const { request, pool, quotaLeft, dir } = pending;
-    const staging = path.join(dir, stagingName(transferId));
+    const jail = jailOf(dir, transferId);
+    const { signal, stop } = this.#withDeadline(callerSignal, request.sizeEstimate);
     const counter = new ByteCounter({
       onProgress: (bytes) => {
         this.#store.receiveTrail.progress(request.attemptId, bytes);
@@ -444,37 +481,58 @@ export class Receiver {
         : { limit: { bytes: quotaLeft, error: () => new FerryError('QUOTA_EXCEEDED', `the stream passed this peer's quota on pool '${pool.name}' after ${formatBytes(quotaLeft)}`) } }),
     });
     const guard = new StreamGuard({
-      stagingName: stagingName(transferId),
+      stagingName: jail.name,
       checkHead: (head) => checkHead(head, request),
       // The parent was resolved to this chain's own replica in open().
       rules: { cloneSources: new Set([request.snapshotUuid, ...(request.parent ? [request.parent.uuid] : [])]) },
+      // btrfs receive opens a clone's source from the mount root, outside the jail: no link on its way in the parent.
+      ...(pending.parentPath && request.parent ? { linkFree: new Map([[request.parent.uuid, pending.parentPath]]) } : {}),
     });
+    let made = false;
     try {
-      await makeReplicaDir(dir);
-      const { input, done } = this.#btrfs.receive({ dir, signal });
+      if (!pending.restore) await makeReplicaDir(dir);
+      await makeJail(jail);
+      made = true;
+      const { input, done } = this.#btrfs.receive({ dir: jail.dir, signal });
       // Both must succeed: a stream that errored may still have let `btrfs
       // receive` exit 0 at a command boundary (the false success of Rockstor #2215).
       const [piped, received] = await Promise.allSettled([pipeline(stream, counter, guard, input, { signal }), done]);
+      // Pass or fail, what the stream made outside its subvolume refuses it first.
+      await checkJail(this.#btrfs, jail);
       if (piped.status === 'rejected') throw piped.reason;
       if (received.status === 'rejected') throw received.reason;
-      const receipt = await this.#commit(pending, staging, received.value.name, counter.bytes);
+      const receipt = await this.#commit(pending, jail, received.value.name, counter.bytes);
       this.#finish(pending, null, counter.bytes, receipt);
       return receipt;
     } catch (thrown) {
       // An abort's own reason (a stall, the sender's cancel, an unpairing) says more than the AbortError it caused.
-      const err = signal.aborted && signal.reason instanceof FerryError ? signal.reason : toFerryError(thrown);
-      await this.#discardStaging(staging);
+      const err = signal.aborted && signal.reason instanceof FerryError && !isStreamRefusal(thrown) ? signal.reason : toFerryError(thrown);
+      if (made) await this.#discardJail(jail.dir);
       this.#finish(pending, err, counter.bytes);
       throw err;
     } finally {
+      stop();
       this.#close(pending);
     }
   }
 
-  async #commit(pending: PendingTransfer, staging: string, name: string, bytes: number): Promise<TransferReceipt> {
+  /** The caller's signal, aborted also when the stream runs past its deadline (TRANSFER_DEADLINE). */
+  #withDeadline(signal: AbortSignal, size: number | null): { signal: AbortSignal; stop: () => void } {
+    const ms = deadlineMs(size, this.#deadline);
+    if (ms === null) return { signal, stop: () => undefined };
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      controller.abort(new FerryError('TRANSFER_DEADLINE', `the transfer, announced at ${formatBytes(size ?? 0)}, ran past its deadline of ${formatDuration(Math.ceil(ms / 1000))} here`));
+    }, ms);
+    timer.unref();
+    return { signal: AbortSignal.any([signal, controller.signal]), stop: () => clearTimeout(timer) };
+  }
+
+  async #commit(pending: PendingTransfer, jail: Jail, name: string, bytes: number): Promise<TransferReceipt> {
     const { request, peer, pool } = pending;
-    if (name !== path.basename(staging)) {
-      throw new FerryError('RECEIVED_MISMATCH', `btrfs receive created '${name}', expected '${path.basename(staging)}'`);
+    const { staging } = jail;
+    if (name !== jail.name) {
+      throw new FerryError('RECEIVED_MISMATCH', `btrfs receive created '${name}', expected '${jail.name}'`);
     }
     const info = await this.#btrfs.show(staging);
     if (!info.readOnly || info.receivedUuid !== request.snapshotUuid) {
@@ -483,17 +541,25 @@ export class Receiver {
         `received subvolume is ${info.readOnly ? 'read-only' : 'writable'} with received UUID ${info.receivedUuid ?? 'none'}; expected read-only with ${request.snapshotUuid}`,
       );
     }
-    const target = path.join(path.dirname(staging), request.snapshot);
+    const target = path.join(pending.dir, request.snapshot);
     if (await exists(target)) throw new FerryError('ALREADY_EXISTS', `${pending.restore ? 'snapshot' : 'replica'} ${target} exists already`);
+    // Out of the jail: a snapshot beside the replicas with the same received UUID (a read-only subvolume cannot change directory).
+    const ready = path.join(pending.dir, jail.ready);
+    await this.#btrfs.rehome({ receivedUuid: info.receivedUuid, generation: info.generation, dir: pending.dir, name: jail.ready });
+    const moved = await this.#btrfs.show(ready);
+    if (!moved.readOnly || moved.receivedUuid !== info.receivedUuid) {
+      throw new FerryError('RECEIVED_MISMATCH', `the subvolume moved out of its jail is ${moved.readOnly ? 'read-only' : 'writable'} with received UUID ${moved.receivedUuid ?? 'none'}; expected read-only with ${info.receivedUuid}`);
+    }
+    await this.#discardJail(jail.dir);
     // The commit point: a rename within one directory, atomic.
-    await rename(staging, target);
+    await rename(ready, target);
     if (pending.restore) {
       this.#logger.info('restored snapshot committed', { restoreId: pending.restore.restoreId, peer, share: request.share, snapshot: target });
       return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target, retention: null };
     }
     const chain = this.#chains.record(peer, pool.name, request.share, request.shareUuid, {
       name: request.snapshot,
-      uuid: info.uuid,
+      uuid: moved.uuid,
       receivedUuid: info.receivedUuid,
       parent: request.parent?.name ?? null,
       bytes,
@@ -504,12 +570,12 @@ export class Receiver {
     return { attemptId: request.attemptId, snapshot: request.snapshot, receivedUuid: info.receivedUuid, bytes, replicaPath: target, retention };
   }
 
-  /** Deletes what `btrfs receive` left under the staging name: a partial subvolume must never linger. */
-  async #discardStaging(staging: string): Promise<void> {
+  /** Deletes a transfer's jail and all in it: a partial subvolume, or what a stream made outside it, must never linger. */
+  async #discardJail(where: string): Promise<void> {
     try {
-      if (await this.#btrfs.isSubvolume(staging)) await this.#btrfs.delete(staging);
+      await discardIncoming(this.#btrfs, where);
     } catch (err) {
-      this.#logger.error('could not delete a partial subvolume', { staging, error: String(err) });
+      this.#logger.error('could not delete what a transfer left', { jail: where, error: String(err) });
     }
   }
 
@@ -607,8 +673,7 @@ export class Receiver {
     for (const staging of found ?? (await findStaging(pools))) {
       const transfer = stagingTransfer(staging, pools);
       if (transfer === null || this.#pending.has(transfer)) continue;
-      if (!(await this.#btrfs.isSubvolume(staging))) continue;
-      await this.#discardStaging(staging);
+      await this.#discardJail(staging);
       cleaned++;
     }
     return cleaned;
@@ -633,6 +698,11 @@ async function exists(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The stream or its jail was refused: that says more than an abort it raced with. */
+function isStreamRefusal(err: unknown): boolean {
+  return err instanceof FerryError && err.code === 'STREAM_REFUSED';
 }
 
 /** The lock of one chain (a peer's share on a pool): its transfers, and the restores sent from it, take turns. */

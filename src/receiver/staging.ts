@@ -1,10 +1,12 @@
-// Where the receiver's staging subvolumes are: `<pool>/<peer>/<share>/.incoming-<transfer>`.
+// Where the receiver's transfers leave things: `<pool>/<peer>/<share>/.incoming-<transfer>`
+// (a jail, see jail.ts, or an older Ferry's staging subvolume) and
+// `.incoming-<transfer>.ready` (a subvolume moved out of its jail, not yet committed).
 // Finding them reads directories only; deleting them is the receiver's,
 // which knows the transfers under way.
 
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { STAGING_PREFIX } from './paths.js';
+import { READY_SUFFIX, STAGING_PREFIX } from './paths.js';
 
 /** Peer directories are named by appliance id (tests use other ids of the same shape). */
 const PEER_DIR = /^[A-Za-z][A-Za-z0-9_-]{0,63}$/;
@@ -44,5 +46,6 @@ export function stagingTransfer(stagingPath: string, pools: readonly { readonly 
   const shareDir = path.dirname(stagingPath);
   const peerDir = path.dirname(shareDir);
   if (!PEER_DIR.test(path.basename(peerDir)) || !pools.some((p) => path.dirname(peerDir) === p.path)) return null;
-  return name.slice(STAGING_PREFIX.length);
+  const id = name.slice(STAGING_PREFIX.length);
+  return id.endsWith(READY_SUFFIX) ? id.slice(0, -READY_SUFFIX.length) : id;
 }

@@ -421,6 +421,13 @@ export const migrations: readonly Migration[] = [
       CREATE INDEX send_trail_status ON send_trail (status, started_at);
     `),
   },
+  {
+    version: 9,
+    name: 'a pool (or one peer on it) sets how many transfers a peer may hold at once',
+    up: sql(`
+      ALTER TABLE pool_policies ADD COLUMN max_transfers INTEGER CHECK (max_transfers BETWEEN 1 AND 64);
+    `),
+  },
 ];
 
 function userVersion(db: Db): number {

@@ -1,7 +1,8 @@
 // What the receiving admin decides per pool, and optionally per peer on it:
 // a retention floor (at least N replicas of each chain, every replica of the
-// last D days, whatever the sender asks) and a quota of bytes. A peer's row
-// overrides the pool's field by field.
+// last D days, whatever the sender asks), a quota of bytes, and how many
+// transfers a peer may hold at once. A peer's row overrides the pool's field
+// by field.
 import type { RetentionFloor } from '../domain/retention.js';
 import type { Db } from './db.js';
 import { mapConstraint } from './sql.js';
@@ -9,6 +10,8 @@ import { mapConstraint } from './sql.js';
 export interface PoolPolicy extends RetentionFloor {
   /** Bytes of send streams a peer's replicas on the pool may hold; null for no quota. */
   readonly quotaBytes: number | null;
+  /** Transfers a peer may hold open at once on this appliance when it opens one into the pool; null for the default. */
+  readonly maxTransfers: number | null;
 }
 
 /** One stored row: `peer` null for the pool's own policy. */
@@ -22,6 +25,7 @@ export interface PoolPolicyChange {
   readonly keepAtLeast?: number | null;
   readonly keepDays?: number | null;
   readonly quotaBytes?: number | null;
+  readonly maxTransfers?: number | null;
 }
 
 interface Row {
@@ -30,10 +34,15 @@ interface Row {
   keepAtLeast: number | null;
   keepDays: number | null;
   quotaBytes: number | null;
+  maxTransfers: number | null;
 }
 
 const POOL_ROW = '';
-const none: PoolPolicy = { keepAtLeast: null, keepDays: null, quotaBytes: null };
+const none: PoolPolicy = { keepAtLeast: null, keepDays: null, quotaBytes: null, maxTransfers: null };
+
+function policyOf(row: Row): PoolPolicy {
+  return { keepAtLeast: row.keepAtLeast, keepDays: row.keepDays, quotaBytes: row.quotaBytes, maxTransfers: row.maxTransfers };
+}
 
 export class PoolPolicyRepo {
   private readonly getStmt;
@@ -43,12 +52,12 @@ export class PoolPolicyRepo {
   private readonly removePeerStmt;
 
   constructor(db: Db) {
-    const select = 'SELECT pool, peer, keep_at_least AS keepAtLeast, keep_days AS keepDays, quota_bytes AS quotaBytes FROM pool_policies';
+    const select = 'SELECT pool, peer, keep_at_least AS keepAtLeast, keep_days AS keepDays, quota_bytes AS quotaBytes, max_transfers AS maxTransfers FROM pool_policies';
     this.getStmt = db.prepare<[string, string], Row>(`${select} WHERE pool = ? AND peer = ?`);
     this.listStmt = db.prepare<[string], Row>(`${select} WHERE pool = ? ORDER BY peer`);
     this.upsertStmt = db.prepare<[Row]>(
-      'INSERT INTO pool_policies (pool, peer, keep_at_least, keep_days, quota_bytes) VALUES (@pool, @peer, @keepAtLeast, @keepDays, @quotaBytes) ' +
-        'ON CONFLICT (pool, peer) DO UPDATE SET keep_at_least = excluded.keep_at_least, keep_days = excluded.keep_days, quota_bytes = excluded.quota_bytes',
+      'INSERT INTO pool_policies (pool, peer, keep_at_least, keep_days, quota_bytes, max_transfers) VALUES (@pool, @peer, @keepAtLeast, @keepDays, @quotaBytes, @maxTransfers) ' +
+        'ON CONFLICT (pool, peer) DO UPDATE SET keep_at_least = excluded.keep_at_least, keep_days = excluded.keep_days, quota_bytes = excluded.quota_bytes, max_transfers = excluded.max_transfers',
     );
     this.deleteStmt = db.prepare<[string, string]>('DELETE FROM pool_policies WHERE pool = ? AND peer = ?');
     this.removePeerStmt = db.prepare<[string]>('DELETE FROM pool_policies WHERE peer = ?');
@@ -57,7 +66,7 @@ export class PoolPolicyRepo {
   /** The stored policy of the pool (peer null) or of one peer on it; every field null when none is set. */
   get(pool: string, peer: string | null): PoolPolicy {
     const row = this.getStmt.get(pool, peer ?? POOL_ROW);
-    return row ? { keepAtLeast: row.keepAtLeast, keepDays: row.keepDays, quotaBytes: row.quotaBytes } : none;
+    return row ? policyOf(row) : none;
   }
 
   /** What applies to a peer on the pool: its own fields where set, else the pool's. */
@@ -68,12 +77,13 @@ export class PoolPolicyRepo {
       keepAtLeast: own.keepAtLeast ?? base.keepAtLeast,
       keepDays: own.keepDays ?? base.keepDays,
       quotaBytes: own.quotaBytes ?? base.quotaBytes,
+      maxTransfers: own.maxTransfers ?? base.maxTransfers,
     };
   }
 
   /** Every row of the pool, its own first. */
   list(pool: string): PoolPolicyRow[] {
-    return this.listStmt.all(pool).map((r) => ({ pool: r.pool, peer: r.peer === POOL_ROW ? null : r.peer, keepAtLeast: r.keepAtLeast, keepDays: r.keepDays, quotaBytes: r.quotaBytes }));
+    return this.listStmt.all(pool).map((r) => ({ pool: r.pool, peer: r.peer === POOL_ROW ? null : r.peer, ...policyOf(r) }));
   }
 
   /** Applies a change and returns the stored result; a row left with nothing set is dropped. */
@@ -83,9 +93,10 @@ export class PoolPolicyRepo {
       keepAtLeast: change.keepAtLeast === undefined ? current.keepAtLeast : change.keepAtLeast,
       keepDays: change.keepDays === undefined ? current.keepDays : change.keepDays,
       quotaBytes: change.quotaBytes === undefined ? current.quotaBytes : change.quotaBytes,
+      maxTransfers: change.maxTransfers === undefined ? current.maxTransfers : change.maxTransfers,
     };
     const key = peer ?? POOL_ROW;
-    if (next.keepAtLeast === null && next.keepDays === null && next.quotaBytes === null) {
+    if (Object.values(next).every((v) => v === null)) {
       this.deleteStmt.run(pool, key);
       return next;
     }

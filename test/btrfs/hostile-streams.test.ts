@@ -8,85 +8,22 @@
 
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Btrfs } from '../../src/btrfs/index.js';
-import { snapshotName } from '../../src/domain/names.js';
-import type { TransferRequest } from '../../src/domain/transfer.js';
-import { Receiver } from '../../src/receiver/receiver.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { createPool, type Pool } from '../support/pools.js';
 import { Attr, Cmd, attr, beforeEnd, cloneCommand, decodeStream, encodeStream, text, uuidBytes, withHead, type SendStream } from '../support/send-stream.js';
+import { streamLab, type Snap, type StreamLab } from '../support/stream-lab.js';
 
-const btrfs = new Btrfs();
 const PEER_A = 'fpeeraaaaaaaaaaaaaaaa';
 const PEER_B = 'fpeerbbbbbbbbbbbbbbbb';
 const SECRET = randomBytes(64 * 1024);
 
-let source: Pool;
-let target: Pool;
-let stateDir: string;
-let store: Store;
-let receiver: Receiver;
-
-interface Snap {
-  name: string;
-  uuid: string;
-  path: string;
-  share: string;
-  shareUuid: string;
-}
-
-const taken: string[] = [];
-async function snapshot(share: string): Promise<Snap> {
-  const dir = path.join(source.path, '.snaps');
-  await mkdir(dir, { recursive: true });
-  const name = snapshotName(new Date(), taken);
-  taken.push(name);
-  const dest = path.join(dir, name);
-  await btrfs.snapshot(share, dest, { readOnly: true });
-  return { name, uuid: (await btrfs.show(dest)).uuid, path: dest, share, shareUuid: (await btrfs.show(share)).uuid };
-}
-
-async function sendOf(snap: Snap, parent?: Snap): Promise<Buffer> {
-  const sent = btrfs.send({ path: snap.path, ...(parent ? { parent: parent.path } : {}) });
-  const parts: Buffer[] = [];
-  for await (const chunk of sent.stream) parts.push(chunk as Buffer);
-  await sent.done;
-  return Buffer.concat(parts);
-}
-
-function request(snap: Snap, share: string, parent: { name: string; uuid: string } | null, over: Partial<TransferRequest> = {}): TransferRequest {
-  return {
-    attemptId: randomUUID(),
-    task: 'nightly',
-    share,
-    shareUuid: snap.shareUuid,
-    shareOrigin: null,
-    pool: 'backup',
-    snapshot: snap.name,
-    snapshotUuid: snap.uuid,
-    parent,
-    keepRemote: 10,
-    sizeEstimate: null,
-    ...over,
-  };
-}
-
-/** Opens and streams a transfer as `peer`; the receipt, or the refusal. */
-async function receiveAs(peer: string, req: TransferRequest, stream: Buffer): Promise<{ ok: true } | { ok: false; code: string; message: string }> {
-  try {
-    const { transferId } = await receiver.open(peer, req);
-    await receiver.transfer(peer, transferId, Readable.from([stream]), new AbortController().signal);
-    return { ok: true };
-  } catch (err) {
-    const e = err as { code: string; message: string };
-    return { ok: false, code: e.code, message: e.message };
-  }
-}
+let lab: StreamLab;
+const snapshot = (share: string): Promise<Snap> => lab.snapshot(share);
+const sendOf = (snap: Snap, parent?: Snap): Promise<Buffer> => lab.sendOf(snap, parent);
+const request: StreamLab['request'] = (...args) => lab.request(...args);
+const receiveAs: StreamLab['receiveAs'] = (...args) => lab.receiveAs(...args);
 
 /** `btrfs receive -e -C` straight into `dir`, as before the receiver checked streams; returns the subvolume it made. */
 async function rawReceive(dir: string, stream: Buffer): Promise<string> {
@@ -101,18 +38,19 @@ async function bHolds(): Promise<string[]> {
   return (await btrfs.children(path.join(target.path, PEER_B, 'docs'))).map((s) => s.name);
 }
 
+let btrfs: StreamLab['btrfs'];
+let source: StreamLab['source'];
+let target: StreamLab['target'];
+let store: StreamLab['store'];
+let receiver: StreamLab['receiver'];
 let a1: Snap;
 let b1: Snap;
 let b2: Snap;
 let aReplica: string;
 
 beforeAll(async () => {
-  source = await createPool({ sizeMiB: 256 });
-  target = await createPool({ sizeMiB: 256 });
-  stateDir = await mkdtemp(path.join(os.tmpdir(), 'ferry-test-state-'));
-  store = openStore(path.join(stateDir, 'receiver.db'));
-  store.pools.add({ name: 'backup', path: target.path });
-  receiver = new Receiver({ btrfs, store });
+  lab = await streamLab();
+  ({ btrfs, source, target, store, receiver } = lab);
 
   // Peer A replicates a share holding a secret.
   const shareA = path.join(source.path, 'a-share');
@@ -134,10 +72,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  store?.close();
-  await source?.destroy();
-  await target?.destroy();
-  if (stateDir) await rm(stateDir, { recursive: true, force: true });
+  await lab?.destroy();
 });
 
 /** A clone of A's secret into B's file 'x', with a bogus clone ctransid. */

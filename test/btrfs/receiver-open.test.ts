@@ -3,12 +3,13 @@
 
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { readdir } from 'node:fs/promises';
+import { PassThrough, Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
 import type { TransferRequest } from '../../src/domain/transfer.js';
 import { snapshotName } from '../../src/domain/names.js';
-import { DEFAULT_MAX_TRANSFERS_PER_PEER } from '../../src/receiver/receiver.js';
+import { DEFAULT_MAX_TRANSFERS_PER_PEER, Receiver, deadlineMs } from '../../src/receiver/receiver.js';
 import { LOCAL_PEER } from '../support/pair.js';
 import { useLocalPair } from '../support/local-pair-hooks.js';
 
@@ -172,5 +173,68 @@ describe("a peer's transfers at once", () => {
       for (const id of opened) receiver.abort(LOCAL_PEER, id, new FerryError('ABORTED', 'test'));
     }
     expect(receiver.active).toEqual([]);
+  });
+
+  it('takes the cap the pool sets for the peer, and the pool’s own where the peer has none', async () => {
+    const { receiver, receiverStore } = setup.pair;
+    const burst = async (n: number): Promise<{ opened: string[]; refused: string[] }> => {
+      const opens = Array.from({ length: n }, (_, i) =>
+        request({ share: `cap-${i}`, shareUuid: randomUUID(), snapshotUuid: randomUUID(), snapshot: snapshotName(new Date(Date.now() + 600_000 + i * 1000), []) }),
+      );
+      const results = await Promise.allSettled(opens.map((r) => receiver.open(LOCAL_PEER, r)));
+      return {
+        opened: results.flatMap((r) => (r.status === 'fulfilled' ? [r.value.transferId] : [])),
+        refused: results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as FerryError).code] : [])),
+      };
+    };
+    const close = (ids: string[]): void => {
+      for (const id of ids) receiver.abort(LOCAL_PEER, id, new FerryError('ABORTED', 'test'));
+    };
+    try {
+      receiverStore.policies.set('backup', null, { maxTransfers: 6 });
+      const pool = await burst(10);
+      close(pool.opened);
+      expect([pool.opened.length, pool.refused]).toEqual([6, Array<string>(4).fill('PEER_BUSY')]);
+      receiverStore.policies.set('backup', LOCAL_PEER, { maxTransfers: 1 });
+      const peer = await burst(10);
+      close(peer.opened);
+      expect([peer.opened.length, peer.refused]).toEqual([1, Array<string>(9).fill('PEER_BUSY')]);
+    } finally {
+      receiverStore.policies.set('backup', null, { maxTransfers: null });
+      receiverStore.policies.set('backup', LOCAL_PEER, { maxTransfers: null });
+    }
+    expect(receiver.active).toEqual([]);
+  });
+});
+
+describe('the deadline of a stream', () => {
+  it.each([
+    [null, null],
+    [0, 15 * 60_000],
+    [1 << 30, 15 * 60_000 + 131_072_000],
+  ])('for an announced size of %s bytes is %s ms by default', (size, ms) => {
+    expect(deadlineMs(size, { graceMs: 15 * 60_000, bytesPerSecond: 16 * 1024 })).toBe(ms);
+  });
+
+  it('cuts a stream that runs past the deadline of its announced size (TRANSFER_DEADLINE), in the trail, and leaves no jail', async () => {
+    const { btrfs, receiverStore } = setup.pair;
+    const receiver = new Receiver({ btrfs, store: receiverStore, options: { deadline: { graceMs: 500, bytesPerSecond: 1 << 30 } } });
+    // A snapshot of its own: the file's other snapshot is received by now, and its UUID taken.
+    const share = path.join(setup.source.path, 'share');
+    const dest = path.join(setup.source.path, snapshotName(new Date(Date.now() + 3_600_000), []));
+    await btrfs.snapshot(share, dest, { readOnly: true });
+    const req = request({ share: 'deadline', sizeEstimate: 4096, snapshot: path.basename(dest), snapshotUuid: (await btrfs.show(dest)).uuid });
+    const { transferId } = await receiver.open(LOCAL_PEER, req);
+    // The stream's start, and then nothing more: a trickle that never ends.
+    const sent = btrfs.send({ path: dest });
+    const head: Buffer[] = [];
+    for await (const chunk of sent.stream) head.push(chunk as Buffer);
+    await sent.done;
+    const body = new PassThrough();
+    body.write(Buffer.concat(head).subarray(0, 2048));
+    await expect(receiver.transfer(LOCAL_PEER, transferId, body, new AbortController().signal)).rejects.toMatchObject({ code: 'TRANSFER_DEADLINE' });
+    expect(receiverStore.receiveTrail.get(req.attemptId)).toMatchObject({ status: 'failed', errorCode: 'TRANSFER_DEADLINE' });
+    expect(await readdir(path.join(setup.target.path, LOCAL_PEER, 'deadline'))).toEqual([]);
+    await btrfs.delete(dest);
   });
 });

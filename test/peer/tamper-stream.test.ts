@@ -218,7 +218,7 @@ function upload(t: Opened, body: Buffer | Readable, signedHeader: Uint8Array): P
   return rawRequest(receiving, { method: 'PUT', path: target, headers, body });
 }
 
-const stagingPath = (t: Opened): string => path.join(target!.path, sending.id, t.share, `.incoming-${t.transferId}`);
+const stagingPath = (t: Opened): string => path.join(target!.path, sending.id, t.share, `.incoming-${t.transferId}`, `.incoming-${t.transferId}`);
 
 /** Whether the staging subvolume of `t` exists (a subvolume root is inode 256 on btrfs). */
 async function staged(t: Opened): Promise<boolean> {

@@ -19,6 +19,7 @@ export class TcpProxy {
   #stalled = false;
   #down = false;
   #forwarded = 0;
+  #watches: { text: string; resolve: () => void }[] = [];
   port = 0;
 
   constructor(
@@ -48,6 +49,11 @@ export class TcpProxy {
   /** Cuts every connection once this many more client-to-server bytes have passed. */
   cutAfter(bytes: number): void {
     this.#cutAfter = this.#forwarded + bytes;
+  }
+
+  /** Resolves once a client-to-server chunk holding `text` arrives (stalled or not): a request line, say. */
+  arrival(text: string): Promise<void> {
+    return new Promise((resolve) => this.#watches.push({ text, resolve }));
   }
 
   /** Stops forwarding without closing: the receiver sees a stalled body. */
@@ -91,6 +97,10 @@ export class TcpProxy {
     server.on('close', close);
     server.pipe(client);
     client.on('data', (chunk: Buffer) => {
+      for (const w of this.#watches.filter((x) => chunk.includes(x.text))) {
+        this.#watches = this.#watches.filter((x) => x !== w);
+        w.resolve();
+      }
       client.pause();
       void this.#forward(chunk, server, close).then(() => client.resume());
     });

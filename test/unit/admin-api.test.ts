@@ -14,7 +14,7 @@ const pool: PoolView = {
   path: '/mnt/q',
   createdAt: '2026-01-01T00:00:00.000Z',
   grants: [],
-  policy: { keepAtLeast: 3, keepDays: null, quotaBytes: null },
+  policy: { keepAtLeast: 3, keepDays: null, quotaBytes: null, maxTransfers: null },
   peerPolicies: [],
   health: null,
 };

@@ -12,6 +12,7 @@ const transient = [
   'RECEIVE_FAILED',
   'SHARE_BUSY',
   'PEER_BUSY',
+  'TRANSFER_DEADLINE',
   'TASK_BUSY',
   'ABORTED',
   'INTERRUPTED',

@@ -45,15 +45,15 @@ describe('pool policies', () => {
   it('lets a peer’s own fields override the pool’s, field by field', () => {
     store.policies.set('backup', null, { keepAtLeast: 3, keepDays: 30 });
     store.policies.set('backup', 'fpeera', { keepDays: 7, quotaBytes: 1000 });
-    expect(store.policies.effective('backup', 'fpeera')).toEqual({ keepAtLeast: 3, keepDays: 7, quotaBytes: 1000 });
-    expect(store.policies.effective('backup', 'fpeerb')).toEqual({ keepAtLeast: 3, keepDays: 30, quotaBytes: null });
-    expect(store.policies.effective('offsite', 'fpeera')).toEqual({ keepAtLeast: null, keepDays: null, quotaBytes: null });
+    expect(store.policies.effective('backup', 'fpeera')).toEqual({ keepAtLeast: 3, keepDays: 7, quotaBytes: 1000, maxTransfers: null });
+    expect(store.policies.effective('backup', 'fpeerb')).toEqual({ keepAtLeast: 3, keepDays: 30, quotaBytes: null, maxTransfers: null });
+    expect(store.policies.effective('offsite', 'fpeera')).toEqual({ keepAtLeast: null, keepDays: null, quotaBytes: null, maxTransfers: null });
     expect(store.policies.list('backup').map((r) => r.peer)).toEqual([null, 'fpeera']);
   });
 
   it('clears a field with null, leaves it with undefined, and drops an empty row', () => {
     store.policies.set('backup', null, { keepAtLeast: 3, quotaBytes: 10 });
-    expect(store.policies.set('backup', null, { quotaBytes: null })).toEqual({ keepAtLeast: 3, keepDays: null, quotaBytes: null });
+    expect(store.policies.set('backup', null, { quotaBytes: null })).toEqual({ keepAtLeast: 3, keepDays: null, quotaBytes: null, maxTransfers: null });
     store.policies.set('backup', null, { keepAtLeast: null });
     expect(store.policies.list('backup')).toEqual([]);
   });
@@ -61,6 +61,8 @@ describe('pool policies', () => {
   it('refuses out-of-range values', () => {
     expect(codeOf(() => store.policies.set('backup', null, { keepAtLeast: 0 }))).toBe('INVALID_INPUT');
     expect(codeOf(() => store.policies.set('backup', null, { quotaBytes: -1 }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => store.policies.set('backup', null, { maxTransfers: 0 }))).toBe('INVALID_INPUT');
+    expect(codeOf(() => store.policies.set('backup', 'fpeera', { maxTransfers: 65 }))).toBe('INVALID_INPUT');
   });
 });
 

@@ -13,6 +13,7 @@ interface PolicyOptions {
   keepAtLeast?: string;
   keepFor?: string;
   quota?: string;
+  maxTransfers?: string;
 }
 
 const DAY = 86_400;
@@ -28,6 +29,12 @@ function keepAtLeastOf(text: string): number {
   return n;
 }
 
+function maxTransfersOf(text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new UsageError(`--max-transfers takes a whole number from 1 to 64 or 'none', not '${text}'`);
+  return n;
+}
+
 function keepDaysOf(text: string): number {
   const seconds = parseDuration(text);
   if (seconds % DAY !== 0) throw new UsageError(`--keep-for takes whole days (like 30d or 2w) or 'none', not '${text}'`);
@@ -39,6 +46,7 @@ export function describePolicy(p: PolicyView): string {
     ...(p.keepAtLeast === null ? [] : [`keeps at least ${p.keepAtLeast}`]),
     ...(p.keepDays === null ? [] : [`keeps ${p.keepDays}d`]),
     ...(p.quotaBytes === null ? [] : [`quota ${formatBytes(p.quotaBytes)} per peer`]),
+    ...(p.maxTransfers === null ? [] : [`${p.maxTransfers} transfers at once per peer`]),
   ];
   return parts.length === 0 ? '-' : parts.join(', ');
 }
@@ -110,13 +118,15 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .option('--keep-at-least <n>', "keep at least N replicas of each share, whatever the sender's --keep-remote asks ('none' to clear)")
     .option('--keep-for <days>', "keep every replica for this long, like 30d or 2w ('none' to clear)")
     .option('--quota <size>', "bytes a peer's replicas may take on the pool, like 500G or 2T ('none' to clear)")
-    .description("the receiving admin's floor for retention, and a quota per peer")
+    .option('--max-transfers <n>', "transfers a peer may hold open at once, 1 to 64 (default 4; 'none' to clear)")
+    .description("the receiving admin's floor for retention, a quota per peer, and how many transfers a peer may hold at once")
     .action(async (name: string, opts: PolicyOptions) => {
       const change: PolicyBody = {
         ...(opts.peer === undefined ? {} : { peer: opts.peer }),
         ...(opts.keepAtLeast === undefined ? {} : { keepAtLeast: clearable(opts.keepAtLeast, keepAtLeastOf) }),
         ...(opts.keepFor === undefined ? {} : { keepDays: clearable(opts.keepFor, keepDaysOf) }),
         ...(opts.quota === undefined ? {} : { quotaBytes: clearable(opts.quota, parseSize) }),
+        ...(opts.maxTransfers === undefined ? {} : { maxTransfers: clearable(opts.maxTransfers, maxTransfersOf) }),
       };
       if (opts.keepAtLeast === undefined && opts.keepFor === undefined && opts.quota === undefined) {
         throw new UsageError('give at least one of --keep-at-least, --keep-for or --quota');

@@ -195,7 +195,7 @@ function shown(n: number | null, size = false): string {
 function policyOf(pool: PoolView, peer: string): PolicyView {
   if (peer === '') return pool.policy;
   const own = pool.peerPolicies.find((p) => p.peer === peer);
-  return own ?? { keepAtLeast: null, keepDays: null, quotaBytes: null };
+  return own ?? { keepAtLeast: null, keepDays: null, quotaBytes: null, maxTransfers: null };
 }
 
 function quotaOf(text: string): number | null {
@@ -215,6 +215,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
   const [keepAtLeast, setKeepAtLeast] = useState(shown(initial.keepAtLeast));
   const [keepDays, setKeepDays] = useState(shown(initial.keepDays));
   const [quota, setQuota] = useState(shown(initial.quotaBytes, true));
+  const [maxTransfers, setMaxTransfers] = useState(shown(initial.maxTransfers));
   const { errors, setErrors, busy, error, submit: send } = useSubmit();
   const [saved, setSaved] = useState(false);
 
@@ -224,6 +225,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
     setKeepAtLeast(shown(p.keepAtLeast));
     setKeepDays(shown(p.keepDays));
     setQuota(shown(p.quotaBytes, true));
+    setMaxTransfers(shown(p.maxTransfers));
     setErrors({});
     setSaved(false);
   };
@@ -231,7 +233,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
   const submit = (e: Event) => {
     e.preventDefault();
     // An empty field clears the setting (null), as `--keep-at-least none` does.
-    const body = { ...(peer === '' ? {} : { peer }), keepAtLeast: wholeNumber(keepAtLeast) ?? null, keepDays: wholeNumber(keepDays) ?? null, quotaBytes: quotaOf(quota) };
+    const body = { ...(peer === '' ? {} : { peer }), keepAtLeast: wholeNumber(keepAtLeast) ?? null, keepDays: wholeNumber(keepDays) ?? null, quotaBytes: quotaOf(quota), maxTransfers: wholeNumber(maxTransfers) ?? null };
     send(
       check(PolicyBody, body),
       (policy) => {
@@ -255,6 +257,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
           <TextField label="Keep at least (replicas)" inputMode="numeric" value={keepAtLeast} onValue={setKeepAtLeast} error={errors.keepAtLeast} hint="Empty: no floor." />
           <TextField label="Keep everything of the last (days)" inputMode="numeric" value={keepDays} onValue={setKeepDays} error={errors.keepDays} hint="Empty: no age floor." />
           <TextField label="Quota per peer" value={quota} onValue={setQuota} error={errors.quotaBytes} hint="Such as 500G or 2T; empty: none." />
+          <TextField label="Transfers at once per peer" inputMode="numeric" value={maxTransfers} onValue={setMaxTransfers} error={errors.maxTransfers} hint="1 to 64; empty: 4." />
         </div>
         <ErrorAlert error={error} />
         <div class="form-buttons">
@@ -272,7 +275,7 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
         <Facts
           items={pool.peerPolicies.map((p) => [
             `Peer ${p.peerName ?? p.peer}`,
-            [p.keepAtLeast === null ? null : `at least ${p.keepAtLeast}`, p.keepDays === null ? null : `${p.keepDays} days`, p.quotaBytes === null ? null : `quota ${formatBytes(p.quotaBytes)}`].filter((x) => x !== null).join(', ') || 'pool defaults',
+            [p.keepAtLeast === null ? null : `at least ${p.keepAtLeast}`, p.keepDays === null ? null : `${p.keepDays} days`, p.quotaBytes === null ? null : `quota ${formatBytes(p.quotaBytes)}`, p.maxTransfers === null ? null : `${p.maxTransfers} at once`].filter((x) => x !== null).join(', ') || 'pool defaults',
           ])}
         />
       )}
