@@ -78,9 +78,14 @@ it('refuses a replica swapped for a link to another peer’s replica while the a
   const aside = `${replica.path}.aside`;
   await rename(replica.path, aside);
   await symlink(other, replica.path);
+  const sentBefore = proxy.forwarded;
   proxy.stall(false);
 
   const r = await restoring;
+  // What beta sent alpha from the swap on: the open and the abort, not the other's 256 KiB (random, so no compression hides it).
+  const sentAfter = proxy.forwarded - sentBefore;
+  console.log(`restore swap: beta sent alpha ${sentAfter} B after the swap`);
+  expect(sentAfter).toBeLessThan(SECRET.length / 4);
   expect(r.code, r.stdout + r.stderr).toBe(1);
   expect(r.stdout + r.stderr).toMatch(/REPLICA_CHANGED/);
   // Nothing arrived: no path, no new subvolume, nothing carrying the other's identity.
