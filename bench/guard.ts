@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { PassThrough, Writable, type Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
+import { Btrfs } from '../src/btrfs/index.js';
 import { StreamGuard } from '../src/btrfs/stream-guard.js';
 
 const GiB = 1024 ** 3;
@@ -20,11 +21,13 @@ export interface GuardCost {
   readonly checked: number[];
 }
 
-function through(check: boolean): Transform {
+function through(check: boolean, parent: { uuid: string; path: string } | null): Transform {
   if (!check) return new PassThrough();
   // Every clone source the stream names is allowed here: the rules still run on every command.
   const sources = new Set<string>();
   return new StreamGuard({
+    // As the receiver does: a clone from the parent is looked at for links on its way.
+    ...(parent ? { linkFree: new Map([[parent.uuid, parent.path]]) } : {}),
     stagingName: '.incoming-bench',
     checkHead: (head) => {
       sources.add(head.uuid);
@@ -34,14 +37,14 @@ function through(check: boolean): Transform {
   });
 }
 
-async function readOnce(snapshot: string, parent: string | null, check: boolean): Promise<{ bytes: number; cpu: number }> {
-  const child = spawn('btrfs', ['send', '-q', ...(parent ? ['-p', parent] : []), '--', snapshot], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function readOnce(snapshot: string, parent: { uuid: string; path: string } | null, check: boolean): Promise<{ bytes: number; cpu: number }> {
+  const child = spawn('btrfs', ['send', '-q', ...(parent ? ['-p', parent.path] : []), '--', snapshot], { stdio: ['ignore', 'pipe', 'inherit'] });
   const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
   let bytes = 0;
   const before = process.cpuUsage();
   await pipeline(
     child.stdout,
-    through(check),
+    through(check, parent),
     new Writable({
       write(chunk: Buffer, _enc, cb) {
         bytes += chunk.length;
@@ -58,9 +61,10 @@ export async function streamCheckCost(snapshot: string, parent: string | null, r
   const plain: number[] = [];
   const checked: number[] = [];
   let bytes = 0;
+  const from = parent ? { uuid: (await new Btrfs().show(parent)).uuid, path: parent } : null;
   for (let i = 0; i < rounds; i++) {
     for (const check of [false, true]) {
-      const r = await readOnce(snapshot, parent, check);
+      const r = await readOnce(snapshot, from, check);
       bytes = r.bytes;
       (check ? checked : plain).push(r.cpu / (r.bytes / GiB));
     }

@@ -90,5 +90,7 @@ export async function poolHealth(ctx: BtrfsContext, path: string, signal?: Abort
     degraded: mount.superOptions.includes('degraded') || missingDevices > 0,
     freeBytes: overall.freeEstimated,
     sizeBytes: overall.deviceSize,
+    allowsSetuid: !mount.mountOptions.includes('nosuid'),
+    allowsDevices: !mount.mountOptions.includes('nodev'),
   };
 }

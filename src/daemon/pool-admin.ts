@@ -8,6 +8,7 @@ import type { HealthView, PoolView } from '../api/ports.js';
 import type { PolicyBody, PoolAddBody } from '../api/schemas.js';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError } from '../domain/errors.js';
+import { assessPool } from '../domain/health.js';
 import type { Peer, Store } from '../store/index.js';
 
 export class PoolAdmin {
@@ -40,7 +41,13 @@ export class PoolAdmin {
       if (isInside(otherReal, real)) throw new FerryError('INVALID_INPUT', `pool '${other.name}' (${otherReal}) is inside ${real}: pools must not nest`);
     }
     this.store.pools.add({ name: body.name, path: resolved });
-    return this.view(body.name);
+    const view = this.view(body.name);
+    // Maintenance has not looked yet: the admin sees at once what it would say (a degraded pool, one mounted without nosuid,nodev).
+    const findings = await this.btrfs
+      .poolHealth(resolved)
+      .then((h) => assessPool('target', h, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message })))
+      .catch(() => null);
+    return view.health === null && findings !== null ? { ...view, health: { checkedAt: new Date().toISOString(), findings } } : view;
   }
 
   list(): PoolView[] {

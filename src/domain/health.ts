@@ -46,13 +46,16 @@ export interface PoolHealth {
   readonly freeBytes: number;
   /** `Device size` of `btrfs filesystem usage`: the raw size of all devices, missing ones included. */
   readonly sizeBytes: number;
+  /** The mount's own options lack `nosuid` / `nodev`: setuid bits and device nodes on it keep their power. */
+  readonly allowsSetuid: boolean;
+  readonly allowsDevices: boolean;
 }
 
 export type PoolRole = 'source' | 'target';
 export type HealthSeverity = 'info' | 'warning' | 'critical';
 
 /** Stable codes: trails, scripts and the UI key on them. */
-export const healthCodes = ['POOL_DEGRADED', 'POOL_MISSING_DEVICE', 'POOL_DEVICE_ERRORS', 'POOL_READ_ONLY', 'POOL_LOW_SPACE'] as const;
+export const healthCodes = ['POOL_DEGRADED', 'POOL_MISSING_DEVICE', 'POOL_DEVICE_ERRORS', 'POOL_READ_ONLY', 'POOL_LOW_SPACE', 'POOL_MOUNT_OPEN'] as const;
 export type HealthCode = (typeof healthCodes)[number];
 
 export interface HealthFinding {
@@ -82,6 +85,12 @@ const DEFAULT_LOW_SPACE_FRACTION = 0.1;
 export interface AssessOptions {
   /** Free space below this many bytes is reported as POOL_LOW_SPACE. */
   readonly lowSpaceBytes?: number;
+  /**
+   * Report a receiving pool mounted without `nosuid,nodev` (POOL_MOUNT_OPEN):
+   * for the receiving admin's own views (`pool add`, `pool list`), not for
+   * the findings a sending peer records in its trail.
+   */
+  readonly mountSafety?: boolean;
 }
 
 export interface HealthDecision {
@@ -167,6 +176,14 @@ export function assessPool(role: PoolRole, health: PoolHealth, options: AssessOp
   const threshold = options.lowSpaceBytes ?? Math.min(DEFAULT_LOW_SPACE_BYTES, Math.floor(health.sizeBytes * DEFAULT_LOW_SPACE_FRACTION));
   if (health.freeBytes < threshold) {
     add('warning', 'POOL_LOW_SPACE', `${pool} has ${formatBytes(health.freeBytes)} free, below the ${formatBytes(threshold)} threshold`);
+  }
+  if (options.mountSafety && role === 'target' && (health.allowsSetuid || health.allowsDevices)) {
+    const missing = [health.allowsSetuid ? 'nosuid' : null, health.allowsDevices ? 'nodev' : null].filter((x) => x !== null).join(',');
+    add(
+      'info',
+      'POOL_MOUNT_OPEN',
+      `${pool} is mounted without ${missing}: setuid binaries and device nodes a peer sends keep their power there for whatever root runs from a replica; remount it with ${missing} (the replica area is root's alone either way)`,
+    );
   }
   return findings;
 }

@@ -38,6 +38,8 @@ describe('poolHealth', () => {
       degraded: false,
       freeBytes: health.freeBytes,
       sizeBytes: 256 * MiB,
+      allowsSetuid: false,
+      allowsDevices: false,
     });
     expect(health.freeBytes).toBeGreaterThan(100 * MiB);
     expect(health.freeBytes).toBeLessThan(256 * MiB);
@@ -131,6 +133,21 @@ describe('poolHealth', () => {
       proceed: false,
       reason: 'the target pool is mounted read-only, so nothing can be received into it: holding the run until it is mounted read-write again',
     });
+  });
+
+  it('tells the receiving admin a pool mounted without nosuid,nodev (POOL_MOUNT_OPEN), and says nothing once it is', async () => {
+    const pool = await createPool();
+    // Test pools are mounted nosuid,nodev, as the README recommends.
+    expect(await btrfs.poolHealth(pool.path)).toMatchObject({ allowsSetuid: false, allowsDevices: false });
+    expect(assessPool('target', await btrfs.poolHealth(pool.path), { mountSafety: true })).toEqual([]);
+    await must('mount', ['-o', 'remount,suid,dev', pool.path]);
+    const open = await btrfs.poolHealth(pool.path);
+    expect(open).toMatchObject({ allowsSetuid: true, allowsDevices: true });
+    expect(codes(assessPool('target', open, { mountSafety: true }))).toEqual(['target info POOL_MOUNT_OPEN']);
+    // A sending peer's trail is not told how this appliance mounts its pools.
+    expect(assessPool('target', open)).toEqual([]);
+    await must('mount', ['-o', 'remount,nosuid,dev', pool.path]);
+    expect(assessPool('target', await btrfs.poolHealth(pool.path), { mountSafety: true })[0]?.message).toMatch(/mounted without nodev:/);
   });
 
   it('reports the error counters of a device that returned a corrupted block', async () => {

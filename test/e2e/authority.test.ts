@@ -123,7 +123,7 @@ describe("the receiving admin's retention floor", () => {
   it('keeps 3 when the sender asks for 1, and both trails say so', async () => {
     await ferryOk(beta(), ['pool', 'policy', 'backup', '--keep-at-least', '3']);
     const pools = await ferryJson<PoolView[]>(beta(), ['pool', 'list']);
-    expect(pools[0]?.policy).toEqual({ keepAtLeast: 3, keepDays: null, quotaBytes: null });
+    expect(pools[0]?.policy).toEqual({ keepAtLeast: 3, keepDays: null, quotaBytes: null, maxTransfers: null });
     const share = await newShare('floor', 'x\n');
     await ferryOk(alpha(), ['task', 'add', 'floor', '--share', share, '--peer', 'beta', '--pool', 'backup', '--every', '1h', '--keep-remote', '1']);
     for (let i = 0; i < 4; i++) {

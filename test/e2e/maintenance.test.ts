@@ -10,7 +10,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { PoolView } from '../../src/api/ports.js';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { openStore } from '../../src/store/index.js';
-import { ferryJson, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon } from '../support/cli.js';
+import { ferry, ferryJson, ferryOk, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon } from '../support/cli.js';
+import { run } from '../support/run.js';
 import { createPool, type Pool } from '../support/pools.js';
 
 const btrfs = new Btrfs();
@@ -90,4 +91,17 @@ it('sweeps a partial subvolume left by a crash, and checks the pools between run
   const [backup] = await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']);
   expect(backup?.health?.findings).toEqual([]);
   expect(Date.now() - Date.parse(backup?.health?.checkedAt ?? '')).toBeLessThan(30_000);
+});
+
+it('tells the admin at `pool add` that a pool is mounted without nosuid,nodev', async () => {
+  const open = await createPool({ sizeMiB: 128 });
+  try {
+    await run('mount', ['-o', 'remount,suid,dev', open.path]);
+    const added = await ferry(appliance.state, ['pool', 'add', 'open', open.path]);
+    expect(added.code, added.stderr).toBe(0);
+    expect(added.stdout).toMatch(/^ {2}info POOL_MOUNT_OPEN: the target pool is mounted without nosuid,nodev: /m);
+    await ferryOk(appliance.state, ['pool', 'remove', 'open']);
+  } finally {
+    await open.destroy();
+  }
 });

@@ -27,6 +27,9 @@ export interface PoolOptions {
 
 export const TEMP_PREFIX = 'ferry-test-';
 
+/** As the README recommends for receiving pools: a replica's setuid bits and device nodes mean nothing there. */
+export const MOUNT_OPTIONS = 'nosuid,nodev';
+
 
 async function run(file: string, args: readonly string[]): Promise<string> {
   const result = await runCommand(file, args);
@@ -90,7 +93,7 @@ export async function createPool(options: PoolOptions = {}): Promise<Pool> {
     await run('mkfs.btrfs', ['-q', '-f', ...(options.label === undefined ? [] : ['-L', options.label]), image]);
     loopDevice = (await run('losetup', ['--find', '--show', image])).trim();
     await mkdir(path);
-    await run('mount', [loopDevice, path]);
+    await run('mount', ['-o', MOUNT_OPTIONS, loopDevice, path]);
     mounted = true;
   } catch (err) {
     await pool.destroy();
@@ -150,7 +153,7 @@ export async function createRaid1Pool(options: Omit<PoolOptions, 'label'> = {}):
       await unmount(path);
       mounted = false;
       await release(second);
-      await run('mount', ['-o', degradeOptions.readOnly ? 'degraded,ro' : 'degraded', first, path]);
+      await run('mount', ['-o', `${MOUNT_OPTIONS},${degradeOptions.readOnly ? 'degraded,ro' : 'degraded'}`, first, path]);
       mounted = true;
     },
     destroy() {
@@ -181,7 +184,7 @@ export async function createRaid1Pool(options: Omit<PoolOptions, 'label'> = {}):
     // Without udev nothing tells the kernel the second device belongs to the filesystem.
     await run('btrfs', ['device', 'scan', ...attached]);
     await mkdir(path);
-    await run('mount', [attached[0]!, path]);
+    await run('mount', ['-o', MOUNT_OPTIONS, attached[0]!, path]);
     mounted = true;
   } catch (err) {
     await pool.destroy();

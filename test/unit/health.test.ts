@@ -35,6 +35,8 @@ function health(extra: Partial<PoolHealth> = {}): PoolHealth {
     degraded: false,
     freeBytes: 500 * GiB,
     sizeBytes: 2000 * GiB,
+    allowsSetuid: false,
+    allowsDevices: false,
     ...extra,
   };
 }
@@ -99,6 +101,21 @@ describe('assessPool', () => {
   it('counts missing devices btrfs did not list ("*** Some devices missing")', () => {
     const [, missing] = assessPool('target', health({ devices: [device(1), device(2)], missingDevices: 2, degraded: true }));
     expect(missing?.message).toMatch(/^2 devices of the target pool are missing \(2 of 4 devices\)/);
+  });
+
+  it.each<[string, PoolRole, Partial<PoolHealth>, boolean, string | null]>([
+    ['a target mounted nosuid,nodev', 'target', {}, true, null],
+    ['a target mounted without nosuid', 'target', { allowsSetuid: true }, true, 'without nosuid:'],
+    ['a target mounted without either', 'target', { allowsSetuid: true, allowsDevices: true }, true, 'without nosuid,nodev:'],
+    ['a target without either, for a peer’s trail', 'target', { allowsSetuid: true, allowsDevices: true }, false, null],
+    ['a source without either', 'source', { allowsSetuid: true, allowsDevices: true }, true, null],
+  ])('reports %s as POOL_MOUNT_OPEN (info) only when asked, for a receiving pool', (_label, role, extra, mountSafety, says) => {
+    const found = assessPool(role, health(extra), { mountSafety });
+    if (says === null) expect(found).toEqual([]);
+    else {
+      expect(codes(found)).toEqual([[role, 'info', 'POOL_MOUNT_OPEN']]);
+      expect(found[0]?.message).toContain(says);
+    }
   });
 
   it('takes a low-space threshold from the options', () => {

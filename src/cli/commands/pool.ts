@@ -70,6 +70,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .action(async (name: string, path: string) => {
       const added = await (await adminClient(globals())).addPool(name, path);
       line(`pool ${added.name} added at ${added.path}`);
+      for (const f of added.health?.findings ?? []) line(`  ${f.severity} ${f.code}: ${f.message}`);
     });
   pool
     .command('list')

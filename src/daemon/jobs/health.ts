@@ -14,7 +14,7 @@ const btrfs = new Btrfs();
 
 async function findings(role: 'source' | 'target', at: string): Promise<Finding[]> {
   try {
-    return assessPool(role, await btrfs.poolHealth(at)).map(({ severity, code, message }) => ({ severity, code, message }));
+    return assessPool(role, await btrfs.poolHealth(at), { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
   } catch (err) {
     // Not a finding of the pool's own: the check could not look (the path is gone, btrfs failed).
     return [{ severity: 'critical', code: 'POOL_UNREADABLE', message: `the health of ${at} could not be read: ${toFerryError(err).message}` }];

@@ -33,7 +33,7 @@ export function PoolsPage() {
     <>
       <h1>Pools</h1>
       <p class="lead">
-        A pool is a btrfs mount where peers may send replicas, each peer in its own directory. A pool without grants takes every paired peer; with grants, only those. The floor and quota set here win over what a sender asks.
+        A pool is a btrfs mount where peers may send replicas, each peer in its own directory. A pool without grants takes every paired peer; with grants, only those. The floor, quota and transfers at once set here win over what a sender asks.
       </p>
       {notice !== null && <Alert tone="success" title={notice} />}
       {/* With no pool yet, the empty card below offers the one Add pool. */}
@@ -249,8 +249,8 @@ function PolicyForm(props: { pool: PoolView; peers: readonly PeerView[]; onChang
   };
 
   return (
-    <section aria-label={`Retention floor and quota of ${pool.name}`}>
-      <h3>Retention floor and quota</h3>
+    <section aria-label={`Policy of ${pool.name}: retention floor, quota, transfers at once`}>
+      <h3>Retention floor, quota, transfers</h3>
       <form onSubmit={submit} noValidate class="form">
         <SelectField label="Applies to" value={peer} onValue={choosePeer} options={[['', 'the whole pool'], ...props.peers.map((p) => [p.id, `peer ${p.name} only`] as const)]} />
         <div class="form-grid">
