@@ -33,7 +33,8 @@
 // FERRY_BENCH_FLOOR=0 (skip the floor: bench/floor.ts, the leanest Node relay
 // with and without AES-256-GCM, run beside the raw pipe in each full round),
 // FERRY_BENCH_GUARD=0 (skip bench/guard.ts: the receiver's whole-stream check
-// alone, the full and the last incremental stream read with and without it).
+// alone, the full and the last incremental stream read with and without it;
+// and bench/jail-commit.ts: what leaving a transfer's jail costs at the commit).
 
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -44,6 +45,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { freePort } from '../test/support/cli.js';
 import { describeCost, streamCheckCost, type GuardCost } from './guard.js';
+import { describeJailCommit, jailCommitCost, type JailCommitCost } from './jail-commit.js';
 import { shebangNodeFlags } from '../test/support/launch.js';
 import { runCommand, type CommandResult } from '../test/support/run.js';
 
@@ -516,6 +518,11 @@ async function main(): Promise<void> {
     guardCosts.push(['incremental', await streamCheckCost(path.join(rawSnaps, parent), path.join(rawSnaps, 'full'), repeat)]);
     log('measured the whole-stream check');
   }
+  let jailCost: JailCommitCost | null = null;
+  if (withGuard) {
+    jailCost = await jailCommitCost(10 * repeat);
+    log('measured the jail commit');
+  }
 
   // ---- report -------------------------------------------------------------------------
   const row = (label: string, raws: Measure[], ferries: Measure[]): string[] => {
@@ -570,6 +577,7 @@ async function main(): Promise<void> {
     console.log(`Ferry's full send is ${((100 * ferryRate) / median(floors.aes.map(mbps))).toFixed(1)}% of the AES-256-GCM floor's throughput`);
   }
   for (const [label, cost] of guardCosts) console.log(describeCost(label, cost));
+  if (jailCost) console.log(describeJailCommit(jailCost));
   if (profDir) log(`CPU profiles of the daemons go to ${profDir} when they stop`);
 }
 
