@@ -19,6 +19,9 @@ let pair: PairedDaemons;
 
 beforeAll(async () => {
   pair = await pairedDaemons();
+  // Test pools are mounted nosuid,nodev, which alone would defuse the setuid binary and the device
+  // node below: mounted as a pool often is, only the replica area's directories keep them shut.
+  await run('mount', ['-o', 'remount,suid,dev', pair.targetPool.path]);
   // A pool as on a NAS (/mnt/pool): any local user may reach its mount point. (The test's temp
   // dir is 0700, which would shut everything away whatever Ferry did.)
   for (const d of [path.dirname(pair.targetPool.path), pair.targetPool.path]) await chmod(d, 0o755);
