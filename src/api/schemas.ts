@@ -3,9 +3,13 @@
 // views.ts.
 
 import { z } from 'zod';
+import { useIssueSentences } from '../domain/issue-sentences.js';
 import { poolNameSchema, shareNameSchema, taskNameSchema } from '../domain/names.js';
 import { maxRetries } from '../domain/task.js';
 import { endStatuses } from '../domain/trail.js';
+
+// Every refusal these schemas raise, wherever they run (daemon, CLI, browser), reads as a sentence.
+useIssueSentences();
 
 /** An absolute path on this appliance. A NUL can never be in one; refused here rather than by the file system. */
 function absolutePath(what: string) {

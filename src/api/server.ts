@@ -15,7 +15,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import fastifySwagger from '@fastify/swagger';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
@@ -100,7 +100,7 @@ export function createAdminApi(options: AdminApiOptions): AdminServer {
   const { loggerInstance: pinoInstance, ...logging } = serverLogging(logger, options.listener ?? 'admin');
   // Typed as fastify's base logger, so the instance keeps fastify's default logger type.
   const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
-  const settings = { ...logging, ...(loggerInstance ? { loggerInstance } : {}), ...serverSettings(budget, options.https) };
+  const settings = { ...logging, logController: new LogController({ disableRequestLogging: true }), ...(loggerInstance ? { loggerInstance } : {}), ...serverSettings(budget, options.https) };
   // Over TLS the server is node:https's; everything registered on it is the same, hence the one type.
   const app = Fastify(settings) as unknown as FastifyInstance;
   app.server.maxConnections = budget.maxConnections;

@@ -15,3 +15,18 @@ export function peerUrl(hostPort: string): string {
 export function hostPortOf(url: string): string {
   return url.replace(/^https?:\/\//, '');
 }
+
+const WILDCARDS = new Set(['', '0.0.0.0', '::']);
+
+/**
+ * Whether two listeners' HOST:PORT would take the same socket: the same
+ * port (not 0, which the system chooses) on the same host, or on a host and
+ * a wildcard that covers it. A unix socket (`unix:/path`) clashes only with itself.
+ */
+export function addressesClash(a: string, b: string): boolean {
+  if (a.startsWith('unix:') || b.startsWith('unix:')) return a === b;
+  const x = splitHostPort(a);
+  const y = splitHostPort(b);
+  if (x.port === 0 || x.port !== y.port) return false;
+  return x.host === y.host || WILDCARDS.has(x.host) || WILDCARDS.has(y.host);
+}

@@ -21,7 +21,7 @@ import { BreeTimers } from '../scheduler/bree-timers.js';
 import { Scheduler } from '../scheduler/scheduler.js';
 import type { RunView } from '../api/schemas.js';
 import { Sender } from '../sender/sender.js';
-import { openStore, type Store } from '../store/index.js';
+import { lockStateDir, openStore, type ServeLock, type Store } from '../store/index.js';
 import { AdminService } from './admin.js';
 import { splitHostPort } from './addresses.js';
 import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
@@ -71,6 +71,8 @@ export class Appliance {
   #uiFingerprint: string | null = null;
   readonly #token: string;
   #bound: Bound | null = null;
+  /** This daemon's hold on its state dir, from open to the end of stop. */
+  readonly #lock: ServeLock;
   readonly metrics: ApplianceMetrics;
   readonly #logger: Logger;
   /** Fires at stop: every run under way is aborted and its attempt ends 'interrupted'. */
@@ -84,7 +86,9 @@ export class Appliance {
     readonly identity: Identity,
     token: string,
     options: ApplianceOptions,
+    lock: ServeLock,
   ) {
+    this.#lock = lock;
     this.#logger = options.logger ?? createLogger({ fields: { appliance: config.name } });
     this.#token = token;
     this.id = applianceId(identity.signing.publicKey);
@@ -261,7 +265,14 @@ export class Appliance {
     const config = await state.readConfig();
     const identity = parseIdentity(await readFile(state.identityPath, 'utf8'));
     const token = await state.readToken();
-    return new Appliance(state, config, identity, token, options);
+    // Before anything is touched: a second daemon on this state dir stops here.
+    const lock = lockStateDir(state.root);
+    try {
+      return new Appliance(state, config, identity, token, options, lock);
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
   }
 
   #receiverFor(task: Task): ReceiverEndpoint {
@@ -384,6 +395,7 @@ export class Appliance {
     await this.#peerServer?.close();
     await this.#dispatcher.close();
     this.store.close();
+    this.#lock.release();
   }
 }
 

@@ -7,7 +7,7 @@ import { applianceId, fingerprint, generateIdentity, publicIdentity, serializeId
 import { FerryError } from '../domain/errors.js';
 import { validatePeerName } from '../domain/names.js';
 import { openStore } from '../store/index.js';
-import { splitHostPort } from './addresses.js';
+import { addressesClash, splitHostPort } from './addresses.js';
 import type { StateDir } from '../state/state-dir.js';
 import { ensureSelfSigned, loadTls } from '../state/ui-tls.js';
 import { adminSocketPath, configSchema, isLoopbackHost, writeSecret, type Config } from '../state/state-dir.js';
@@ -46,6 +46,17 @@ export async function initAppliance(state: StateDir, options: InitOptions): Prom
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     throw new FerryError('INVALID_INPUT', `--${String(issue?.path[0] ?? 'config')}: ${issue?.message ?? 'invalid'}`);
+  }
+  const listeners: [string, string][] = [
+    ['--listen', parsed.data.listen],
+    ['--admin', parsed.data.admin],
+    ...(parsed.data.ui ? [['--ui', parsed.data.ui.listen] as [string, string]] : []),
+  ];
+  for (const [i, [flag, address]] of listeners.entries()) {
+    const clash = listeners.slice(0, i).find(([, other]) => addressesClash(address, other));
+    if (clash) {
+      throw new FerryError('INVALID_INPUT', `${flag} ${address} takes the same port as ${clash[0]} ${clash[1]}: give each listener a port of its own (or 0, for one the system chooses)`);
+    }
   }
   const exposed = adminExposure(parsed.data.admin);
   if (exposed && !options.adminBeyondLoopback) {

@@ -17,7 +17,7 @@
 // and in total (util/connection-guard.ts).
 
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ProtocolError } from '../../proto/errors.js';
 import { TRANSFER_ID_PATTERN } from '../../proto/frame.js';
@@ -159,6 +159,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const loggerInstance: FastifyBaseLogger | undefined = pinoInstance;
   const app = Fastify({
     ...logging,
+    logController: new LogController({ disableRequestLogging: true }),
     ...(loggerInstance ? { loggerInstance } : {}),
     // No deadline on a whole request: uploads take as long as they take, the stall watch judges them; JSON bodies have their own below.
     ...serverSettings(budget),

@@ -21,3 +21,4 @@ export type { PoolPolicy, PoolPolicyChange, PoolPolicyRow } from './pool-policie
 export { ChainRepo } from './chains.js';
 export type { ChainFilter } from './chains.js';
 export { CopyRepo } from './copies.js';
+export { lockStateDir, SERVE_LOCK, SERVE_PID, type ServeLock } from './serve-lock.js';

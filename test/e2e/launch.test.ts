@@ -2,9 +2,13 @@
 // command (src/daemon/heap.ts), and says nothing when it was; it gives up at
 // once when it cannot listen.
 
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, expect, it } from 'vitest';
-import { ferry, initAppliance, removeState, startDaemon, stopAllDaemons } from '../support/cli.js';
+import { ferry, freePort, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons } from '../support/cli.js';
 
 const WARNING = /node was started without the flags of the ferry command/;
 const states: string[] = [];
@@ -30,6 +34,8 @@ it('does not warn when started as the ferry command starts', async () => {
   await daemon.stop();
   expect(daemon.log()).toMatch(/appliance started/);
   expect(daemon.log()).not.toMatch(WARNING);
+  // Nor with any deprecation of its libraries (fastify's FSTDEP023 was printed at every start, twice).
+  expect(daemon.log()).not.toMatch(/DeprecationWarning|FSTDEP/);
 });
 
 it('exits at once, non-zero, with one sentence, when its peer or admin port is taken', async () => {
@@ -58,4 +64,36 @@ it('exits at once, non-zero, with one sentence, when its peer or admin port is t
       await new Promise<void>((resolve) => squatter.close(() => resolve()));
     }
   }
+});
+
+it('refuses a second serve on a running daemon’s state dir at once, naming its pid, whatever the ports; the first goes on undisturbed', async () => {
+  const appliance = await initAppliance('twice');
+  states.push(appliance.state);
+  // Ports the system chooses: nothing but the lock can stop a second daemon from binding its own.
+  await mergeConfig(appliance.state, { listen: '127.0.0.1:0', admin: '127.0.0.1:0', advertise: '127.0.0.1:0' });
+  const first = await startDaemon(appliance, 'twice');
+  const bound = await readFile(path.join(appliance.state, 'bound.json'), 'utf8');
+  const second = await ferry(appliance.state, ['serve']);
+  expect(second.code).toBe(1);
+  const lines = second.stderr.trim().split('\n').filter((l) => l.startsWith('ferry:'));
+  expect(lines).toEqual([`ferry: another 'ferry serve' (pid ${first.process.pid}) is running on the state dir ${appliance.state}: stop it first (systemctl stop ferry), or give this one another --state [DAEMON_RUNNING]`]);
+  // The first still answers, from the address it wrote, which the second left alone.
+  expect(await readFile(path.join(appliance.state, 'bound.json'), 'utf8')).toBe(bound);
+  expect((await ferry(appliance.state, ['status'])).code).toBe(0);
+  // Once it stopped (or died), the next one starts.
+  await first.kill();
+  const next = await startDaemon(appliance, 'twice-again');
+  expect((await ferry(appliance.state, ['status'])).code).toBe(0);
+  await next.stop();
+});
+
+it('refuses at init a listener on another’s port, with one sentence naming both', async () => {
+  const state = await mkdtemp(path.join(os.tmpdir(), 'ferry-test-state-clash-'));
+  states.push(state);
+  await rm(state, { recursive: true });
+  const port = await freePort();
+  const r = await ferry(state, ['init', '--name', 'clash', '--listen', `0.0.0.0:${port}`, '--admin', `127.0.0.1:${port}`]);
+  expect(r.code).toBe(2);
+  expect(r.stderr.trim()).toBe(`ferry: --admin 127.0.0.1:${port} takes the same port as --listen 0.0.0.0:${port}: give each listener a port of its own (or 0, for one the system chooses) [INVALID_INPUT]`);
+  expect(existsSync(path.join(state, 'config.json'))).toBe(false);
 });
