@@ -61,7 +61,12 @@ export function issueSentence(issue: RawIssue): string | undefined {
       return `must be a multiple of ${String(issue.divisor)}`;
     case 'invalid_format':
       return issue.format === 'regex' ? 'is not in the form expected here' : `must be a valid ${issue.format}`;
-    default:
+    case 'invalid_union':
+      return 'is none of the forms allowed here';
+    case 'custom':
+    case 'invalid_element':
+    case 'invalid_key':
+      // A refinement's own message, or the element's issue, says more.
       return undefined;
   }
 }
