@@ -3,7 +3,6 @@
 
 import { AdminClient, DaemonUnreachable } from '../api/client.js';
 import { StateDir, choosesPort, defaultStateDir } from '../state/state-dir.js';
-import { FerryError } from '../domain/errors.js';
 
 export interface GlobalOptions {
   state?: string;
@@ -16,12 +15,7 @@ export function stateDirOf(options: GlobalOptions): StateDir {
 export async function adminClient(options: GlobalOptions): Promise<AdminClient> {
   const state = stateDirOf(options);
   const config = await state.readConfig();
-  let token: string;
-  try {
-    token = await state.readToken();
-  } catch {
-    throw new FerryError('NOT_FOUND', `cannot read the admin token in ${state.root} (are you root?)`);
-  }
+  const token = await state.readToken();
   // Port 0: the daemon chose its port at start and wrote where in bound.json.
   const admin = choosesPort(config.admin) ? ((await state.readBound())?.admin ?? null) : config.admin;
   if (admin === null) throw new DaemonUnreachable(config.admin, new Error(`no ${state.boundPath}: the daemon chooses its admin port when it starts`));

@@ -45,19 +45,33 @@ export function buildProgram(): Command {
     .description('replicate btrfs shares between paired appliances')
     .version(version(), '-V, --version', 'the version of this ferry')
     .option('--state <dir>', 'state directory (default $FERRY_STATE, else /var/lib/ferry)')
-    .showHelpAfterError()
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   for (const register of [registerInit, registerServe, registerStatus, registerPool, registerPair, registerPeer, registerTask, registerTrail, registerReplica, registerRestore, registerConfig, registerAdmin]) {
     register(program, globals);
   }
-  // Subcommands report usage errors the same way as the top level.
+  // Subcommands report usage errors the same way as the top level: one line,
+  // as every other refusal, pointing at the command's own help (not printing all of it).
   const override = (cmd: Command): void => {
     cmd.exitOverride();
+    cmd.configureOutput({ outputError: (text, write) => write(usageLine(text, commandPath(cmd))) });
     cmd.commands.forEach(override);
   };
   override(program);
   return program;
+}
+
+/** `ferry task add`: the words that name a command. */
+function commandPath(cmd: Command): string {
+  const names: string[] = [];
+  for (let c: Command | null = cmd; c; c = c.parent) names.unshift(c.name());
+  return names.join(' ');
+}
+
+/** Commander's "error: unknown option '--x'" as Ferry says a refusal. */
+export function usageLine(text: string, command: string): string {
+  const message = text.trim().replace(/^error: /, '');
+  return `ferry: ${message} (see '${command} --help') [USAGE]\n`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {

@@ -62,6 +62,7 @@ export const errorCatalogue = {
   INTERRUPTED: { class: 'transient', summary: 'the attempt was interrupted by a stop or crash' },
   INTERNAL: { class: 'permanent', summary: 'an unexpected internal error' },
   LISTEN_FAILED: { class: 'permanent', summary: 'the daemon could not listen on an address it was configured with' },
+  DATABASE_DAMAGED: { class: 'permanent', summary: 'the state dir\'s database is damaged: move it aside and import the appliance\'s export' },
   DAEMON_RUNNING: { class: 'permanent', summary: "another 'ferry serve' is running on this state dir" },
   // peers, keys and sealed streams
   BAD_KEY: { class: 'permanent', summary: 'a key or identity file is malformed or unusable' },

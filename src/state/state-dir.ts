@@ -157,7 +157,16 @@ export class StateDir {
   }
 
   async readToken(): Promise<string> {
-    return (await readFile(this.tokenPath, 'utf8')).trim();
+    try {
+      return (await readFile(this.tokenPath, 'utf8')).trim();
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        throw new FerryError('NOT_FOUND', `${this.tokenPath} is missing: the daemon and ferry share it; bring it back from a backup of ${this.root}, or import this appliance's export into a new state dir ('ferry config import')`);
+      }
+      if (code === 'EACCES' || code === 'EPERM') throw new FerryError('NOT_FOUND', `cannot read ${this.tokenPath}: it is root's alone (0600); run ferry as root`);
+      throw err;
+    }
   }
 
   /** A fresh admin token, made by the caller (the daemon's init and import: the CLI never loads node:crypto for it). */

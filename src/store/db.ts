@@ -31,7 +31,22 @@ export function openDatabase(path: string): Db {
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
   } catch (err) {
     db.close();
-    throw err;
+    throw damaged(path, err) ?? err;
   }
   return db;
+}
+
+/**
+ * SQLite's word for a file that is no database, or one whose pages do not
+ * hold together, as the admin needs it: which file, and the way out.
+ */
+export function damaged(path: string, err: unknown): FerryError | null {
+  const code = (err as { code?: string } | null)?.code;
+  if (code !== 'SQLITE_CORRUPT' && code !== 'SQLITE_NOTADB') return null;
+  const why = err instanceof Error ? err.message : String(err);
+  return new FerryError(
+    'DATABASE_DAMAGED',
+    `the database ${path} is damaged (${why}): stop ferry, move the file aside, and bring this appliance back with 'ferry config import FILE' from its export (the replicas on the pools are not in the database and stay)`,
+    { cause: err },
+  );
 }

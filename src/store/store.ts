@@ -5,7 +5,7 @@ import { dumpConfig, loadConfig } from './config-dump.js';
 import { CopyRepo } from './copies.js';
 import type { Db } from './db.js';
 import { GrantRepo } from './grants.js';
-import { openDatabase } from './db.js';
+import { damaged, openDatabase } from './db.js';
 import { InviteRepo } from './invites.js';
 import { migrate } from './migrations.js';
 import { NonceRepo } from './nonces.js';
@@ -89,7 +89,7 @@ export function openStore(path: string): Store {
     migrate(db);
   } catch (err) {
     db.close();
-    throw err;
+    throw damaged(path, (err as { cause?: unknown }).cause ?? err) ?? err;
   }
   return new Store(db);
 }

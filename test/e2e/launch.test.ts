@@ -3,7 +3,7 @@
 // once when it cannot listen.
 
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -96,4 +96,24 @@ it('refuses at init a listener on another’s port, with one sentence naming bot
   expect(r.code).toBe(2);
   expect(r.stderr.trim()).toBe(`ferry: --admin 127.0.0.1:${port} takes the same port as --listen 0.0.0.0:${port}: give each listener a port of its own (or 0, for one the system chooses) [INVALID_INPUT]`);
   expect(existsSync(path.join(state, 'config.json'))).toBe(false);
+});
+
+it('says which file is missing or damaged, and the way out, in one sentence', async () => {
+  const appliance = await initAppliance('broken');
+  states.push(appliance.state);
+  const token = path.join(appliance.state, 'admin.token');
+  const saved = await readFile(token);
+  await rm(token);
+  for (const args of [['status'], ['serve']]) {
+    const r = await ferry(appliance.state, args);
+    expect(r.code, args.join(' ')).toBe(2);
+    expect(r.stderr).toBe(`ferry: ${token} is missing: the daemon and ferry share it; bring it back from a backup of ${appliance.state}, or import this appliance's export into a new state dir ('ferry config import') [NOT_FOUND]\n`);
+  }
+  await writeFile(token, saved, { mode: 0o600 });
+  // A database that is no database any more (a disk that returned garbage).
+  const db = path.join(appliance.state, 'ferry.db');
+  await writeFile(db, Buffer.alloc(8192, 0x5a));
+  const r = await ferry(appliance.state, ['serve']);
+  expect(r.code).toBe(1);
+  expect(r.stderr).toMatch(new RegExp(`^ferry: the database ${db.replaceAll('/', '\\/')} is damaged \\(file is not a database\\): stop ferry, move the file aside, and bring this appliance back with 'ferry config import FILE' .* \\[DATABASE_DAMAGED\\]\\n$`));
 });
