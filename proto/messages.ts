@@ -321,7 +321,14 @@ export function decodeInvite(line: string): Invite {
   } catch {
     throw new Error('the invite is not valid JSON');
   }
-  return Invite.parse(json);
+  const parsed = Invite.safeParse(json);
+  if (!parsed.success) {
+    // One sentence, not zod's list of issues: the first says enough (a cut or altered invite).
+    const issue = parsed.error.issues[0];
+    const field = issue && issue.path.length > 0 ? `its field ${issue.path.join('.')} ` : '';
+    throw new Error(`the invite does not hold what an invite holds: ${field}${issue?.message ?? 'is malformed'} (copy the whole line 'ferry pair invite' printed)`);
+  }
+  return parsed.data;
 }
 
 /**

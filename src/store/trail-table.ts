@@ -99,6 +99,8 @@ export abstract class TrailTable<E extends TrailEntry> {
   private readonly listStmts = new Map<string, ReturnType<Db['prepare']>>();
   /** The SELECT of a listing, before its WHERE. */
   readonly #listSelect: string;
+  /** `send trail`, `receive trail`. */
+  readonly #label: string;
 
   protected constructor(
     db: Db,
@@ -109,6 +111,8 @@ export abstract class TrailTable<E extends TrailEntry> {
     groupColumns: readonly string[],
   ) {
     this.#db = db;
+    // Messages name the trail as the admin knows it (`ferry trail send`), not the table.
+    this.#label = table.replace(/_/g, ' ');
     const select =
       'SELECT id, kind, task, share, snapshot, parent, mode, status, started_at AS startedAt, ended_at AS endedAt, bytes, ' +
       `error_code AS errorCode, error, reason, findings, retention, peer, pool${extraSelect} FROM ${table}`;
@@ -155,7 +159,7 @@ export abstract class TrailTable<E extends TrailEntry> {
       this.insertStmt.run(row);
     } catch (err) {
       if (isDuplicateKey(err)) {
-        throw new FerryError('ALREADY_EXISTS', `the ${this.table} holds attempt ${e.id} already`, { cause: err });
+        throw new FerryError('ALREADY_EXISTS', `the ${this.#label} holds attempt ${e.id} already`, { cause: err });
       }
       throw mapConstraint(err, `trail entry ${e.id}`);
     }
@@ -221,7 +225,7 @@ export abstract class TrailTable<E extends TrailEntry> {
     const existing = this.mustExist(id);
     throw new FerryError(
       'INTERNAL',
-      `attempt ${id} in the ${this.table} has finished already (${existing.status}); a trail entry is finished once`,
+      `attempt ${id} in the ${this.#label} has finished already (${existing.status}); a trail entry is finished once`,
     );
   }
 
@@ -259,7 +263,7 @@ export abstract class TrailTable<E extends TrailEntry> {
 
   private mustExist(id: string): E {
     const existing = this.getStmt.get(id);
-    if (existing === undefined) throw new FerryError('NOT_FOUND', `the ${this.table} has no attempt ${id}`);
+    if (existing === undefined) throw new FerryError('NOT_FOUND', `the ${this.#label} has no attempt ${id}`);
     return existing;
   }
 }

@@ -127,6 +127,7 @@ describe('the CLI contract, verb by verb', () => {
     ['a missing required flag', ['task', 'add', 'x', '--share', '/mnt/x']],
     ['a bad duration', ['task', 'add', 'x', '--share', '/mnt/x', '--peer', 'beta', '--pool', 'backup', '--every', 'often']],
     ['a bad number', ['trail', 'send', '--limit', 'many']],
+    ['an invite too short-lived', ['pair', 'invite', '--ttl', '5s']],
   ])('%s exits 2 with one line on stderr, pointing at the command’s help, and nothing on stdout', async (_name, args) => {
     const r = await ferry(A(), args);
     expect(r.code).toBe(2);

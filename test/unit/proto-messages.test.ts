@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { useIssueSentences } from '../../src/domain/issue-sentences.js';
 import {
   decodeInvite,
   encodeInvite,
@@ -123,6 +124,14 @@ describe('invites', () => {
     expect(() => decodeInvite(line.slice(0, -3))).toThrow();
     expect(() => decodeInvite(`${line}!`)).toThrow();
     expect(() => encodeInvite({ ...invite, address: 'ftp://x' })).toThrow();
+  });
+
+  it('say in one sentence what is wrong with one that decodes but is not an invite, naming the field', () => {
+    // As in the daemon, where the API's schemas install the sentences.
+    useIssueSentences();
+    const { secret: _secret, ...rest } = invite;
+    const line = `ferry-invite-v1:${Buffer.from(JSON.stringify(rest)).toString('base64url')}`;
+    expect(() => decodeInvite(line)).toThrow(/^the invite does not hold what an invite holds: its field secret is required \(copy the whole line 'ferry pair invite' printed\)$/);
   });
 
   it('prove knowledge of the secret bound to the accepter keys', () => {

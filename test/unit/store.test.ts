@@ -485,6 +485,19 @@ describe.each(trails)('$side trail', ({ repo }) => {
   });
 });
 
+describe('trail messages', () => {
+  it('name the trail as the admin knows it, not its table', () => {
+    const store = openStore(':memory:');
+    try {
+      expect(() => store.sendTrail.finish('no-such-attempt', { status: 'failed', endedAt: '2026-01-01T00:00:00.000Z', bytes: 0, errorCode: null, error: null })).toThrow(
+        'the send trail has no attempt no-such-attempt',
+      );
+    } finally {
+      store.close();
+    }
+  });
+});
+
 describe('trail listing', () => {
   let store: Store;
   beforeEach(() => {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { parseDuration } from '../../domain/names.js';
 import { adminClient, type GlobalOptions } from '../context.js';
+import { UsageError } from '../errors.js';
 import { line, lineToStderr, printJson } from '../output.js';
 
 export function registerPair(program: Command, globals: () => GlobalOptions): void {
@@ -12,7 +13,7 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
     .option('--grant <pool>', 'grant this pool to the appliance that accepts the invite')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { ttl: string; grant?: string; json?: boolean }) => {
-      const created = await (await adminClient(globals())).invite({ ttlSeconds: parseDuration(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
+      const created = await (await adminClient(globals())).invite({ ttlSeconds: ttlOf(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
       if (opts.json) return printJson(created);
       line(created.invite);
       lineToStderr(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}`);
@@ -28,4 +29,11 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
       line(`paired with ${peer.name} (${peer.id}) at ${peer.address}`);
       line(`fingerprint ${peer.fingerprint}: compare it with 'ferry status' there`);
     });
+}
+
+/** An invite lives from a minute to a week (the daemon's bounds), said in the flag's own terms. */
+function ttlOf(text: string): number {
+  const seconds = parseDuration(text);
+  if (seconds < 60 || seconds > 7 * 86_400) throw new UsageError(`--ttl takes a duration from 1m to 7d, like 15m or 2h, not '${text}'`);
+  return seconds;
 }
