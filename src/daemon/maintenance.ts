@@ -1,6 +1,7 @@
 // The daemon's maintenance: bree jobs in worker threads (src/daemon/jobs/),
-// each on its own interval, none at start (an idle daemon writes nothing
-// until the first one is due). What they report comes back here: the trail
+// each on its own interval. Only the pools' health also runs at start (it
+// only reads: an admin must not see "not checked yet" for a quarter of an
+// hour); the others wait until they are due (an idle daemon writes nothing). What they report comes back here: the trail
 // pruning and purges are logged when they deleted something, the staging the
 // sweep found is deleted by the receiver (which knows the transfers under
 // way), and the pools' health is kept for `pool list` and `task show`.
@@ -49,6 +50,7 @@ export class Maintenance {
         continue;
       }
       timers.addJob({ name: `maintenance:${job.name}`, path: file, everyMs: job.everyS * 1000, workerData: { data } });
+      if (job.name === 'health') void timers.runJob(`maintenance:${job.name}`).catch((err: unknown) => this.deps.logger.warn('the health check at start failed', { error: String(err) }));
     }
   }
 

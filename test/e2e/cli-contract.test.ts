@@ -5,13 +5,14 @@
 // exits 1; an unreachable daemon exits 3.
 
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { AddedTaskView, InviteView, PeerView, PoolView, ReceiveTrailEntryView, ReplicaView, SendTrailEntryView, StatusView, TaskDetailView, TaskView } from '../../src/api/views.js';
 import { ferry, ferryOk } from '../support/cli.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
+import { run as must } from '../support/run.js';
 
 let pair: PairedDaemons;
 const A = (): string => pair.alpha.state;
@@ -91,6 +92,23 @@ describe('the CLI contract, verb by verb', () => {
     await ferryOk(A(), ['task', 'edit', 'docs', '--every', '1d']);
     // Its JSON is the API's: AddedTaskView has what `task add` reports.
     expect(AddedTaskView.shape.task).toBe(TaskView);
+  });
+
+  it('says on the result line of a run that succeeded, and in task show, what was not well with the pools', async () => {
+    // The source pool nearly full: under a tenth of it free.
+    const fs = await statfs(pair.sourcePool.path);
+    const filler = path.join(pair.sourcePool.path, 'filler.bin');
+    await must('fallocate', ['-l', String(Math.max(0, fs.bavail * fs.bsize - 12 * 1024 * 1024)), filler]);
+    try {
+      await writeFile(path.join(pair.share, 'note.txt'), 'a change to send\n');
+      const r = await ferry(A(), ['task', 'run', 'docs', '--wait']);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toMatch(/^run of docs succeeded: .*\n {2}but the pools were not all well: warning POOL_LOW_SPACE: the source pool has [\d.]+ (KiB|MiB) free, below the [\d.]+ MiB threshold\n$/m);
+      const shownText = await ferryOk(A(), ['task', 'show', 'docs']);
+      expect(shownText).toMatch(/^last attempt warning POOL_LOW_SPACE: the source pool has /m);
+    } finally {
+      await rm(filler, { force: true });
+    }
   });
 
   it('trail send, trail receive, replica list', async () => {

@@ -105,3 +105,24 @@ it('tells the admin at `pool add` that a pool is mounted without nosuid,nodev', 
     await open.destroy();
   }
 });
+
+it('checks the pools’ health at start, not only when the first interval (15 min) has passed', async () => {
+  const fresh = await initAppliance('fresh');
+  const second = await createPool({ sizeMiB: 128 });
+  try {
+    const store = openStore(path.join(fresh.state, 'ferry.db'));
+    store.pools.add({ name: 'backup', path: second.path });
+    store.close();
+    const started = await startDaemon(fresh, 'fresh');
+    try {
+      await eventually(async () => (await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']))[0]?.health !== null);
+      const [backup] = await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']);
+      expect(backup?.health?.findings).toEqual([]);
+    } finally {
+      await started.stop();
+    }
+  } finally {
+    await second.destroy();
+    await removeState(fresh.state);
+  }
+});

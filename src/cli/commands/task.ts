@@ -155,6 +155,9 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`retries      ${t.retries}, first after ${formatDuration(Math.round(t.retryBackoffMs / 1000))}, for passing failures only`);
       line(`health       ${t.health.state}${t.health.reason ? `: ${shown(t.health.reason)}` : ''}`);
       line(`source pool  ${describeHealth(t.sourceHealth)}${t.sourceHealth ? ` (checked ${t.sourceHealth.checkedAt})` : ''}`);
+      // What the last attempt saw of both pools: newer than the check between runs, and about the target too.
+      const seen = t.recent[0]?.findings;
+      if (seen) line(`last attempt ${shown(seen)} (${t.recent[0]?.startedAt ?? ''})`);
       line('recent attempts');
       printTable(
         ['started', 'snapshot', 'mode', 'parent', 'status', 'bytes', 'error'],
@@ -189,6 +192,9 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       }
       if (end.state === 'succeeded') {
         line(`run of ${name} succeeded: snapshot ${end.snapshot ?? '-'}, ${formatBytes(end.bytes)} sent`);
+        // A run that succeeded on a pool in trouble says so here, not only in the trail.
+        const [last] = await client.sendTrail({ task: name, limit: 1 });
+        if (last?.findings) line(`  but the pools were not all well: ${shown(last.findings)}`);
         return;
       }
       lineToStderr(`ferry: run of ${name} ${end.state}: ${shown(end.error ?? 'no reason given')} [${end.errorCode ?? 'FAILED'}]`);
