@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
-import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
+import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerRemovedView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
 
 export class ApiError extends Error {
   constructor(
@@ -163,7 +163,7 @@ export class AdminClient {
   invite = (options: { ttlSeconds?: number; grantPool?: string } = {}): Promise<InviteView> => this.call(adminRoutes.invite, { body: options });
   accept = (invite: string): Promise<PeerView> => this.call(adminRoutes.accept, { body: { invite } });
   listPeers = (): Promise<PeerView[]> => this.call(adminRoutes.listPeers, {});
-  removePeer = (peer: string): Promise<PeerView> => this.call(adminRoutes.removePeer, { params: { peer } });
+  removePeer = (peer: string, tasks?: 'pause' | 'remove'): Promise<PeerRemovedView> => this.call(adminRoutes.removePeer, { params: { peer }, query: tasks === undefined ? {} : { tasks } });
   setPeerAddress = (peer: string, address: string): Promise<PeerView> => this.call(adminRoutes.setPeerAddress, { params: { peer }, body: { address } });
   addTask = (body: TaskAddBody): Promise<AddedTaskView> => this.call(adminRoutes.addTask, { body });
   listTasks = (): Promise<TaskView[]> => this.call(adminRoutes.listTasks, {});

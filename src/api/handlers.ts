@@ -60,7 +60,7 @@ export function adminHandlers({ ports, metrics, openapi, streams }: HandlerOptio
     invite: ({ body }) => ports.invite(body),
     accept: ({ body }) => ports.accept(body.invite),
     listPeers: () => ports.listPeers(),
-    removePeer: ({ params }) => ports.removePeer(params.peer),
+    removePeer: ({ params, query }) => ports.removePeer(params.peer, query.tasks),
     setPeerAddress: ({ params, body }) => ports.setPeerAddress(params.peer, body.address),
 
     listTasks: () => ports.listTasks(),

@@ -3,7 +3,7 @@
 
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import type { CopyBody, RestoreBody, PoolAddBody, PolicyBody, ReplicaQuery, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
-import type { CopyView, PeerView, PoolView, ReplicaView, RestoreView, RunEvent, RunView, StatusView, TaskView } from './views.js';
+import type { CopyView, PeerRemovedView, PeerView, PoolView, ReplicaView, RestoreView, RunEvent, RunView, StatusView, TaskView } from './views.js';
 
 export type { CopyView, HealthView, PolicyView, PoolView, ReplicaView, TaskView } from './views.js';
 
@@ -19,7 +19,7 @@ export interface AdminPorts {
   invite(options: { ttlSeconds?: number | undefined; grantPool?: string | undefined }): Promise<{ invite: string; expiresAt: string; fingerprint: string }>;
   accept(invite: string): Promise<PeerView>;
   listPeers(): Promise<PeerView[]>;
-  removePeer(peer: string): Promise<PeerView>;
+  removePeer(peer: string, tasks?: 'pause' | 'remove'): Promise<PeerRemovedView>;
   setPeerAddress(peer: string, address: string): Promise<PeerView>;
   addTask(body: TaskAddBody): Promise<{ task: TaskView; warnings: string[] }>;
   listTasks(): Promise<TaskView[]>;

@@ -8,11 +8,12 @@
 // bundle and the CLI load this file without fastify.
 
 import { z } from 'zod';
-import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
+import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PeerRemoveQuery, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import {
   AddedTaskView,
   CopyView,
   InviteView,
+  PeerRemovedView,
   PeerView,
   PoolView,
   ReceiveTrailEntryView,
@@ -94,7 +95,16 @@ export const adminRoutes = {
   invite: route({ method: 'POST', path: `${p}/pair/invite`, access: admin, tag: 'peers', summary: 'make a one-time invite', body: InviteBody, response: InviteView }),
   accept: route({ method: 'POST', path: `${p}/pair/accept`, access: admin, tag: 'peers', summary: "accept a peer's invite", body: AcceptBody, response: PeerView }),
   listPeers: route({ method: 'GET', path: `${p}/peers`, access: admin, tag: 'peers', summary: 'paired peers with fingerprints and grants', response: z.array(PeerView) }),
-  removePeer: route({ method: 'DELETE', path: `${p}/peers/:peer`, access: admin, tag: 'peers', summary: 'unpair a peer', params: PeerParams, response: PeerView }),
+  removePeer: route({
+    method: 'DELETE',
+    path: `${p}/peers/:peer`,
+    access: admin,
+    tag: 'peers',
+    summary: 'unpair a peer; its tasks are paused (or removed)',
+    params: PeerParams,
+    query: PeerRemoveQuery,
+    response: PeerRemovedView,
+  }),
   setPeerAddress: route({ method: 'PUT', path: `${p}/peers/:peer/address`, access: admin, tag: 'peers', summary: 'change where a peer is reached', params: PeerParams, body: SetAddressBody, response: PeerView }),
 
   listTasks: route({ method: 'GET', path: `${p}/tasks`, access: admin, tag: 'tasks', summary: 'replication tasks', response: z.array(TaskView) }),

@@ -41,6 +41,9 @@ export const PolicyBody = z.strictObject({
   maxTransfers: z.number().int().min(1).max(64).nullable().optional(),
 });
 export type PolicyBody = z.infer<typeof PolicyBody>;
+/** What `peer remove` does with the tasks that send to the peer: pause them (default) or remove them. */
+export const PeerRemoveQuery = z.strictObject({ tasks: z.enum(['pause', 'remove']).optional() });
+export type PeerRemoveQuery = z.infer<typeof PeerRemoveQuery>;
 export const AcceptBody = z.strictObject({ invite: z.string().min(1).max(8192) });
 export const SetAddressBody = z.strictObject({ address: z.string().min(1).max(300) });
 

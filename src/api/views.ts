@@ -211,6 +211,12 @@ export const PeerView = z.object({
 });
 export type PeerView = z.infer<typeof PeerView>;
 
+/** A peer removed, and what became of the tasks that sent to it (they could only fail). */
+export const PeerRemovedView = PeerView.extend({
+  tasks: z.array(z.object({ name: z.string(), action: z.enum(['paused', 'removed']) })),
+});
+export type PeerRemovedView = z.infer<typeof PeerRemovedView>;
+
 export const InviteView = z.object({ invite: z.string(), expiresAt: timestamp, fingerprint: z.string() });
 export type InviteView = z.infer<typeof InviteView>;
 

@@ -24,7 +24,7 @@ import { PoolAdmin } from './pool-admin.js';
 import type { Restores } from './restores.js';
 import type { RunRegistry } from './runs.js';
 import type { LiveEvents } from './events.js';
-import type { RunEvent } from '../api/views.js';
+import type { PeerRemovedView, RunEvent } from '../api/views.js';
 import { checkShare } from './share-checks.js';
 import type { Config } from '../state/state-dir.js';
 
@@ -170,17 +170,25 @@ export class AdminService implements AdminPorts {
     return Promise.resolve(this.d.store.peers.list().map((p) => this.#peerView(p)));
   }
 
-  removePeer(peer: string): Promise<PeerView> {
+  removePeer(peer: string, tasks: 'pause' | 'remove' = 'pause'): Promise<PeerRemovedView> {
     const found = this.#peer(peer);
     const { store } = this.d;
+    // Its tasks could only fail NOT_PAIRED from now on: paused (kept, to point at another peer or pair again) or removed.
+    const stranded = store.tasks.list().filter((t) => t.peer === found.id);
     store.transaction(() => {
       store.peers.remove(found.id);
       store.grants.removePeer(found.id);
       store.policies.removePeer(found.id);
+      for (const t of stranded) {
+        if (tasks === 'remove') store.tasks.remove(t.name);
+        else store.tasks.setPaused(t.name, true);
+      }
     });
     // Removal from the store refuses its next request; this ends what is in flight.
     this.d.peerServer()?.abortPeer(found.id);
-    return Promise.resolve(this.#peerView(found));
+    if (stranded.length > 0) this.onTasksChanged();
+    const action = tasks === 'remove' ? ('removed' as const) : ('paused' as const);
+    return Promise.resolve({ ...this.#peerView(found), tasks: stranded.map((t) => ({ name: t.name, action })) });
   }
 
   setPeerAddress(peer: string, address: string): Promise<PeerView> {

@@ -157,8 +157,14 @@ describe('the CLI contract, verb by verb', () => {
   it('task remove, peer remove; then the daemon is unreachable: exit 3', async () => {
     await ferryOk(A(), ['task', 'remove', 'docs']);
     expect(await json(A(), ['task', 'list'], z.array(TaskView))).toEqual([]);
-    await ferryOk(A(), ['peer', 'remove', 'beta']);
+    // A task left on the peer is paused with it, and named: it could only fail NOT_PAIRED from now on.
+    await ferryOk(A(), ['task', 'add', 'spare', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
+    expect((await ferry(A(), ['peer', 'remove', 'beta', '--tasks', 'keep'])).code).toBe(2);
+    const removed = await ferryOk(A(), ['peer', 'remove', 'beta']);
+    expect(removed).toMatch(/^ {2}its tasks paused \(they would only fail\): spare; /m);
+    expect((await json(A(), ['task', 'list'], z.array(TaskView))).map((t) => [t.name, t.paused])).toEqual([['spare', true]]);
     expect(await json(A(), ['peer', 'list'], z.array(PeerView))).toEqual([]);
+    await ferryOk(A(), ['task', 'remove', 'spare']);
     await pair.alpha.stop();
     const r = await ferry(A(), ['status', '--json']);
     expect(r.code).toBe(3);

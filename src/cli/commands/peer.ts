@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { adminClient, type GlobalOptions } from '../context.js';
+import { UsageError } from '../errors.js';
 import { line, printJson, printTable } from '../output.js';
 
 export function registerPeer(program: Command, globals: () => GlobalOptions): void {
@@ -18,10 +19,16 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
   peer
     .command('remove')
     .argument('<peer>', "the peer's id or name")
-    .description('unpair at once: its next request and any transfer in flight are refused')
-    .action(async (name: string) => {
-      const removed = await (await adminClient(globals())).removePeer(name);
+    .option('--tasks <what>', "what becomes of the tasks that send to it: 'pause' (default) or 'remove'")
+    .description('unpair at once: its next request and any transfer in flight are refused; its tasks are paused (or removed)')
+    .action(async (name: string, opts: { tasks?: string }) => {
+      if (opts.tasks !== undefined && opts.tasks !== 'pause' && opts.tasks !== 'remove') throw new UsageError(`--tasks takes 'pause' or 'remove', not '${opts.tasks}'`);
+      const removed = await (await adminClient(globals())).removePeer(name, opts.tasks);
       line(`peer ${removed.name} (${removed.id}) removed`);
+      const names = removed.tasks.map((t) => t.name).join(', ');
+      if (removed.tasks.length === 0) return;
+      if (removed.tasks[0]?.action === 'removed') line(`  its tasks removed: ${names}`);
+      else line(`  its tasks paused (they would only fail): ${names}; point them at another peer with 'ferry task remove' and 'task add', or resume them once it is paired again`);
     });
   peer
     .command('set-address')

@@ -274,7 +274,7 @@ function RemovePeerDialog(props: { peer: PeerView; onClose: () => void; onRemove
       }}
     >
       <p>
-        This appliance forgets <strong>{p.name}</strong> (<span class="mono">{p.id}</span>) at once: tasks that send to it fail until it is paired again, and it can no longer send here{p.grants.length > 0 ? ` (its grants on ${p.grants.join(', ')} go too)` : ''}.
+        This appliance forgets <strong>{p.name}</strong> (<span class="mono">{p.id}</span>) at once: tasks that send to it are paused (they would only fail), and it can no longer send here{p.grants.length > 0 ? ` (its grants on ${p.grants.join(', ')} go too)` : ''}.
       </p>
       <p>Replicas already received from it stay on disk. Pairing again needs a new invite.</p>
     </ConfirmDialog>
