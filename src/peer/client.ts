@@ -175,7 +175,11 @@ export class PeerClient {
     // Our own watch: the peer leaving sealed bytes unread too long, or taking too long to answer after the last byte.
     const local = new AbortController();
     // An admin's cancel is told to the peer before the upload is cut, so its trail says cancelled, not a broken stream.
+    // Once every sealed byte went out, the peer is committing: a cancel then changes nothing, and the answer
+    // (a receipt, or the peer's refusal) is the one outcome both trails record.
+    let allOut = false;
     const onOuterAbort = (): void => {
+      if (allOut && isCancel(signal?.reason)) return;
       if (!isCancel(signal?.reason)) return local.abort(signal?.reason);
       void this.abort(transferId, AbortSignal.timeout(ABORT_NOTICE_MS), 'cancelled')
         .catch(() => undefined)
@@ -190,6 +194,7 @@ export class PeerClient {
     let commitTimer: NodeJS.Timeout | null = null;
     sealer.once('end', () => {
       // Every sealed byte went out: from here the peer commits, under the commit timeout.
+      allOut = true;
       stopWatch();
       commitTimer = setTimeout(
         () => local.abort(new FerryError('PEER_UNREACHABLE', `${this.#label} did not answer within ${Math.round(this.#timeouts.commitMs / 1000)} s of the last byte`)),

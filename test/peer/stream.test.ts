@@ -157,3 +157,45 @@ describe('stream upload flow control', () => {
     expect(Date.now() - started).toBeLessThan(10_000);
   });
 });
+
+describe('a cancel that races the end', () => {
+  it('leaves the outcome to the receiver once every byte went out: the commit stands, and the sender says succeeded', async () => {
+    const payload = randomBytes(1 << 20);
+    let committed: () => void = () => undefined;
+    const received = new Promise<void>((resolve) => (committed = resolve));
+    let release: () => void = () => undefined;
+    const answer = new Promise<void>((resolve) => (release = resolve));
+    let receiverSawAbort = false;
+    const client = await start(async (_peer, _id, stream, signal) => {
+      signal.addEventListener('abort', () => {
+        receiverSawAbort = true;
+      });
+      const bytes = await consume(stream, Infinity, 0);
+      // Committed; the answer is on its way when the admin's cancel comes.
+      committed();
+      await answer;
+      return receipt(bytes);
+    }, 60_000, 60_000);
+    const { transferId } = await client.open({ ...openBody, attemptId: randomUUID() });
+    // Whatever the client tells the receiver of the cancel has arrived before the answer is let go.
+    const told: Promise<unknown>[] = [];
+    const abort = client.abort.bind(client);
+    client.abort = (...args) => {
+      const notice = abort(...args);
+      told.push(notice.catch(() => undefined));
+      return notice;
+    };
+    const cancel = new AbortController();
+    const sending = client.transfer(transferId, Readable.from([payload]), cancel.signal);
+    await received;
+    cancel.abort(new FerryError('CANCELLED', 'cancelled by the admin (ferry task cancel)'));
+    await Promise.all(told);
+    // One turn of the loop: what the client does once its notice was answered has run.
+    await new Promise((resolve) => setImmediate(resolve));
+    release();
+    const result = await sending;
+    expect(result.bytes).toBe(payload.length);
+    expect(receiverSawAbort).toBe(false);
+    expect(told).toEqual([]);
+  });
+});
