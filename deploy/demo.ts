@@ -7,6 +7,13 @@
 // loop devices and the images. A demo that crashed or was killed is cleaned
 // up by the next one (or by `npm run demo -- --clean`): every run works in
 // /tmp/ferry-demo-<pid> and records what it made there.
+//
+// Ctrl-C in a terminal signals the whole process group (npm, tsx, the demo,
+// its daemons), and npm or tsx may end the demo before its cleanup is done;
+// `timeout` signals npm alone. So each demo starts a keeper first: a detached
+// process in a session of its own, which no signal to the group reaches,
+// that waits for the demo's process to end (however it ends) and then cleans
+// up whatever is still there.
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -24,6 +31,7 @@ interface Made {
   mounts: string[];
   loops: string[];
   daemons: number[];
+  keepers: number[];
 }
 
 const say = (text: string): void => void process.stdout.write(`${text}\n`);
@@ -75,12 +83,13 @@ async function cleanUp(dir: string): Promise<void> {
 
 async function readMade(dir: string): Promise<Made> {
   const text = await readFile(path.join(dir, 'made.log'), 'utf8').catch(() => '');
-  const made: Made = { mounts: [], loops: [], daemons: [] };
+  const made: Made = { mounts: [], loops: [], daemons: [], keepers: [] };
   for (const line of text.split('\n')) {
     const [kind, value] = line.split(' ', 2);
     if (kind === 'mount' && value) made.mounts.push(value);
     if (kind === 'loop' && value) made.loops.push(value);
     if (kind === 'daemon' && value) made.daemons.push(Number(value));
+    if (kind === 'keeper' && value) made.keepers.push(Number(value));
   }
   return made;
 }
@@ -103,7 +112,28 @@ async function ferry(state: string, args: readonly string[]): Promise<string> {
   return (await run(process.execPath, [FERRY, '--state', state, ...args])).out;
 }
 
+/** How often a keeper looks whether its demo still runs. */
+const KEEPER_POLL_MS = 500;
+
+/** The keeper: waits for the demo's process to end, then cleans up what it left. */
+async function keep(pid: number, dir: string): Promise<void> {
+  while (alive(pid)) await new Promise((r) => setTimeout(r, KEEPER_POLL_MS));
+  await cleanUp(dir);
+}
+
+/** Starts the keeper of this demo, detached: a session of its own, no terminal, no pipe to us. */
+function startKeeper(dir: string): number {
+  const keeper = spawn(process.execPath, [...process.execArgv, import.meta.filename, '--keep', String(process.pid), dir], { detached: true, stdio: 'ignore' });
+  keeper.unref();
+  return keeper.pid ?? 0;
+}
+
 async function main(): Promise<void> {
+  const keepAt = process.argv.indexOf('--keep');
+  if (keepAt !== -1) {
+    await keep(Number(process.argv[keepAt + 1]), process.argv[keepAt + 2] ?? '');
+    return;
+  }
   if (process.getuid?.() !== 0) {
     process.stderr.write('The demo makes btrfs pools on loop devices and mounts them: run it as root (sudo npm run demo).\n');
     process.exit(2);
@@ -116,6 +146,7 @@ async function main(): Promise<void> {
   const dir = path.join(os.tmpdir(), `${PREFIX}${process.pid}`);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const record = (kind: string, value: string | number): Promise<void> => appendFile(path.join(dir, 'made.log'), `${kind} ${value}\n`);
+  await record('keeper', startKeeper(dir));
   const daemons: ChildProcess[] = [];
   let stopping = false;
   const stop = async (code: number): Promise<never> => {

@@ -59,6 +59,22 @@ async function daemonsOf(pid: number): Promise<number[]> {
     .map((l) => Number(l.slice(7)));
 }
 
+async function keeperOf(pid: number): Promise<number> {
+  const made = await readFile(path.join(os.tmpdir(), `ferry-demo-${pid}`, 'made.log'), 'utf8');
+  return Number(made.split('\n').find((l) => l.startsWith('keeper '))?.slice(7) ?? 0);
+}
+
+/** Waits until the demo of `pid` has left nothing (its keeper cleans up after it). */
+async function gone(pid: number, daemons: number[], ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const left = await leftovers(pid, daemons);
+    if (left.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the demo ${pid} left: ${left.join(', ')}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 describe('npm run demo', () => {
   it('replicates full then incremental, prints both trails, and Ctrl-C leaves nothing behind', async () => {
     const demo = startDemo();
@@ -84,11 +100,42 @@ describe('npm run demo', () => {
     expect(await leftovers(pid, daemons)).toEqual([]);
   }, 180_000);
 
-  it('a demo killed outright is cleaned up by the next one (--clean)', async () => {
+  it('a demo killed outright is cleaned up by its keeper, which nothing sent to the demo reaches', async () => {
     const demo = startDemo();
     const pid = demo.child.pid ?? 0;
     await until(demo.output, 'Ctrl-C stops both daemons', 120_000);
     const daemons = await daemonsOf(pid);
+    demo.child.kill('SIGKILL');
+    await demo.exited;
+    await gone(pid, daemons);
+  }, 180_000);
+
+  it('Ctrl-C in a terminal (SIGINT to npm run demo’s whole process group) leaves nothing behind', async () => {
+    // A process group of its own, as a terminal's foreground job: the signal reaches npm, tsx, the demo and its daemons at once.
+    const npm = spawn('npm', ['run', 'demo'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let out = '';
+    npm.stdout?.on('data', (b: Buffer) => (out += b.toString()));
+    npm.stderr?.on('data', (b: Buffer) => (out += b.toString()));
+    const exited = new Promise<void>((resolve) => npm.on('close', () => resolve()));
+    try {
+      await until(() => out, 'Ctrl-C stops both daemons', 150_000);
+    } catch (err) {
+      process.kill(-(npm.pid ?? 0), 'SIGKILL');
+      throw err;
+    }
+    const pid = Number(/ferry-demo-(\d+)\//.exec(out)?.[1] ?? 0);
+    const daemons = await daemonsOf(pid);
+    process.kill(-(npm.pid ?? 0), 'SIGINT');
+    await exited;
+    await gone(pid, daemons);
+  }, 240_000);
+
+  it('a demo and its keeper both killed outright are cleaned up by the next one (--clean)', async () => {
+    const demo = startDemo();
+    const pid = demo.child.pid ?? 0;
+    await until(demo.output, 'Ctrl-C stops both daemons', 120_000);
+    const daemons = await daemonsOf(pid);
+    process.kill(await keeperOf(pid), 'SIGKILL');
     demo.child.kill('SIGKILL');
     await demo.exited;
     // The crash left everything: pools mounted, daemons running.
