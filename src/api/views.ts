@@ -26,6 +26,8 @@ export type PolicyView = z.infer<typeof PolicyView>;
 export const HealthView = z.object({
   checkedAt: timestamp,
   findings: z.array(z.object({ severity: Severity, code: z.string(), message: z.string() })),
+  /** The filesystem's size and free space (btrfs' estimate) at the check; null when it could not be read. */
+  space: z.object({ sizeBytes: z.number(), freeBytes: z.number() }).nullable(),
 });
 export type HealthView = z.infer<typeof HealthView>;
 

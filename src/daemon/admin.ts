@@ -58,6 +58,8 @@ export interface AdminDeps {
 export class AdminService implements AdminPorts {
   /** Called after tasks or the service switch changed, so the scheduler can follow. */
   onTasksChanged: () => void = () => undefined;
+  /** Called after a pool was added (the daemon checks its health at once). */
+  onPoolsChanged: () => void = () => undefined;
 
   readonly #pools: PoolAdmin;
 
@@ -65,7 +67,7 @@ export class AdminService implements AdminPorts {
     this.#pools = new PoolAdmin(d.store, d.btrfs, (peer) => this.#peer(peer), (pool) => {
       const report = d.health();
       const found = report?.pools.find((p) => p.name === pool);
-      return report && found ? { checkedAt: report.checkedAt, findings: found.findings } : null;
+      return report && found ? { checkedAt: report.checkedAt, findings: found.findings, space: found.space } : null;
     });
   }
 
@@ -102,8 +104,10 @@ export class AdminService implements AdminPorts {
     return Promise.resolve();
   }
 
-  addPool(body: PoolAddBody): Promise<PoolView> {
-    return this.#pools.add(body);
+  async addPool(body: PoolAddBody): Promise<PoolView> {
+    const added = await this.#pools.add(body);
+    this.onPoolsChanged();
+    return added;
   }
 
   listPools(): Promise<PoolView[]> {
@@ -355,7 +359,7 @@ export class AdminService implements AdminPorts {
   #sourceHealth(task: string): HealthView | null {
     const report = this.d.health();
     const found = report?.sources.find((s) => s.task === task);
-    return report && found ? { checkedAt: report.checkedAt, findings: found.findings } : null;
+    return report && found ? { checkedAt: report.checkedAt, findings: found.findings, space: found.space } : null;
   }
 
   #peerIdOrRaw(idOrName: string): string {

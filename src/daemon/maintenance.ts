@@ -20,6 +20,7 @@ export const defaultTrailLimits = { keepDays: 400, keepPerTask: 10_000 };
 
 export class Maintenance {
   #health: HealthReport | null = null;
+  #timers: BreeTimers | null = null;
 
   constructor(
     private readonly deps: { config: Config; databasePath: string; receiver: Receiver; logger: Logger },
@@ -32,6 +33,7 @@ export class Maintenance {
 
   /** Adds the jobs to bree; a job whose worker file is missing (running from sources) is said and skipped. */
   schedule(timers: BreeTimers): void {
+    this.#timers = timers;
     const m = this.deps.config.maintenance ?? {};
     const data: JobData = {
       databasePath: this.deps.databasePath,
@@ -50,8 +52,13 @@ export class Maintenance {
         continue;
       }
       timers.addJob({ name: `maintenance:${job.name}`, path: file, everyMs: job.everyS * 1000, workerData: { data } });
-      if (job.name === 'health') void timers.runJob(`maintenance:${job.name}`).catch((err: unknown) => this.deps.logger.warn('the health check at start failed', { error: String(err) }));
+      if (job.name === 'health') this.checkHealthNow();
     }
+  }
+
+  /** Runs the health check now (at start, and when a task or pool was added): what is new is not "not checked yet" for 15 minutes. */
+  checkHealthNow(): void {
+    void this.#timers?.runJob('maintenance:health').catch((err: unknown) => this.deps.logger.warn('a health check could not start', { error: String(err) }));
   }
 
   /** What a job's worker posted. */

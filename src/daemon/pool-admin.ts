@@ -43,11 +43,10 @@ export class PoolAdmin {
     this.store.pools.add({ name: body.name, path: resolved });
     const view = this.view(body.name);
     // Maintenance has not looked yet: the admin sees at once what it would say (a degraded pool, one mounted without nosuid,nodev).
-    const findings = await this.btrfs
-      .poolHealth(resolved)
-      .then((h) => assessPool('target', h, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message })))
-      .catch(() => null);
-    return view.health === null && findings !== null ? { ...view, health: { checkedAt: new Date().toISOString(), findings } } : view;
+    const health = await this.btrfs.poolHealth(resolved).catch(() => null);
+    if (view.health !== null || health === null) return view;
+    const findings = assessPool('target', health, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
+    return { ...view, health: { checkedAt: new Date().toISOString(), findings, space: { sizeBytes: health.sizeBytes, freeBytes: health.freeBytes } } };
   }
 
   list(): PoolView[] {

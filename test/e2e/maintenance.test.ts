@@ -118,6 +118,11 @@ it('checks the pools’ health at start, not only when the first interval (15 mi
       await eventually(async () => (await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']))[0]?.health !== null);
       const [backup] = await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']);
       expect(backup?.health?.findings).toEqual([]);
+      // With its size and free space, as an admin expects of a NAS's pool page.
+      expect(backup?.health?.space?.sizeBytes).toBe(128 * 1024 * 1024);
+      expect(backup?.health?.space?.freeBytes).toBeGreaterThan(16 * 1024 * 1024);
+      expect(backup?.health?.space?.freeBytes).toBeLessThan(128 * 1024 * 1024);
+      expect(await ferryOk(fresh.state, ['pool', 'list'])).toMatch(/^backup\s+\S+\s+ok\s+[\d.]+ MiB of 128\.0 MiB\s/m);
     } finally {
       await started.stop();
     }

@@ -56,6 +56,11 @@ export function describeHealth(health: HealthView | null): string {
   return health.findings.length === 0 ? 'ok' : health.findings.map((f) => `${f.severity} ${f.code}`).join(', ');
 }
 
+/** `12.0 GiB of 100 GiB`: free of size, as the last check read them. */
+export function describeSpace(health: HealthView | null): string {
+  return health?.space ? `${formatBytes(health.space.freeBytes)} of ${formatBytes(health.space.sizeBytes)}` : '-';
+}
+
 function describeGrants(pool: PoolView): string {
   return pool.grants.length === 0 ? 'every paired peer' : pool.grants.map((g) => g.name ?? g.id).join(', ');
 }
@@ -79,8 +84,8 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
       const pools = await (await adminClient(globals())).listPools();
       if (opts.json) return printJson(pools);
       printTable(
-        ['name', 'path', 'health', 'takes', 'policy', 'added'],
-        pools.map((p) => [p.name, p.path, describeHealth(p.health), describeGrants(p), describePolicy(p.policy), p.createdAt]),
+        ['name', 'path', 'health', 'free', 'takes', 'policy', 'added'],
+        pools.map((p) => [p.name, p.path, describeHealth(p.health), describeSpace(p.health), describeGrants(p), describePolicy(p.policy), p.createdAt]),
       );
       for (const p of pools) {
         for (const o of p.peerPolicies) line(`  ${p.name}, for ${o.peerName ?? o.peer}: ${describePolicy(o)}`);

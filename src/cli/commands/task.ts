@@ -6,7 +6,7 @@ import { formatDuration, parseDuration } from '../../domain/names.js';
 import { defaultRetries, defaultRetryBackoffMs, maxRetries } from '../../domain/task.js';
 import { formatBytes } from '../../util/bytes.js';
 import { adminClient, type GlobalOptions } from '../context.js';
-import { describeHealth } from './pool.js';
+import { describeHealth, describeSpace } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
 import { line, lineToStderr, printJson, printTable, shown } from '../output.js';
@@ -154,7 +154,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       line(`if degraded  source: ${t.onDegradedSource}, target: ${t.onDegradedTarget}`);
       line(`retries      ${t.retries}, first after ${formatDuration(Math.round(t.retryBackoffMs / 1000))}, for passing failures only`);
       line(`health       ${t.health.state}${t.health.reason ? `: ${shown(t.health.reason)}` : ''}`);
-      line(`source pool  ${describeHealth(t.sourceHealth)}${t.sourceHealth ? ` (checked ${t.sourceHealth.checkedAt})` : ''}`);
+      line(`source pool  ${describeHealth(t.sourceHealth)}${t.sourceHealth ? `, ${describeSpace(t.sourceHealth)} free (checked ${t.sourceHealth.checkedAt})` : ''}`);
       // What the last attempt saw of both pools: newer than the check between runs, and about the target too.
       const seen = t.recent[0]?.findings;
       if (seen) line(`last attempt ${shown(seen)} (${t.recent[0]?.startedAt ?? ''})`);

@@ -8,22 +8,24 @@ import { toFerryError } from '../../domain/errors.js';
 import type { HealthReport } from './reports.js';
 import { runJob } from './worker.js';
 
-type Finding = HealthReport['pools'][number]['findings'][number];
+type Checked = Omit<HealthReport['pools'][number], 'name'>;
 
 const btrfs = new Btrfs();
 
-async function findings(role: 'source' | 'target', at: string): Promise<Finding[]> {
+async function check(role: 'source' | 'target', at: string): Promise<Checked> {
   try {
-    return assessPool(role, await btrfs.poolHealth(at), { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
+    const health = await btrfs.poolHealth(at);
+    const findings = assessPool(role, health, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
+    return { findings, space: { sizeBytes: health.sizeBytes, freeBytes: health.freeBytes } };
   } catch (err) {
     // Not a finding of the pool's own: the check could not look (the path is gone, btrfs failed).
-    return [{ severity: 'critical', code: 'POOL_UNREADABLE', message: `the health of ${at} could not be read: ${toFerryError(err).message}` }];
+    return { findings: [{ severity: 'critical', code: 'POOL_UNREADABLE', message: `the health of ${at} could not be read: ${toFerryError(err).message}` }], space: null };
   }
 }
 
 await runJob(async (store) => ({
   job: 'health',
   checkedAt: new Date().toISOString(),
-  pools: await Promise.all(store.pools.list().map(async (p) => ({ name: p.name, findings: await findings('target', p.path) }))),
-  sources: await Promise.all(store.tasks.list().map(async (t) => ({ task: t.name, findings: await findings('source', path.dirname(t.sharePath)) }))),
+  pools: await Promise.all(store.pools.list().map(async (p) => ({ name: p.name, ...(await check('target', p.path)) }))),
+  sources: await Promise.all(store.tasks.list().map(async (t) => ({ task: t.name, ...(await check('source', path.dirname(t.sharePath))) }))),
 }));

@@ -12,6 +12,9 @@ export type JobData = z.infer<typeof JobData>;
 
 const Finding = z.strictObject({ severity: z.enum(['info', 'warning', 'critical']), code: z.string(), message: z.string() });
 
+/** A pool's size and free space (btrfs' estimate), as the health check read them; null when it could not. */
+const Space = z.strictObject({ sizeBytes: z.number(), freeBytes: z.number() }).nullable();
+
 export const JobReport = z.discriminatedUnion('job', [
   z.strictObject({ job: z.literal('trails'), send: z.number().int(), receive: z.number().int() }),
   z.strictObject({ job: z.literal('purge'), nonces: z.number().int(), invites: z.number().int() }),
@@ -19,8 +22,8 @@ export const JobReport = z.discriminatedUnion('job', [
   z.strictObject({
     job: z.literal('health'),
     checkedAt: z.string(),
-    pools: z.array(z.strictObject({ name: z.string(), findings: z.array(Finding) })),
-    sources: z.array(z.strictObject({ task: z.string(), findings: z.array(Finding) })),
+    pools: z.array(z.strictObject({ name: z.string(), findings: z.array(Finding), space: Space })),
+    sources: z.array(z.strictObject({ task: z.string(), findings: z.array(Finding), space: Space })),
   }),
 ]);
 export type JobReport = z.infer<typeof JobReport>;

@@ -62,6 +62,8 @@ function Summary(props: { overview: Overview; now: number }) {
   const never = states.filter((s) => s === 'never').length;
   const failing = tasks.filter((t) => t.lastAttempt?.status === 'failed').length;
   const unhealthy = pools.filter((p) => p.health?.findings.some((f) => f.severity !== 'info')).length;
+  // A pool not checked yet is not "healthy": the check runs at start and takes a moment.
+  const unchecked = pools.filter((p) => p.health === null).length;
   const allGood = tasks.length > 0 && current === tasks.length && failing === 0 && unhealthy === 0;
   return (
     <section class={`summary ${allGood ? 'summary-ok' : tasks.length === 0 ? '' : 'summary-warn'}`} aria-label="Summary">
@@ -70,7 +72,17 @@ function Summary(props: { overview: Overview; now: number }) {
         {late > 0 && <li>{late} late</li>}
         {never > 0 && <li>{never} never succeeded</li>}
         {failing > 0 && <li>{failing} with a failed last attempt</li>}
-        <li>{pools.length === 0 ? 'no pools here' : unhealthy === 0 ? (pools.length === 1 ? 'pool healthy' : 'all pools healthy') : `${unhealthy} ${unhealthy === 1 ? 'pool needs' : 'pools need'} attention`}</li>
+        <li>
+          {pools.length === 0
+            ? 'no pools here'
+            : unhealthy > 0
+              ? `${unhealthy} ${unhealthy === 1 ? 'pool needs' : 'pools need'} attention`
+              : unchecked > 0
+                ? `${unchecked === pools.length && pools.length === 1 ? 'pool' : `${unchecked} ${unchecked === 1 ? 'pool' : 'pools'}`} not checked yet`
+                : pools.length === 1
+                  ? 'pool healthy'
+                  : 'all pools healthy'}
+        </li>
         <li>service {status.service === 'enabled' ? 'on' : 'off'}</li>
       </ul>
       {status.service === 'disabled' && (

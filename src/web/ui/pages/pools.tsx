@@ -104,6 +104,12 @@ function PoolCard(props: { pool: PoolView; peers: readonly PeerView[]; onChanged
           <p>
             <HealthBadge health={pool.health} /> {pool.health !== null && <span class="muted">checked <Time iso={pool.health.checkedAt} now={now} /></span>}
           </p>
+          {pool.health?.space && (
+            <p>
+              {formatBytes(pool.health.space.freeBytes)} free of {formatBytes(pool.health.space.sizeBytes)}{' '}
+              <span class="muted">({Math.round((100 * pool.health.space.freeBytes) / Math.max(1, pool.health.space.sizeBytes))}% free)</span>
+            </p>
+          )}
           <Findings health={pool.health} />
           <p class="muted pool-added">
             Added <Time iso={pool.createdAt} now={now} />
