@@ -113,6 +113,9 @@ describe('the CLI contract, verb by verb', () => {
 
   it('trail send, trail receive, replica list', async () => {
     const sent = await json(A(), ['trail', 'send', '--task', 'docs', '--limit', '5'], z.array(SendTrailEntryView));
+    // The table names the peer as this appliance knows it; --json keeps the id.
+    expect(await ferryOk(A(), ['trail', 'send', '--task', 'docs', '--limit', '1'])).toMatch(/^\S+\s+docs\s+beta\s/m);
+    expect(await ferryOk(B(), ['trail', 'receive', '--limit', '1'])).toMatch(/^\S+\s+alpha\s/m);
     const received = await json(B(), ['trail', 'receive', '--peer', 'alpha', '--share', 'data', '--limit', '5'], z.array(ReceiveTrailEntryView));
     expect(received[0]?.id).toBe(sent[0]?.id);
     // The web UI's filters and paging, on the command line too.

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { AdminClient } from '../../api/client.js';
 import type { TrailQuery } from '../../api/schemas.js';
 import { endStatuses } from '../../domain/trail.js';
 import { formatBytes } from '../../util/bytes.js';
@@ -57,11 +58,13 @@ export function registerTrail(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: RangeOptions & { task?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
-      const entries = await (await adminClient(globals())).sendTrail({ ...(opts.task ? { task: opts.task } : {}), ...rangeOf(opts), ...(limit ? { limit } : {}) });
+      const client = await adminClient(globals());
+      const entries = await client.sendTrail({ ...(opts.task ? { task: opts.task } : {}), ...rangeOf(opts), ...(limit ? { limit } : {}) });
       if (opts.json) return printJson(entries);
+      const peer = await peerNames(client);
       printTable(
         ['started', 'task', 'peer', 'snapshot', 'mode', 'status', 'bytes', 'error'],
-        entries.map((e) => [e.startedAt, e.task, e.peer, e.snapshot, e.mode, e.status, formatBytes(e.bytes), e.errorCode ? `${e.errorCode}: ${firstLine(e.error)}` : null]),
+        entries.map((e) => [e.startedAt, e.task, peer(e.peer), e.snapshot, e.mode, e.status, formatBytes(e.bytes), e.errorCode ? `${e.errorCode}: ${firstLine(e.error)}` : null]),
       );
     });
   rangeOptions(
@@ -71,18 +74,26 @@ export function registerTrail(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: RangeOptions & { peer?: string; share?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
-      const entries = await (await adminClient(globals())).receiveTrail({
+      const client = await adminClient(globals());
+      const entries = await client.receiveTrail({
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(opts.share ? { share: opts.share } : {}),
         ...rangeOf(opts),
         ...(limit ? { limit } : {}),
       });
       if (opts.json) return printJson(entries);
+      const peer = await peerNames(client);
       printTable(
         ['started', 'peer', 'share', 'snapshot', 'mode', 'status', 'bytes', 'error'],
-        entries.map((e) => [e.startedAt, e.peer, e.share, e.snapshot, e.mode, e.status, formatBytes(e.bytes), e.errorCode ? `${e.errorCode}: ${firstLine(e.error)}` : null]),
+        entries.map((e) => [e.startedAt, peer(e.peer), e.share, e.snapshot, e.mode, e.status, formatBytes(e.bytes), e.errorCode ? `${e.errorCode}: ${firstLine(e.error)}` : null]),
       );
     });
+}
+
+/** A peer's name where this appliance knows it (the trail keeps the id, which outlives an unpairing). */
+async function peerNames(client: AdminClient): Promise<(id: string) => string> {
+  const names = new Map((await client.listPeers()).map((p) => [p.id, p.name]));
+  return (id) => names.get(id) ?? id;
 }
 
 function firstLine(text: string | null): string {
