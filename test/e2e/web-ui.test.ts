@@ -186,6 +186,14 @@ describe('the web UI in Chromium, against two daemons', () => {
     expect(seenMidway).toMatch(/running/i);
     expect(seenMidway).toMatch(/of 4[0-9]\.\d MiB/);
     await expect.poll(() => transfer.textContent(), { timeout: 120_000 }).toMatch(/succeeded/i);
+    // Current is no alarm: its row says current, and nothing about being behind.
+    const health = alpha.getByTestId('task-health-docs');
+    await expect.poll(() => health.textContent(), { timeout: 30_000 }).toMatch(/current/);
+    expect(await health.textContent()).not.toMatch(/behind/);
+    // The task's page names its peer once, with its id: not "beta (beta)".
+    await health.getByRole('link', { name: 'docs' }).click();
+    await expect.poll(() => alpha.locator('main').textContent(), { timeout: 30_000 }).toContain(`Peerbeta ${pair.betaId}`);
+    expect(await alpha.locator('main').textContent()).not.toContain('beta (beta)');
   });
 
   it("shows the attempt in alpha's Send trail and in beta's Receive trail", async () => {

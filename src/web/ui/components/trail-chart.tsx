@@ -33,16 +33,20 @@ function axisDuration(seconds: number): string {
 }
 
 /**
- * The time axis: an hour either side of attempts less than a minute apart.
- * uPlot widens a lone time by 86400 "seconds" times 1000 (years) before it
- * asks, so the span is taken from the attempts themselves.
+ * The time axis: a minute either side of attempts less than a minute apart
+ * (an hour made two attempts seconds apart one vertical line). uPlot widens a
+ * lone time by 86400 "seconds" times 1000 (years) before it asks, so the span
+ * is taken from the attempts themselves.
  */
 function timeRange(u: uPlot, min: number, max: number): uPlot.Range.MinMax {
   const times = u.data[0];
   const first = times[0] ?? min;
   const last = times[times.length - 1] ?? max;
-  return last - first < 60 ? [first - 3600, last + 3600] : [min, max];
+  return last - first < 60 ? [first - 60, last + 60] : [min, max];
 }
+
+/** Steps of the duration axis, in whole seconds: a tick at 2.5 s read "2 s", twice. */
+const SECOND_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14_400, 43_200, 86_400];
 
 /** Points only where there are few enough to tell apart. */
 const POINTS_UP_TO = 120;
@@ -65,7 +69,7 @@ function options(width: number, count: number): uPlot.Options {
     axes: [
       { ...axis },
       { ...axis, scale: 'bytes', size: 70, values: (_u, values) => values.map((v) => formatBytes(v)) },
-      { ...axis, scale: 'seconds', side: 1, size: 64, grid: { show: false }, values: (_u, values) => values.map(axisDuration) },
+      { ...axis, scale: 'seconds', side: 1, size: 64, grid: { show: false }, incrs: SECOND_STEPS, values: (_u, values) => values.map(axisDuration) },
     ],
   };
 }

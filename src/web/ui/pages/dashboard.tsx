@@ -115,7 +115,7 @@ function Incoming(props: { status: StatusView; peers: readonly PeerView[] }) {
 
 function FreshnessBadge(props: { freshness: TaskFreshness; paused: boolean }) {
   const { state, lagSeconds } = props.freshness;
-  const lag = lagSeconds === null ? '' : `${formatDuration(lagSeconds)} behind`;
+  const lag = lagSeconds === null ? '' : state === 'late' ? `${formatDuration(lagSeconds)} behind` : `last success ${formatDuration(lagSeconds)} ago`;
   switch (state) {
     case 'current':
       return <Badge tone="ok" title={lag}>current</Badge>;
@@ -162,7 +162,8 @@ function TaskHealthRow(props: { task: TaskView; now: number }) {
       <td data-label="Freshness">
         <FreshnessBadge freshness={f} paused={t.paused} />
         {t.paused && <Badge tone="neutral">paused</Badge>}
-        {f.lagSeconds !== null && <span class="cell-sub">{formatDuration(f.lagSeconds)} behind</span>}
+        {/* Only a late task is behind: a current one's lag is its schedule at work, not an alarm. */}
+        {f.state === 'late' && f.lagSeconds !== null && <span class="cell-sub">{formatDuration(f.lagSeconds)} behind</span>}
       </td>
       <td data-label="Last success">
         <Time iso={t.lastSucceeded} now={now} empty="never" />

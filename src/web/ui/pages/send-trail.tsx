@@ -21,6 +21,7 @@ import { useApp } from '../context.js';
 import { useLoad, useNow, usePageTitle } from '../hooks.js';
 import { runOfTask } from '../live.js';
 import { peerName, RemoveTaskDialog } from './tasks.js';
+import { formatDuration } from '../format.js';
 import { TaskForm } from './task-form.js';
 
 /** How many attempts the chart shows: enough to see a trend, few enough to draw at once. */
@@ -102,14 +103,14 @@ function TaskSummary(props: { task: TaskDetailView; peers: readonly PeerView[]; 
         items={[
           ['Share', <span class="mono wrap-any">{t.sharePath}</span>],
           ['Name on the peer', t.share],
-          ['Peer', `${peerName(peers, t.peer)} (${t.peer})`],
+          ['Peer', <TaskPeer peers={peers} peer={t.peer} />],
           ['Pool on the peer', t.pool],
           ['Schedule', t.schedule],
           ['State', t.paused ? <Badge tone="neutral">paused</Badge> : <Badge tone="ok">enabled</Badge>],
           ['Last success', <Time iso={t.lastSucceeded} now={now} empty="never" />],
           ['Next run', t.paused ? 'paused' : <Time iso={t.nextRunAt} now={now} empty="not scheduled" />],
           ['Keeps', `${t.keepLocal} snapshots here, ${t.keepRemote} replicas on the peer`],
-          ['Retries', `${t.retries}, first after ${t.retryBackoffMs} ms`],
+          ['Retries', `${t.retries}, first after ${formatDuration(t.retryBackoffMs / 1000)}`],
           ['Health', t.health.reason === null ? t.health.state : `${t.health.state}: ${t.health.reason}`],
           ['Source pool', <HealthBadge health={t.sourceHealth} />],
         ]}
@@ -129,5 +130,22 @@ function TaskSummary(props: { task: TaskDetailView; peers: readonly PeerView[]; 
       {open === 'restore' && <RestoreDialog defaults={{ share: t.share, peer: t.peer, pool: t.pool }} peers={peers} onClose={() => setOpen(null)} />}
       {open === 'remove' && <RemoveTaskDialog task={t} peer={peerName(peers, t.peer)} onClose={() => setOpen(null)} onRemoved={() => setRemoved(true)} />}
     </Card>
+  );
+}
+
+/** The task's peer by name, with its id; a peer no longer paired says so (the task's runs fail NOT_PAIRED). */
+function TaskPeer(props: { peers: readonly PeerView[]; peer: string }) {
+  const found = props.peers.find((p) => p.id === props.peer || p.name === props.peer);
+  if (!found) {
+    return (
+      <>
+        <span class="mono">{props.peer}</span> <Badge tone="bad">not paired</Badge>
+      </>
+    );
+  }
+  return (
+    <>
+      {found.name} <span class="muted mono">{found.id}</span>
+    </>
   );
 }
