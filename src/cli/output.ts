@@ -32,7 +32,8 @@ export function shownText(text: string): string {
 
 /** The JSON text of a value, with DEL, C1 and format characters escaped as \u sequences too: the same value, safe to print. */
 export function safeJson(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(unseenInJson, (c) => `\\u${hex(c, 4)}`);
+  // JSON's \u takes four hex digits: a character beyond the BMP (a Cf such as U+13430) is written as its UTF-16 pair.
+  return JSON.stringify(value, null, 2).replace(unseenInJson, (c) => [...Array(c.length).keys()].map((i) => `\\u${c.charCodeAt(i).toString(16).padStart(4, '0')}`).join(''));
 }
 
 export function printJson(value: unknown): void {

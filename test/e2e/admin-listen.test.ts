@@ -37,11 +37,18 @@ describe('the admin API on a unix socket', () => {
     const status = await ferryJson<StatusView>(a.state, ['status']);
     expect(status.admin).toBe(`unix:${socket}`);
 
-    // A second daemon on the same socket (its own peer port) is refused: it never takes over a live one.
-    await mergeConfig(a.state, { listen: `127.0.0.1:${await freePort()}` });
+    // A second daemon on the same state dir is refused by its lock; one of another state dir on the
+    // same socket (its own peer port) is refused at the socket: it never takes over a live one.
     const second = await ferry(a.state, ['serve']);
     expect(second.code).toBe(1);
-    expect(second.stderr).toMatch(/cannot listen for the admin API on unix:.*another daemon answers there .*\[LISTEN_FAILED\]/);
+    expect(second.stderr).toMatch(/another 'ferry serve' \(pid \d+\) is running on the state dir .*\[DAEMON_RUNNING\]/);
+    const b = await init('sock-other', ['--admin', `unix:${socket}`]);
+    expect(b.code, b.stderr).toBe(0);
+    await mergeConfig(b.state, { listen: `127.0.0.1:${await freePort()}` });
+    const other = await ferry(b.state, ['serve']);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toMatch(/cannot listen for the admin API on unix:.*another daemon answers there .*\[LISTEN_FAILED\]/);
+    await removeState(b.state);
     expect((await ferryJson<StatusView>(a.state, ['status'])).id).toBe(status.id);
 
     // SIGKILL leaves the socket file; the next start replaces it.

@@ -332,4 +332,17 @@ describe('the web UI in Chromium, against two daemons', () => {
     }
     expect(consoleErrors.join('\n')).toBe('');
   });
+
+  it('marks a task whose peer was removed, on the Dashboard and the Tasks page', async () => {
+    await ferryOk(pair.alpha.state, ['peer', 'remove', 'beta']);
+    const p = await page({ viewport: LAPTOP, dark: false });
+    await p.goto(`${alphaUi}/login`);
+    await p.getByLabel('Password').waitFor();
+    await signIn(p, alphaUi);
+    await p.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
+    await expect.poll(() => p.getByTestId('task-health-docs').textContent(), { timeout: 30_000 }).toMatch(/peer not paired/);
+    await nav(p, 'Tasks').click();
+    await expect.poll(() => p.getByTestId('task-docs').textContent(), { timeout: 30_000 }).toMatch(/not paired/);
+    await screenshot(p, 'alpha-tasks-peer-gone-1280');
+  });
 });

@@ -59,6 +59,12 @@ describe('safeJson', () => {
       }),
     );
   });
+
+  it('writes a format character beyond the BMP as its UTF-16 pair (fast-check found U+13430 read back as U+1343 and "0")', () => {
+    const text = safeJson({ s: '\u{13430}x' });
+    expect(text).toContain('\\ud80d\\udc30x');
+    expect(JSON.parse(text)).toEqual({ s: '\u{13430}x' });
+  });
 });
 
 describe('printTable', () => {

@@ -15,6 +15,7 @@ import { isActive, runOfTask } from '../live.js';
 import { formatBytes, formatDuration } from '../format.js';
 import { taskFreshness, type TaskFreshness } from '../freshness.js';
 import { useInterval, useLoad, useNow, usePageTitle } from '../hooks.js';
+import { isPaired } from './tasks.js';
 
 interface Overview {
   readonly tasks: TaskView[];
@@ -45,7 +46,7 @@ export function DashboardPage() {
               <TransferList runs={[...live.runs.values()]} connected={live.connected} />
               <Incoming status={o.status} peers={o.peers} />
             </Card>
-            <TaskHealthCard tasks={o.tasks} now={now} />
+            <TaskHealthCard tasks={o.tasks} peers={o.peers} now={now} />
             <PoolHealthCard pools={o.pools} />
           </>
         )}
@@ -128,7 +129,7 @@ function FreshnessBadge(props: { freshness: TaskFreshness; paused: boolean }) {
   }
 }
 
-function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
+function TaskHealthCard(props: { tasks: readonly TaskView[]; peers: readonly PeerView[]; now: number }) {
   return (
     <Card title="Tasks" subtitle="Lag is the time since the last success, against the task's schedule." actions={<a href="/tasks" class="btn btn-secondary btn-small">All tasks</a>} flush>
       {props.tasks.length === 0 ? (
@@ -138,7 +139,7 @@ function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
       ) : (
         <Table columns={['Task', 'Freshness', 'Last success', 'Last attempt', 'Next run', 'Source pool']}>
           {props.tasks.map((t) => (
-            <TaskHealthRow key={t.name} task={t} now={props.now} />
+            <TaskHealthRow key={t.name} task={t} paired={isPaired(props.peers, t.peer)} now={props.now} />
           ))}
         </Table>
       )}
@@ -146,7 +147,7 @@ function TaskHealthCard(props: { tasks: readonly TaskView[]; now: number }) {
   );
 }
 
-function TaskHealthRow(props: { task: TaskView; now: number }) {
+function TaskHealthRow(props: { task: TaskView; paired: boolean; now: number }) {
   const { task: t, now } = props;
   const f = taskFreshness(t, now);
   // A run under way is the newest attempt, though the task was loaded before it started.
@@ -162,6 +163,8 @@ function TaskHealthRow(props: { task: TaskView; now: number }) {
       <td data-label="Freshness">
         <FreshnessBadge freshness={f} paused={t.paused} />
         {t.paused && <Badge tone="neutral">paused</Badge>}
+        {/* Its peer was removed: every run would fail NOT_PAIRED, whatever the freshness says. */}
+        {!props.paired && <Badge tone="bad">peer not paired</Badge>}
         {/* Only a late task is behind: a current one's lag is its schedule at work, not an alarm. */}
         {f.state === 'late' && f.lagSeconds !== null && <span class="cell-sub">{formatDuration(f.lagSeconds)} behind</span>}
       </td>

@@ -23,6 +23,11 @@ export function peerName(peers: readonly PeerView[], id: string): string {
   return peers.find((p) => p.id === id)?.name ?? id;
 }
 
+/** Whether a task's peer (by name or id, as TaskView carries it) is still paired: if not, its runs can only fail. */
+export function isPaired(peers: readonly PeerView[], peer: string): boolean {
+  return peers.some((p) => p.id === peer || p.name === peer);
+}
+
 export function TasksPage() {
   const { api, live, applianceName } = useApp();
   usePageTitle('Tasks', applianceName);
@@ -111,7 +116,7 @@ function TaskRow(props: { task: TaskView; peers: readonly PeerView[]; now: numbe
         {t.share !== t.sharePath.split('/').pop() && <span class="cell-sub">as {t.share}</span>}
       </th>
       <td data-label="Peer and pool">
-        {peerName(props.peers, t.peer)}
+        {peerName(props.peers, t.peer)} {!isPaired(props.peers, t.peer) && <Badge tone="bad">not paired</Badge>}
         <span class="cell-sub">pool {t.pool}</span>
       </td>
       <td data-label="Schedule" class="nowrap">
