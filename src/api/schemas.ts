@@ -24,8 +24,11 @@ function absolutePath(what: string) {
 export const PoolAddBody = z.strictObject({ name: poolNameSchema, path: absolutePath('pool path') });
 export type PoolAddBody = z.infer<typeof PoolAddBody>;
 
+/** How long an invite may live: a minute to a week. */
+export const INVITE_TTL = { minSeconds: 60, maxSeconds: 7 * 86_400 } as const;
+
 export const InviteBody = z.strictObject({
-  ttlSeconds: z.number().int().min(60).max(7 * 86400).optional(),
+  ttlSeconds: z.number().int().min(INVITE_TTL.minSeconds).max(INVITE_TTL.maxSeconds).optional(),
   /** A pool of this appliance to grant to whoever accepts the invite. */
   grantPool: poolNameSchema.optional(),
 });

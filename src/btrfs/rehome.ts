@@ -12,7 +12,7 @@
 import { FerryError } from '../domain/errors.js';
 import type { BtrfsContext } from './context.js';
 import { receive } from './send-receive.js';
-import { Attr, Cmd, MAGIC, STREAM_HEADER, encodeCommand } from './stream-format.js';
+import { Attr, Cmd, MAGIC, STREAM_HEADER, encodeCommand, u64, uuidBytes } from './stream-format.js';
 
 export interface RehomeRequest {
   /** The received UUID of the subvolume to move; it must be the only subvolume received as it. */
@@ -23,16 +23,6 @@ export interface RehomeRequest {
   readonly dir: string;
   readonly name: string;
   readonly signal?: AbortSignal;
-}
-
-function uuidBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
-}
-
-function u64(n: number): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  return b;
 }
 
 /** The stream that snapshots the subvolume received as `receivedUuid` to `name`, as the same received UUID. */

@@ -104,6 +104,18 @@ export function btrfsCrc32c(data: Uint8Array): number {
   return ~CRC32C.buf(data, ~0) >>> 0;
 }
 
+/** A UUID's 16 bytes, as a stream carries them (the inverse of formatUuid). */
+export function uuidBytes(uuid: string): Buffer {
+  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
+}
+
+/** A little-endian u64 attribute value. */
+export function u64(n: number | bigint): Buffer {
+  const b = Buffer.alloc(8);
+  b.writeBigUInt64LE(BigInt(n));
+  return b;
+}
+
 export function formatUuid(b: Uint8Array): string {
   const h = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;

@@ -10,7 +10,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { CommandScanner, type CommandAttrs } from './stream-scanner.js';
 import { Attr, Cmd, formatUuid } from './stream-format.js';
 import { LinkFreeRoot } from './stream-links.js';
-import { checkCommand, StreamRuleState, type StreamRules } from './stream-rules.js';
+import { checkCommand, shown, StreamRuleState, type StreamRules } from './stream-rules.js';
 import { parseStreamHead, refused, renameStreamHead, type StreamHead } from './stream-head.js';
 
 export interface StreamGuardOptions {
@@ -83,7 +83,7 @@ export class StreamGuard extends Transform {
     const copy = Buffer.from(clonePath);
     const look = root.linkOn(copy).then((link) => {
       if (link !== null) {
-        throw refused(`command ${index} (type ${cmd}) clones from ${JSON.stringify(copy.toString('utf8').slice(0, 200))} in the parent, through its symbolic link ${JSON.stringify(link.toString('utf8').slice(0, 200))}`);
+        throw refused(`command ${index} (type ${cmd}) clones from ${shown(copy)} in the parent, through its symbolic link ${shown(link)}`);
       }
     });
     // A later command of the same chunk may be refused first; this look's own refusal then goes unread.

@@ -42,7 +42,8 @@ export function pathProblem(path: Buffer): string | null {
   return null;
 }
 
-function shown(path: Buffer): string {
+/** A path from the stream in a message: as text, bounded. */
+export function shown(path: Buffer): string {
   return JSON.stringify(path.toString('utf8').slice(0, 200));
 }
 

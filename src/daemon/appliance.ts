@@ -168,11 +168,9 @@ export class Appliance {
     this.admin.onTasksChanged = () => {
       this.#reschedule();
       // A new task's source pool is checked now, not at the next quarter hour.
-      if (this.#timers) this.maintenance.checkHealthNow();
+      this.maintenance.checkHealthNow();
     };
-    this.admin.onPoolsChanged = () => {
-      if (this.#timers) this.maintenance.checkHealthNow();
-    };
+    this.admin.onPoolsChanged = () => this.maintenance.checkHealthNow();
     const hosts = adminHosts(config);
     this.#adminServer = createAdminApi({
       ...this.#adminApiOptions('admin', hosts),

@@ -8,7 +8,7 @@ import type { HealthView, PoolView } from '../api/ports.js';
 import type { PolicyBody, PoolAddBody } from '../api/schemas.js';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError } from '../domain/errors.js';
-import { assessPool } from '../domain/health.js';
+import { adminCheck } from '../domain/health.js';
 import type { Peer, Store } from '../store/index.js';
 
 export class PoolAdmin {
@@ -45,8 +45,7 @@ export class PoolAdmin {
     // Maintenance has not looked yet: the admin sees at once what it would say (a degraded pool, one mounted without nosuid,nodev).
     const health = await this.btrfs.poolHealth(resolved).catch(() => null);
     if (view.health !== null || health === null) return view;
-    const findings = assessPool('target', health, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
-    return { ...view, health: { checkedAt: new Date().toISOString(), findings, space: { sizeBytes: health.sizeBytes, freeBytes: health.freeBytes } } };
+    return { ...view, health: { checkedAt: new Date().toISOString(), ...adminCheck('target', health) } };
   }
 
   list(): PoolView[] {

@@ -189,6 +189,16 @@ export function assessPool(role: PoolRole, health: PoolHealth, options: AssessOp
 }
 
 /**
+ * What the receiving admin's own views show of a pool: its findings (mount
+ * safety included) without the role, and its size and free space. One
+ * shape for the maintenance check and `pool add`.
+ */
+export function adminCheck(role: PoolRole, health: PoolHealth): { findings: { severity: HealthSeverity; code: HealthCode; message: string }[]; space: { sizeBytes: number; freeBytes: number } } {
+  const findings = assessPool(role, health, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
+  return { findings, space: { sizeBytes: health.sizeBytes, freeBytes: health.freeBytes } };
+}
+
+/**
  * Whether a run goes ahead, given both pools' findings and the task's policy.
  * A read-only pool always holds (nothing can be written to it); a degraded
  * pool holds or not as the policy says for its role. Device errors and low

@@ -5,7 +5,9 @@
 // itself would accept them and only the receiver's own checks stand between
 // them and the pool.
 
-import { Attr, Cmd, CMD_HEADER, MAGIC, STREAM_HEADER, encodeCommand } from '../../src/btrfs/stream-format.js';
+import { Attr, Cmd, CMD_HEADER, MAGIC, STREAM_HEADER, encodeCommand, u64, uuidBytes } from '../../src/btrfs/stream-format.js';
+
+export { u64, uuidBytes };
 
 export { Attr, Cmd };
 
@@ -50,15 +52,6 @@ export function encodeStream(stream: SendStream): Buffer {
   return Buffer.concat([header, ...stream.commands.map((c) => encodeCommand(c.cmd, c.attrs, stream.version))]);
 }
 
-export function uuidBytes(uuid: string): Buffer {
-  return Buffer.from(uuid.replaceAll('-', ''), 'hex');
-}
-
-export function u64(n: number | bigint): Buffer {
-  const b = Buffer.alloc(8);
-  b.writeBigUInt64LE(BigInt(n));
-  return b;
-}
 
 export function text(s: string): Buffer {
   return Buffer.from(s, 'utf8');

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { INVITE_TTL } from '../../api/schemas.js';
 import { parseDuration } from '../../domain/names.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { UsageError } from '../errors.js';
@@ -34,6 +35,6 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
 /** An invite lives from a minute to a week (the daemon's bounds), said in the flag's own terms. */
 function ttlOf(text: string): number {
   const seconds = parseDuration(text);
-  if (seconds < 60 || seconds > 7 * 86_400) throw new UsageError(`--ttl takes a duration from 1m to 7d, like 15m or 2h, not '${text}'`);
+  if (seconds < INVITE_TTL.minSeconds || seconds > INVITE_TTL.maxSeconds) throw new UsageError(`--ttl takes a duration from 1m to 7d, like 15m or 2h, not '${text}'`);
   return seconds;
 }

@@ -3,7 +3,7 @@
 // before a run is held for it. Reads only.
 import path from 'node:path';
 import { Btrfs } from '../../btrfs/index.js';
-import { assessPool } from '../../domain/health.js';
+import { adminCheck } from '../../domain/health.js';
 import { toFerryError } from '../../domain/errors.js';
 import type { HealthReport } from './reports.js';
 import { runJob } from './worker.js';
@@ -14,9 +14,7 @@ const btrfs = new Btrfs();
 
 async function check(role: 'source' | 'target', at: string): Promise<Checked> {
   try {
-    const health = await btrfs.poolHealth(at);
-    const findings = assessPool(role, health, { mountSafety: true }).map(({ severity, code, message }) => ({ severity, code, message }));
-    return { findings, space: { sizeBytes: health.sizeBytes, freeBytes: health.freeBytes } };
+    return adminCheck(role, await btrfs.poolHealth(at));
   } catch (err) {
     // Not a finding of the pool's own: the check could not look (the path is gone, btrfs failed).
     return { findings: [{ severity: 'critical', code: 'POOL_UNREADABLE', message: `the health of ${at} could not be read: ${toFerryError(err).message}` }], space: null };
