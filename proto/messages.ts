@@ -216,7 +216,8 @@ export const RESTORE_HAVE_LIMIT = 1000;
 export const RestoreRequest = z.strictObject({
   restoreId: uuid,
   share: name,
-  pool: name,
+  /** The holder's pool; null: the one pool holding the share (an asker with no task for the share does not know it). */
+  pool: name.nullable(),
   /** The replica wanted; the newest when null. */
   snapshot: name.nullable(),
   /** Identities (received UUID, else UUID) of the snapshots the asker still holds (its newest ones): a parent for an incremental stream. */
@@ -226,6 +227,8 @@ export type RestoreRequest = z.infer<typeof RestoreRequest>;
 
 export const RestorePlan = z.strictObject({
   restoreId: uuid,
+  /** The pool the replica is in (the one asked for, or the one found); absent from an older holder, which needs one asked for. */
+  pool: name.optional(),
   snapshot: name,
   /** The replica's identity: its received UUID, the UUID the stream will carry. */
   snapshotUuid: uuid,

@@ -30,7 +30,7 @@ import type { Receiver } from '../receiver/receiver.js';
 import { discardIncoming, isIncomingName } from '../receiver/jail.js';
 import type { RestoreArrival } from '../receiver/restores.js';
 import type { Sender } from '../sender/sender.js';
-import { taskSnapshotDir } from '../sender/paths.js';
+import { restoredSnapshotDir, taskSnapshotDir } from '../sender/paths.js';
 import type { Peer, Store } from '../store/index.js';
 
 export interface RestoreInput {
@@ -56,6 +56,27 @@ export interface RestoreDeps {
 }
 
 const KEEP = 100;
+
+/**
+ * Where a restore lands on the asker: the task's snapshot directory, or with
+ * no task, `.ferry-snapshots/<share>/.restored` beside the target.
+ */
+interface Home {
+  readonly task: Task | null;
+  /** The peer's id. */
+  readonly peer: string;
+  readonly share: string;
+  /** The holder's pool, when known before asking (the task's, or --pool). */
+  readonly pool: string | null;
+  readonly dir: string;
+  /** What the asker's receive trail names as the entry's task. */
+  readonly trailTask: string;
+}
+
+/** A home once the holder said which pool the replica comes from. */
+interface Landed extends Home {
+  readonly pool: string;
+}
 
 export class Restores {
   readonly #views = new Map<string, RestoreView>();
@@ -84,21 +105,23 @@ export class Restores {
       throw new FerryError('INVALID_NAME', `'${input.snapshot}' is not a snapshot name (they look like 2026-11-29T23-00-00Z; see 'ferry replica list' on ${peer.name})`);
     }
     const to = await this.#checkTarget(input.to, task);
-    if (this.d.isRunning(task.name)) throw new FerryError('TASK_BUSY', `task '${task.name}' is running: restore once its run ended`);
-
-    const dir = taskSnapshotDir(task);
+    if (task && this.d.isRunning(task.name)) throw new FerryError('TASK_BUSY', `task '${task.name}' is running: restore once its run ended`);
+    const home: Home = task
+      ? { task, peer: peer.id, share: task.share, pool: task.pool, dir: taskSnapshotDir(task), trailTask: task.name }
+      : { task: null, peer: peer.id, share: input.share, pool: input.pool ?? null, dir: restoredSnapshotDir(to, input.share), trailTask: input.share };
+    const { dir } = home;
     // Before asking: the holder's transfer may open before its answer is read here.
     const created = await mkdir(dir, { recursive: true, mode: 0o700 });
     await this.#dropStaging(dir);
     // The newest ones (oldest first), as many as a request may carry.
-    const have = new Map((await this.d.sender.listSnapshots(task)).filter((s) => s.basePath === undefined).slice(-RESTORE_HAVE_LIMIT).map((s) => [s.uuid, s.name]));
+    const have = new Map((await this.#held(home)).slice(-RESTORE_HAVE_LIMIT).map((s) => [s.uuid, s.name]));
     const restoreId = randomUUID();
     const startedAt = new Date().toISOString();
     let view: RestoreView = {
       id: restoreId,
-      share: task.share,
+      share: home.share,
       peer: peer.name,
-      pool: task.pool,
+      pool: home.pool ?? '',
       snapshot: input.snapshot ?? '',
       parent: null,
       mode: 'full',
@@ -113,16 +136,16 @@ export class Restores {
     const arrival = this.d.receiver.expectRestore({
       restoreId,
       peer: peer.id,
-      pool: task.pool,
-      share: task.share,
+      pool: home.pool,
+      share: home.share,
       snapshot: input.snapshot ?? null,
-      task: task.name,
+      task: home.trailTask,
       dir,
       have,
       onProgress: (bytes) => this.#update(restoreId, { bytes }),
     });
     arrival.catch(() => undefined);
-    const query: RestoreQuery = { restoreId, share: task.share, pool: task.pool, snapshot: input.snapshot ?? null, have: [...have.keys()] };
+    const query: RestoreQuery = { restoreId, share: home.share, pool: home.pool, snapshot: input.snapshot ?? null, have: [...have.keys()] };
     let plan: RestorePlan;
     try {
       plan = await this.d.clientFor(peer).restore(query, this.d.stopping);
@@ -133,27 +156,29 @@ export class Restores {
       throw err;
     }
     const local = plan.sending ? null : (have.get(plan.snapshotUuid) ?? null);
-    view = { ...view, snapshot: plan.snapshot, parent: plan.parent?.name ?? null, mode: local !== null ? 'local' : plan.parent ? 'incremental' : 'full' };
+    const landed: Landed = { ...home, pool: plan.pool ?? home.pool ?? '' };
+    view = { ...view, pool: landed.pool, snapshot: plan.snapshot, parent: plan.parent?.name ?? null, mode: local !== null ? 'local' : plan.parent ? 'incremental' : 'full' };
     this.#views.set(restoreId, view);
     this.#trim();
     if (local !== null) {
       this.d.receiver.cancelRestore(restoreId, new FerryError('ABORTED', 'nothing to send: the snapshot is here'));
-      await this.#finish(restoreId, task, to, path.join(dir, local), plan, async () => {
-        this.#localTrail(restoreId, task, peer, plan, to, startedAt);
+      await this.#finish(restoreId, landed, to, path.join(dir, local), plan, async () => {
+        this.#localTrail(restoreId, landed, peer, plan, to, startedAt);
         return Promise.resolve();
       });
       return this.get(restoreId);
     }
     this.d.receiver.restoreStarted(restoreId, this.d.openWaitMs ?? 60_000);
     void arrival.then(
-      (arrived: RestoreArrival) => this.#finish(restoreId, task, to, arrived.path, plan, () => Promise.resolve(), arrived.bytes),
+      (arrived: RestoreArrival) => this.#finish(restoreId, landed, to, arrived.path, plan, () => Promise.resolve(), arrived.bytes),
       (err: unknown) => this.#failed(restoreId, toFerryError(err)),
     );
     return this.get(restoreId);
   }
 
   /** The restored snapshot is here: the writable share is a snapshot of it, never the received subvolume made writable. */
-  async #finish(id: string, task: Task, to: string, snapshotPath: string, plan: RestorePlan, record: () => Promise<void>, bytes = 0): Promise<void> {
+  async #finish(id: string, landed: Landed, to: string, snapshotPath: string, plan: RestorePlan, record: () => Promise<void>, bytes = 0): Promise<void> {
+    const { task } = landed;
     try {
       await this.d.btrfs.snapshot(snapshotPath, to, { readOnly: false });
       const info = await this.d.btrfs.show(to);
@@ -161,19 +186,19 @@ export class Restores {
         path: to,
         uuid: info.uuid,
         kind: 'restore',
-        peer: task.peer,
-        pool: task.pool,
-        share: task.share,
+        peer: landed.peer,
+        pool: landed.pool,
+        share: landed.share,
         snapshot: plan.snapshot,
         basePath: snapshotPath,
         baseIdentity: plan.snapshotUuid,
         createdAt: new Date().toISOString(),
       });
       // Restored in place: the task goes on with the new subvolume, which the peer's chain follows (its origin is the chain's replica).
-      if (path.resolve(task.sharePath) === to) this.d.store.tasks.setShareUuid(task.name, info.uuid);
+      if (task && path.resolve(task.sharePath) === to) this.d.store.tasks.setShareUuid(task.name, info.uuid);
       await record();
       this.#update(id, { state: 'succeeded', bytes, endedAt: new Date().toISOString() });
-      this.d.logger.info('share restored', { restoreId: id, task: task.name, snapshot: plan.snapshot, to, bytes });
+      this.d.logger.info('share restored', { restoreId: id, task: task?.name ?? null, snapshot: plan.snapshot, to, bytes });
     } catch (thrown) {
       this.#failed(id, toFerryError(thrown));
     }
@@ -197,8 +222,8 @@ export class Restores {
   }
 
   /** Nothing travelled: the trail still says what was restored, from where. */
-  #localTrail(id: string, task: Task, peer: Peer, plan: RestorePlan, to: string, startedAt: string): void {
-    this.d.store.receiveTrail.start({ id, kind: 'restore', task: task.name, share: task.share, snapshot: plan.snapshot, parent: null, mode: null, peer: peer.id, pool: task.pool, reason: `restore ${id}: the snapshot was still here, nothing travelled; to ${to}`, startedAt });
+  #localTrail(id: string, landed: Landed, peer: Peer, plan: RestorePlan, to: string, startedAt: string): void {
+    this.d.store.receiveTrail.start({ id, kind: 'restore', task: landed.trailTask, share: landed.share, snapshot: plan.snapshot, parent: null, mode: null, peer: peer.id, pool: landed.pool, reason: `restore ${id}: the snapshot was still here, nothing travelled; to ${to}`, startedAt });
     this.d.store.receiveTrail.finish(id, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: 0, errorCode: null, error: null, replicaPath: to });
   }
 
@@ -208,25 +233,39 @@ export class Restores {
     return peer;
   }
 
-  /** The task that sent the share to the peer: its snapshot directory receives the restore. */
-  #task(input: RestoreInput, peer: Peer): Task {
-    const toPeer = this.d.store.tasks.list().filter((t) => t.peer === peer.id);
-    const tasks = toPeer.filter((t) => t.share === input.share && (input.pool === undefined || t.pool === input.pool));
-    if (tasks.length === 0) {
-      const shares = [...new Set(toPeer.map((t) => t.share))].join(', ') || 'none';
-      throw new FerryError('NOT_FOUND', `no task here sends a share named '${input.share}'${input.pool ? ` into pool '${input.pool}'` : ''} to ${peer.name}; shares sent there: ${shares}`);
-    }
+  /**
+   * The task that sends the share to the peer: its snapshot directory receives
+   * the restore. Null when none does (removed, or this appliance was rebuilt):
+   * any replica the peer holds of this appliance's can still come back.
+   */
+  #task(input: RestoreInput, peer: Peer): Task | null {
+    const tasks = this.d.store.tasks.list().filter((t) => t.peer === peer.id && t.share === input.share && (input.pool === undefined || t.pool === input.pool));
     if (tasks.length > 1) throw new FerryError('INVALID_INPUT', `share '${input.share}' goes to ${peer.name} into pools ${tasks.map((t) => `'${t.pool}'`).join(' and ')}: say which with --pool`);
-    return tasks[0]!;
+    return tasks[0] ?? null;
   }
 
-  /** A new path beside the share, on its filesystem (a snapshot cannot cross filesystems). */
-  async #checkTarget(to: string, task: Task): Promise<string> {
+  /** The snapshots the restore may build on, by identity: the task's, or those of earlier restores into the same directory. */
+  async #held(home: Home): Promise<{ readonly uuid: string; readonly name: string }[]> {
+    if (home.task) return (await this.d.sender.listSnapshots(home.task)).filter((s) => s.basePath === undefined);
+    const children = await this.d.btrfs.children(home.dir);
+    return children
+      .filter((c) => c.readOnly && isSnapshotName(c.name))
+      .map((c) => ({ uuid: c.receivedUuid ?? c.uuid, name: c.name }))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  }
+
+  /** A new path on a btrfs pool; with a task, beside the share, on its filesystem (a snapshot cannot cross filesystems). */
+  async #checkTarget(to: string, task: Task | null): Promise<string> {
     const target = path.resolve(to);
     if (await lstat(target).then(() => true, () => false)) throw new FerryError('ALREADY_EXISTS', `${target} exists already: a restore never overwrites; choose a path that does not exist`);
     const parent = await stat(path.dirname(target)).catch(() => null);
     if (!parent?.isDirectory()) throw new FerryError('NOT_FOUND', `${path.dirname(target)} is not a directory`);
-    const [there, share] = await Promise.all([this.d.btrfs.filesystemOf(path.dirname(target)), this.d.btrfs.filesystemOf(path.dirname(task.sharePath))]);
+    const there = await this.d.btrfs.filesystemOf(path.dirname(target));
+    if (!task) {
+      if (!there) throw new FerryError('INVALID_INPUT', `${target} is not on a btrfs pool: restore to a path on one`);
+      return target;
+    }
+    const share = await this.d.btrfs.filesystemOf(path.dirname(task.sharePath));
     if (!there) throw new FerryError('INVALID_INPUT', `${target} is not on a btrfs pool: restore to a path on the pool of ${task.sharePath}${share ? ` (${share.mountPoint})` : ''}`);
     if (!share || there.device !== share.device) {
       throw new FerryError('INVALID_INPUT', `${target} is on another filesystem than the share's snapshots (${share?.mountPoint ?? path.dirname(task.sharePath)}): restore to a path on that pool`);
@@ -274,7 +313,7 @@ export class Restores {
       parent: plan.parent?.name ?? null,
       mode: plan.parent ? 'incremental' : 'full',
       peer: peer.id,
-      pool: query.pool,
+      pool: source.pool,
       reason: `restore ${query.restoreId} asked by ${peer.name}`,
       startedAt: new Date().toISOString(),
     });
@@ -291,7 +330,7 @@ export class Restores {
           shareUuid: source.sourceUuid,
           shareOrigin: null,
           restoreId: query.restoreId,
-          pool: query.pool,
+          pool: source.pool,
           snapshot: plan.snapshot,
           snapshotUuid: plan.snapshotUuid,
           parent: plan.parent,

@@ -47,7 +47,8 @@ export interface TransferReceipt {
 export interface RestoreQuery {
   readonly restoreId: string;
   readonly share: string;
-  readonly pool: string;
+  /** Null: whichever one pool of the holder's holds the share. */
+  readonly pool: string | null;
   readonly snapshot: string | null;
   /** Identities of the snapshots the asker holds. */
   readonly have: readonly string[];
@@ -55,6 +56,8 @@ export interface RestoreQuery {
 
 export interface RestorePlan {
   readonly restoreId: string;
+  /** The holder's pool that the replica comes from. */
+  readonly pool?: string | undefined;
   readonly snapshot: string;
   readonly snapshotUuid: string;
   readonly parent: { readonly name: string; readonly uuid: string } | null;

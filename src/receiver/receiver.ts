@@ -220,19 +220,32 @@ export class Receiver {
     validatePeerId(peer);
     validateShareName(query.share);
     // No grant is needed: the replicas are the peer's own data, even where its admin has since revoked the pool.
-    const pool = this.#store.pools.get(query.pool);
-    if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
+    const pool = this.#restorePool(peer, query);
     const release = this.#shares.tryAcquire(shareKey(peer, pool, query.share));
     if (!release) throw new FerryError('SHARE_BUSY', `a transfer of share '${query.share}' from you is under way here: restore once it ends`);
     try {
       const held = await this.#chains.held(peer, pool, query.share, null);
-      const source = planRestore(query, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
+      const source = planRestore({ ...query, pool: pool.name }, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
       if (!source.plan.sending) release();
       return { ...source, release };
     } catch (err) {
       release();
       throw err;
     }
+  }
+
+  /** The pool a restore asks for, or else the one pool holding the peer's share (an asker with no task for it does not know which). */
+  #restorePool(peer: string, query: RestoreQuery): Pool {
+    if (query.pool !== null) {
+      const pool = this.#store.pools.get(query.pool);
+      if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
+      return pool;
+    }
+    const pools = [...new Set(this.#store.chains.list({ peer, share: query.share }).map((c) => c.pool))].flatMap((name) => this.#store.pools.get(name) ?? []);
+    if (pools.length === 1) return pools[0]!;
+    if (pools.length > 1) throw new FerryError('INVALID_INPUT', `replicas of share '${query.share}' from you are in pools ${pools.map((p) => `'${p.name}'`).join(' and ')} here: say which with --pool`);
+    const held = [...new Set(this.#store.chains.list({ peer }).map((c) => c.share))].join(', ') || 'none';
+    throw new FerryError('NOT_FOUND', `this appliance holds no replica of share '${query.share}' from you; shares of yours held here: ${held}`);
   }
 
   /**
@@ -395,9 +408,12 @@ export class Receiver {
       if (!releaseShare) throw new FerryError('SHARE_BUSY', `a restore into ${restore.dir} is under way already`);
       const subvolumes = await this.#btrfs.listAll(restore.dir);
       // A subvolume whose own UUID it is (the snapshot it was sent from) holds the same data, and btrfs looks for received UUIDs first.
-      if (subvolumes.some((s) => s.receivedUuid === request.snapshotUuid) || this.#reserved().has(request.snapshotUuid)) {
-        throw new FerryError('UUID_CONFLICT', `a subvolume restored from ${request.snapshotUuid} is on this filesystem already`);
+      const twin = subvolumes.find((s) => s.receivedUuid === request.snapshotUuid);
+      if (twin) {
+        // Said with its place: most often a snapshot an earlier restore or a removed task left, which holds the very data asked for.
+        throw new FerryError('UUID_CONFLICT', `a subvolume restored from ${request.snapshotUuid} is on this filesystem already, at '${twin.path}' from its top level: make the share a writable snapshot of it, or delete it and restore again`);
       }
+      if (this.#reserved().has(request.snapshotUuid)) throw new FerryError('UUID_CONFLICT', `a subvolume restored from ${request.snapshotUuid} is on its way into this filesystem already`);
       if (request.parent) {
         const name = restore.have.get(request.parent.uuid) ?? '';
         const own = await this.#btrfs.show(path.join(restore.dir, name)).catch(() => null);

@@ -28,8 +28,8 @@ import type { RestorePlan, RestoreQuery, TransferRequest } from '../domain/trans
 export interface RestoreExpectation {
   readonly restoreId: string;
   readonly peer: string;
-  /** The pool on the holder, and the share's name there. */
-  readonly pool: string;
+  /** The pool on the holder (null: the one the holder finds the share in), and the share's name there. */
+  readonly pool: string | null;
   readonly share: string;
   /** The replica asked for; any when null (the holder sends its newest). */
   readonly snapshot: string | null;
@@ -134,8 +134,8 @@ export class RestoreInbox {
 
 /** The open must be the restore that was asked: its share and pool, the snapshot asked for, a parent the asker holds. */
 function checkRestoreOpen(exp: RestoreExpectation, request: TransferRequest): void {
-  if (request.share !== exp.share || request.pool !== exp.pool) {
-    throw new FerryError('INVALID_INPUT', `the restore asked for share '${exp.share}' of pool '${exp.pool}', but the transfer is of '${request.share}' of '${request.pool}'`);
+  if (request.share !== exp.share || (exp.pool !== null && request.pool !== exp.pool)) {
+    throw new FerryError('INVALID_INPUT', `the restore asked for share '${exp.share}'${exp.pool === null ? '' : ` of pool '${exp.pool}'`}, but the transfer is of '${request.share}' of '${request.pool}'`);
   }
   if (!isSnapshotName(request.snapshot)) throw new FerryError('INVALID_NAME', `'${request.snapshot}' is not a snapshot name`);
   if (exp.snapshot !== null && request.snapshot !== exp.snapshot) {
@@ -155,6 +155,8 @@ function checkRestoreOpen(exp: RestoreExpectation, request: TransferRequest): vo
 /** What the holder sends for a restore, and from where. */
 export interface RestoreSource {
   readonly plan: RestorePlan;
+  /** The holder's pool the replica is in. */
+  readonly pool: string;
   readonly replicaPath: string;
   readonly parentPath: string | null;
   /** The replica's and the parent's own UUIDs, as the chain recorded them: what the paths must still name when the send starts. */
@@ -166,7 +168,7 @@ export interface RestoreSource {
 }
 
 /** On the holder: the replica asked for (the newest by default) and the newest older one the asker holds, as parent. */
-export function planRestore(query: RestoreQuery, replicas: readonly ChainReplica[], dir: string, sourceUuid: string): RestoreSource {
+export function planRestore(query: RestoreQuery & { readonly pool: string }, replicas: readonly ChainReplica[], dir: string, sourceUuid: string): RestoreSource {
   const names = replicas.map((r) => r.name).join(', ') || 'none';
   if (replicas.length === 0) throw new FerryError('NOT_FOUND', `this appliance holds no replica of share '${query.share}' from you in pool '${query.pool}'`);
   if (query.snapshot !== null && !isSnapshotName(query.snapshot)) {
@@ -181,11 +183,13 @@ export function planRestore(query: RestoreQuery, replicas: readonly ChainReplica
   return {
     plan: {
       restoreId: query.restoreId,
+      pool: query.pool,
       snapshot: replica.name,
       snapshotUuid: replica.receivedUuid,
       parent: parent ? { name: parent.name, uuid: parent.receivedUuid } : null,
       sending,
     },
+    pool: query.pool,
     replicaPath: path.join(dir, replica.name),
     parentPath: parent ? path.join(dir, parent.name) : null,
     replicaUuid: replica.uuid,

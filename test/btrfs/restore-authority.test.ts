@@ -184,3 +184,25 @@ describe('the asker takes only the restore it asked for', () => {
     expect(entry).toMatchObject({ kind: 'restore', status: 'failed', errorCode: 'RECEIVED_MISMATCH', peer: HOLDER, task: 'nightly' });
   });
 });
+
+describe('an asker with no task for the share names no pool', () => {
+  it('gets the one pool holding it; with two, is asked which; hears only of its own shares', async () => {
+    const found = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ pool: null }));
+    expect(found.pool).toBe('backup');
+    expect(found.plan).toMatchObject({ pool: 'backup', snapshot: replicas.at(-1)?.name, sending: true });
+    found.release();
+    const none = await setup.pair.receiver.planRestore('another-peer', query({ pool: null })).catch((e: unknown) => e);
+    expect(none).toMatchObject({ code: 'NOT_FOUND', message: "this appliance holds no replica of share 'share' from you; shares of yours held here: none" });
+    const elsewhere = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ pool: null, share: 'other' })).catch((e: unknown) => e);
+    expect(elsewhere).toMatchObject({ code: 'NOT_FOUND', message: "this appliance holds no replica of share 'other' from you; shares of yours held here: share" });
+    // The same share in a second pool: which one is the asker's to say.
+    const { receiverStore } = setup.pair;
+    receiverStore.pools.add({ name: 'spare', path: setup.target.path });
+    receiverStore.chains.create({ peer: LOCAL_PEER, pool: 'spare', share: 'share', sourceUuid: randomUUID() });
+    const two = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ pool: null })).catch((e: unknown) => e);
+    expect(two).toMatchObject({ code: 'INVALID_INPUT', message: "replicas of share 'share' from you are in pools 'backup' and 'spare' here: say which with --pool" });
+    const named = await setup.pair.receiver.planRestore(LOCAL_PEER, query({ pool: 'backup' }));
+    expect(named.pool).toBe('backup');
+    named.release();
+  });
+});

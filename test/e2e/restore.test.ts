@@ -82,7 +82,9 @@ describe('ferry restore', () => {
       [['restore', 'photos', '--from', 'beta', '--snapshot', 'yesterday', '--to', to], /'yesterday' is not a snapshot name/],
       [['restore', 'photos', '--from', 'beta', '--snapshot', '20200101T000000.000Z', '--to', to], /no replica '20200101T000000.000Z' of 'photos' is held here; there are: \d{8}T/],
       [['restore', 'photos', '--from', 'nobody', '--to', to], /no peer with id or name 'nobody'/],
-      [['restore', 'videos', '--from', 'beta', '--to', to], /no task here sends a share named 'videos' to beta; shares sent there: music, photos/],
+      // No task here sends 'videos': beta is asked all the same, and holds nothing of it.
+      [['restore', 'videos', '--from', 'beta', '--to', to], /holds no replica of share 'videos' from you; shares of yours held here: photos \[NOT_FOUND\]$/],
+      [['restore', 'videos', '--from', 'beta', '--pool', 'nowhere', '--to', to], /there is no pool 'nowhere' on this appliance/],
       [['restore', 'music', '--from', 'beta', '--to', to], /holds no replica of share 'music' from you in pool 'backup'/],
       [['restore', 'photos', '--from', 'beta', '--to', taken], /exists already: a restore never overwrites/],
       [['restore', 'photos', '--from', 'beta', '--to', '/dev/shm/ferry-restore-nowhere'], /is not on a btrfs pool/],
@@ -169,5 +171,32 @@ describe('ferry restore', () => {
       ['succeeded', 'incremental', pair.alphaId],
     ]);
     expect(sentBack[0]?.bytes).toBe(view.bytes);
+  });
+
+  it('gives a share back with no task behind it: after task remove, from whatever pool beta holds it in', async () => {
+    const [chain] = await replicas();
+    const newest = chain?.snapshots.at(-1);
+    await ferryOk(alpha(), ['task', 'remove', 'photos']);
+    const again = path.join(pair.sourcePool.path, 'photos-again');
+    // The removed task's snapshot directory still holds the newest replica's data (the full restore above left it): said with its place.
+    const twin = await ferry(alpha(), ['restore', 'photos', '--from', 'beta', '--to', again, '--wait']);
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toMatch(/is on this filesystem already, at '\.ferry-snapshots\/photos\/photos\/\d{8}T[\d.]+Z' from its top level: make the share a writable snapshot of it, or delete it/);
+    // Once the leftovers are gone (or on a rebuilt appliance, which never had them): the whole replica comes back.
+    for (const name of await localSnapshots()) await btrfs.delete(path.join(snapDir, name));
+    const r = await ferry(alpha(), ['restore', 'photos', '--from', 'beta', '--to', again, '--wait', '--json']);
+    expect(r.code, r.stderr + r.stdout).toBe(0);
+    const view = JSON.parse(r.stdout) as RestoreView;
+    // Beta said which pool; nothing of the removed task's was there to build on.
+    expect(view).toMatchObject({ state: 'succeeded', mode: 'full', pool: 'backup', snapshot: newest?.name, path: again });
+    expect(await manifest(again)).toEqual(await manifest(newest?.path ?? ''));
+    const kept = path.join(pair.sourcePool.path, '.ferry-snapshots', 'photos', '.restored');
+    expect((await btrfs.children(kept)).map((s) => [s.name, s.readOnly, s.receivedUuid])).toEqual([[newest?.name, true, newest?.receivedUuid]]);
+    // A second copy of the same replica moves nothing: the first one's snapshot is here.
+    const twice = path.join(pair.sourcePool.path, 'photos-twice');
+    expect(await ferryJson<RestoreView>(alpha(), ['restore', 'photos', '--from', 'beta', '--to', twice, '--json'])).toMatchObject({ state: 'succeeded', mode: 'local', bytes: 0 });
+    expect(await manifest(twice)).toEqual(await manifest(newest?.path ?? ''));
+    const [entry] = await ferryJson<ReceiveTrailEntry[]>(alpha(), ['trail', 'receive', '--limit', '1']);
+    expect(entry).toMatchObject({ kind: 'restore', task: 'photos', share: 'photos', pool: 'backup', status: 'succeeded' });
   });
 });

@@ -80,6 +80,11 @@ describe('messages', () => {
     expect(RestoreRequest.safeParse({ restoreId: uuidA, share: '../data', pool: 'tank', snapshot: null, have: [] }).success).toBe(false);
     expect(RestoreRequest.safeParse({ restoreId: uuidA, share: 'data', pool: 'tank', snapshot: null, have: ['x'] }).success).toBe(false);
     expect(RestorePlan.safeParse({ restoreId: uuidA, snapshot: 's', snapshotUuid: uuidB, parent: null, sending: true }).success).toBe(true);
+    // An asker with no task for the share leaves the pool to the holder, which says which it planned from.
+    expect(RestoreRequest.safeParse({ restoreId: uuidA, share: 'data', pool: null, snapshot: null, have: [] }).success).toBe(true);
+    expect(RestoreRequest.safeParse({ restoreId: uuidA, share: 'data', snapshot: null, have: [] }).success).toBe(false);
+    expect(RestorePlan.safeParse({ restoreId: uuidA, pool: 'tank', snapshot: 's', snapshotUuid: uuidB, parent: null, sending: true }).success).toBe(true);
+    expect(RestorePlan.safeParse({ restoreId: uuidA, pool: '../tank', snapshot: 's', snapshotUuid: uuidB, parent: null, sending: true }).success).toBe(false);
     expect(HoldingsRequest.safeParse({ share: 'data', pool: 'tank' }).success).toBe(false);
     expect(HoldingsResponse.safeParse({ share: 'data', pool: 'tank', replicas: [{ name: 'x', receivedUuid: uuidA }] }).success).toBe(true);
     expect(
