@@ -98,6 +98,12 @@ export const routes = {
    * so that the configuration lives offsite with the data.
    */
   configBackup: { method: 'POST', path: `${API_PREFIX}/config-backup` },
+  /**
+   * "I removed you": the signer's admin ended the pairing. The receiving side
+   * forgets the signer too (its tasks to it paused), so that neither lists a
+   * pair only one of them still has. Answered before the signer forgets.
+   */
+  unpair: { method: 'POST', path: `${API_PREFIX}/unpair` },
 } as const;
 
 // ---- hello -----------------------------------------------------------------
@@ -238,6 +244,15 @@ export const RestorePlan = z.strictObject({
   sending: z.boolean(),
 });
 export type RestorePlan = z.infer<typeof RestorePlan>;
+
+// ---- unpairing -------------------------------------------------------------------
+
+export const UnpairRequest = z.strictObject({});
+export type UnpairRequest = z.infer<typeof UnpairRequest>;
+
+/** How many of the answering side's tasks to the signer were paused with the pairing's end. */
+export const UnpairResponse = z.strictObject({ tasksPaused: z.number().int().nonnegative() });
+export type UnpairResponse = z.infer<typeof UnpairResponse>;
 
 // ---- configuration backup ------------------------------------------------------
 

@@ -216,6 +216,8 @@ export type PeerView = z.infer<typeof PeerView>;
 /** A peer removed, and what became of the tasks that sent to it (they could only fail). */
 export const PeerRemovedView = PeerView.extend({
   tasks: z.array(z.object({ name: z.string(), action: z.enum(['paused', 'removed']) })),
+  /** Whether the peer heard of it (and forgot this appliance too, pausing that many of its tasks), or why not. */
+  told: z.object({ reached: z.boolean(), tasksPaused: z.number().int().nonnegative(), error: z.string().nullable() }),
 });
 export type PeerRemovedView = z.infer<typeof PeerRemovedView>;
 

@@ -6,13 +6,13 @@ import type { Dispatcher } from 'undici';
 import type { Btrfs } from '../btrfs/index.js';
 import { fingerprint, publicIdentity, type Identity } from '../crypto/index.js';
 import type { WritableCopy } from '../domain/chain.js';
-import { FerryError } from '../domain/errors.js';
+import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { defaultHealthPolicy } from '../domain/health.js';
 import { formatDuration } from '../domain/names.js';
 import { taskHealth } from '../domain/report.js';
 import { defaultKeepLocal, defaultKeepRemote, defaultRetries, defaultRetryBackoffMs, type Task } from '../domain/task.js';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
-import { acceptInvite, createInvite, toPeerRecord, fromPeerRecord, type PeerServer } from '../peer/index.js';
+import { acceptInvite, createInvite, toPeerRecord, fromPeerRecord, PeerClient, type PeerServer } from '../peer/index.js';
 import type { Receiver } from '../receiver/receiver.js';
 import type { ReplicationDriver } from '../replication/driver.js';
 import type { Peer, Store } from '../store/index.js';
@@ -54,6 +54,9 @@ export interface AdminDeps {
   /** Aborts runs when the appliance stops. */
   readonly stopping: AbortSignal;
 }
+
+/** How long `peer remove` waits for the peer to hear of it: an unreachable peer does not hold the removal up. */
+const TELL_PEER_MS = 10_000;
 
 export class AdminService implements AdminPorts {
   /** Called after tasks or the service switch changed, so the scheduler can follow. */
@@ -174,8 +177,34 @@ export class AdminService implements AdminPorts {
     return Promise.resolve(this.d.store.peers.list().map((p) => this.#peerView(p)));
   }
 
-  removePeer(peer: string, tasks: 'pause' | 'remove' = 'pause'): Promise<PeerRemovedView> {
+  /**
+   * Unpairs: the peer is told first (while this appliance can still sign to
+   * it), so that it forgets this one too instead of listing a pair that no
+   * longer works; then it is forgotten here whether or not it could be told.
+   */
+  async removePeer(peer: string, tasks: 'pause' | 'remove' = 'pause'): Promise<PeerRemovedView> {
     const found = this.#peer(peer);
+    let told: PeerRemovedView['told'];
+    try {
+      const answered = await this.#client(found).unpair(AbortSignal.any([this.d.stopping, AbortSignal.timeout(TELL_PEER_MS)]));
+      told = { reached: true, tasksPaused: answered.tasksPaused, error: null };
+    } catch (thrown) {
+      told = { reached: false, tasksPaused: 0, error: describeError(toFerryError(thrown)) };
+    }
+    const stranded = this.#forget(found, tasks);
+    const action = tasks === 'remove' ? ('removed' as const) : ('paused' as const);
+    return { ...this.#peerView(found), tasks: stranded.map((t) => ({ name: t.name, action })), told };
+  }
+
+  /** The peer removed this appliance (its signed notice): forgotten here too, its tasks paused. */
+  peerEndedPairing(peerId: string): { tasksPaused: number } {
+    const found = this.d.store.peers.get(peerId);
+    if (!found) return { tasksPaused: 0 };
+    return { tasksPaused: this.#forget(found, 'pause').length };
+  }
+
+  /** Forgets a peer here; returns the tasks that sent to it. */
+  #forget(found: Peer, tasks: 'pause' | 'remove'): Task[] {
     const { store } = this.d;
     // Its tasks could only fail NOT_PAIRED from now on: paused (kept, to point at another peer or pair again) or removed.
     const stranded = store.tasks.list().filter((t) => t.peer === found.id);
@@ -191,8 +220,11 @@ export class AdminService implements AdminPorts {
     // Removal from the store refuses its next request; this ends what is in flight.
     this.d.peerServer()?.abortPeer(found.id);
     if (stranded.length > 0) this.onTasksChanged();
-    const action = tasks === 'remove' ? ('removed' as const) : ('paused' as const);
-    return Promise.resolve({ ...this.#peerView(found), tasks: stranded.map((t) => ({ name: t.name, action })) });
+    return stranded;
+  }
+
+  #client(peer: Peer): PeerClient {
+    return new PeerClient({ identity: this.d.identity, peer: toPeerRecord(peer), dispatcher: this.d.dispatcher });
   }
 
   setPeerAddress(peer: string, address: string): Promise<PeerView> {

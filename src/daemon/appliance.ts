@@ -298,7 +298,7 @@ export class Appliance {
       peers: peerDirectory(this.store),
       nonces: nonceCache(this.store),
       receiver: receiverPort(this.receiver, () => this.admin.serviceEnabled(), this.restores, (peer, sealed) => keepPeerConfig(this.state, peer, sealed)),
-      pairing: pairingPort(this.store),
+      pairing: pairingPort(this.store, (peer) => this.admin.peerEndedPairing(peer)),
       logger: this.#logger,
       onConnectionCut: cutReporter('peer', this.#logger, this.metrics),
     });

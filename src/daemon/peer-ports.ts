@@ -36,8 +36,9 @@ export function nonceCache(store: Store): NonceCache {
   };
 }
 
-export function pairingPort(store: Store): PairingPort {
+export function pairingPort(store: Store, unpaired?: (peerId: string) => { tasksPaused: number }): PairingPort {
   return {
+    ...(unpaired ? { unpaired } : {}),
     inviteSecret: (inviteId) => {
       const secret = store.invites.secretOf(inviteId);
       return secret === undefined ? undefined : (fromBase64url(secret) ?? undefined);

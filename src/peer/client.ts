@@ -20,6 +20,7 @@ import {
   type HealthFinding,
   RestorePlan,
   ConfigBackupResponse,
+  UnpairResponse,
   type AbortReason,
   type HoldingsRequest,
   type OpenTransferRequest,
@@ -108,6 +109,12 @@ export class PeerClient {
   async keepConfig(sealed: string, signal?: AbortSignal): Promise<{ bytes: number; storedAt: string }> {
     const answered = await this.#json('POST', routes.configBackup.path, { sealed }, signal);
     return answer(answered, ConfigBackupResponse, 'config backup answer', this.#label);
+  }
+
+  /** Tells the peer this appliance's admin removed it: it forgets this appliance too. How many of its tasks it paused. */
+  async unpair(signal?: AbortSignal): Promise<{ tasksPaused: number }> {
+    const answered = await this.#json('POST', routes.unpair.path, {}, signal);
+    return answer(answered, UnpairResponse, 'unpair answer', this.#label);
   }
 
   /** Findings about the health of a pool on the peer. */

@@ -82,4 +82,6 @@ export interface PairingPort {
    * then nothing is stored. May throw FerryError (e.g. ALREADY_EXISTS for a name clash).
    */
   complete(inviteId: string, accepter: PeerRecord): boolean;
+  /** The peer removed this appliance: forget it here too, its tasks paused. Absent: nothing is forgotten. */
+  unpaired?(peerId: string): { tasksPaused: number };
 }

@@ -33,6 +33,8 @@ import {
   CONFIG_BACKUP_LIMIT,
   ConfigBackupRequest,
   type ConfigBackupResponse,
+  UnpairRequest,
+  type UnpairResponse,
   routes,
   type RestorePlan,
   type Hello,
@@ -350,6 +352,14 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     const body = parse(ConfigBackupRequest, request.body);
     if (!receiver.keepConfig) throw new FerryError('NOT_FOUND', 'this appliance keeps no configuration backups');
     return receiver.keepConfig(peer.id, body.sealed);
+  });
+
+  app.post(routes.unpair.path, (request): UnpairResponse => {
+    const { peer } = verifiedPeer(request);
+    parse(UnpairRequest, request.body);
+    const ended = pairing.unpaired?.(peer.id) ?? { tasksPaused: 0 };
+    logger.warn('the peer removed this appliance: the pairing ended here too', { peer: peer.id, name: peer.name, tasksPaused: ended.tasksPaused });
+    return ended;
   });
 
   app.post(routes.poolHealth.path, async (request): Promise<PoolHealthResponse> => {

@@ -162,9 +162,15 @@ describe('the CLI contract, verb by verb', () => {
     expect(await json(A(), ['task', 'list'], z.array(TaskView))).toEqual([]);
     // A task left on the peer is paused with it, and named: it could only fail NOT_PAIRED from now on.
     await ferryOk(A(), ['task', 'add', 'spare', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d']);
+    // Beta sends to alpha too: its task is the other side's to pause when alpha removes it.
+    await ferryOk(B(), ['task', 'add', 'back', '--share', pair.share, '--peer', 'alpha', '--pool', 'backup', '--every', '1d']);
     expect((await ferry(A(), ['peer', 'remove', 'beta', '--tasks', 'keep'])).code).toBe(2);
     const removed = await ferryOk(A(), ['peer', 'remove', 'beta']);
     expect(removed).toMatch(/^ {2}its tasks paused \(they would only fail\): spare; /m);
+    // Beta was told: it no longer lists a pair that cannot work, and paused its task to alpha.
+    expect(removed).toMatch(/^ {2}beta heard of it and removed this appliance too; it paused its 1 task\(s\) that sent here$/m);
+    expect(await json(B(), ['peer', 'list'], z.array(PeerView))).toEqual([]);
+    expect((await json(B(), ['task', 'list'], z.array(TaskView))).map((t) => [t.name, t.paused])).toEqual([['back', true]]);
     expect((await json(A(), ['task', 'list'], z.array(TaskView))).map((t) => [t.name, t.paused])).toEqual([['spare', true]]);
     expect(await json(A(), ['peer', 'list'], z.array(PeerView))).toEqual([]);
     await ferryOk(A(), ['task', 'remove', 'spare']);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
-import type { StatusView } from '../../src/api/views.js';
+import type { PeerView, StatusView } from '../../src/api/views.js';
 import { describeViolations, LAPTOP, launchBrowser, newContext, PHONE, screenshot, seriousViolations } from '../support/browser.js';
 import { Btrfs } from '../../src/btrfs/index.js';
 import { ferry, ferryJson, ferryOk, freePort } from '../support/cli.js';
@@ -333,12 +333,45 @@ describe('the web UI in Chromium, against two daemons', () => {
     expect(consoleErrors.join('\n')).toBe('');
   });
 
-  it('marks a task whose peer was removed, on the Dashboard and the Tasks page', async () => {
-    await ferryOk(pair.alpha.state, ['peer', 'remove', 'beta']);
+  it('keeps a task row to one line of actions: Edit, Restore and Remove behind More, at laptop and phone width', async () => {
+    for (const [width, viewport] of [['1280', LAPTOP], ['390', PHONE]] as const) {
+      const p = await page({ viewport, dark: false });
+      await p.goto(`${alphaUi}/login`);
+      await p.getByLabel('Password').waitFor();
+      await signIn(p, alphaUi);
+      await nav(p, 'Tasks').click();
+      const row = p.getByTestId('task-docs');
+      const buttons = row.locator('.row-actions .btn');
+      await buttons.first().waitFor();
+      // Run now, Pause, More: one line (the same top for each).
+      const tops = await buttons.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+      expect(tops).toHaveLength(3);
+      expect(new Set(tops).size).toBe(1);
+      await row.getByText('More').click();
+      await row.getByRole('button', { name: 'Edit task docs' }).waitFor();
+      await screenshot(p, `alpha-tasks-more-${width}`);
+      await row.getByRole('button', { name: 'Edit task docs' }).click();
+      await p.getByRole('dialog').getByRole('heading', { name: 'Edit task docs' }).waitFor();
+      // The menu closed behind the dialog.
+      expect(await row.locator('details.more-menu').getAttribute('open')).toBeNull();
+      await p.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+      await p.close();
+    }
+  });
+
+  it('removes a peer from the Peers page, telling it; marks the task whose peer was removed, on the Dashboard and the Tasks page', async () => {
     const p = await page({ viewport: LAPTOP, dark: false });
     await p.goto(`${alphaUi}/login`);
     await p.getByLabel('Password').waitFor();
     await signIn(p, alphaUi);
+    await nav(p, 'Peers').click();
+    await p.getByRole('button', { name: 'Remove peer beta' }).click();
+    await p.getByRole('dialog').getByRole('button', { name: 'Remove peer' }).click();
+    await expect.poll(() => p.getByRole('status').filter({ hasText: 'Removed beta.' }).textContent(), { timeout: 30_000 }).toMatch(/beta heard of it and removed this appliance too\. Its tasks here were paused: docs, markup\./);
+    await screenshot(p, 'alpha-peer-removed-1280');
+    // Beta forgot alpha too: neither lists a pair that cannot work.
+    expect(await ferryJson<PeerView[]>(pair.beta.state, ['peer', 'list'])).toEqual([]);
+    await nav(p, 'Dashboard').click();
     await p.getByRole('heading', { level: 1, name: 'Dashboard' }).waitFor();
     await expect.poll(() => p.getByTestId('task-health-docs').textContent(), { timeout: 30_000 }).toMatch(/peer not paired/);
     await nav(p, 'Tasks').click();

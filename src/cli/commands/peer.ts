@@ -25,6 +25,9 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
       if (opts.tasks !== undefined && opts.tasks !== 'pause' && opts.tasks !== 'remove') throw new UsageError(`--tasks takes 'pause' or 'remove', not '${opts.tasks}'`);
       const removed = await (await adminClient(globals())).removePeer(name, opts.tasks);
       line(`peer ${removed.name} (${removed.id}) removed`);
+      const { told } = removed;
+      if (told.reached) line(`  ${removed.name} heard of it and removed this appliance too${told.tasksPaused > 0 ? `; it paused its ${told.tasksPaused} task(s) that sent here` : ''}`);
+      else line(`  ${removed.name} could not be told (${told.error ?? 'no answer'}): remove this appliance there too with 'ferry peer remove'`);
       const names = removed.tasks.map((t) => t.name).join(', ');
       if (removed.tasks.length === 0) return;
       if (removed.tasks[0]?.action === 'removed') line(`  its tasks removed: ${names}`);

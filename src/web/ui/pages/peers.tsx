@@ -4,7 +4,7 @@
 
 import { useEffect, useState } from 'preact/hooks';
 import { AcceptBody, InviteBody, SetAddressBody } from '../../../api/schemas.js';
-import type { InviteView, PeerView, PoolView } from '../../../api/views.js';
+import type { InviteView, PeerRemovedView, PeerView, PoolView } from '../../../api/views.js';
 import { Alert, ErrorAlert } from '../components/alert.js';
 import { Badge } from '../components/badge.js';
 import { Button } from '../components/button.js';
@@ -192,8 +192,14 @@ type Open = { kind: 'address' | 'remove'; peer: PeerView } | null;
 function PeerList(props: { peers: readonly PeerView[]; onChanged: () => void }) {
   const now = useNow();
   const [open, setOpen] = useState<Open>(null);
+  const [removed, setRemoved] = useState<PeerRemovedView | null>(null);
   return (
     <Card title="Paired peers" subtitle="Appliances this one sends to or receives from." flush>
+      {removed !== null && (
+        <div class="card-notice">
+          <RemovedNotice removed={removed} />
+        </div>
+      )}
       {props.peers.length === 0 ? (
         <EmptyState title="No peers yet.">Make an invite on one appliance and accept it on the other to pair them.</EmptyState>
       ) : (
@@ -229,7 +235,16 @@ function PeerList(props: { peers: readonly PeerView[]; onChanged: () => void }) 
         </Table>
       )}
       {open?.kind === 'address' && <AddressDialog peer={open.peer} onClose={() => setOpen(null)} onSaved={props.onChanged} />}
-      {open?.kind === 'remove' && <RemovePeerDialog peer={open.peer} onClose={() => setOpen(null)} onRemoved={props.onChanged} />}
+      {open?.kind === 'remove' && (
+        <RemovePeerDialog
+          peer={open.peer}
+          onClose={() => setOpen(null)}
+          onRemoved={(view) => {
+            setRemoved(view);
+            props.onChanged();
+          }}
+        />
+      )}
     </Card>
   );
 }
@@ -259,7 +274,25 @@ function AddressDialog(props: { peer: PeerView; onClose: () => void; onSaved: ()
   );
 }
 
-function RemovePeerDialog(props: { peer: PeerView; onClose: () => void; onRemoved: () => void }) {
+/** What became of a removal on both sides: the peer told (it forgot this appliance too), or not reached. */
+function RemovedNotice(props: { removed: PeerRemovedView }) {
+  const { removed } = props;
+  const tasks = removed.tasks.length === 0 ? '' : ` Its tasks here were ${removed.tasks[0]?.action ?? 'paused'}: ${removed.tasks.map((t) => t.name).join(', ')}.`;
+  if (removed.told.reached) {
+    return (
+      <Alert tone="success" title={`Removed ${removed.name}.`}>
+        {removed.name} heard of it and removed this appliance too{removed.told.tasksPaused > 0 ? `, pausing its ${removed.told.tasksPaused} task(s) that sent here` : ''}.{tasks}
+      </Alert>
+    );
+  }
+  return (
+    <Alert tone="warning" title={`Removed ${removed.name} here only.`}>
+      {removed.name} could not be told ({removed.told.error ?? 'no answer'}): remove this appliance on {removed.name} too.{tasks}
+    </Alert>
+  );
+}
+
+function RemovePeerDialog(props: { peer: PeerView; onClose: () => void; onRemoved: (removed: PeerRemovedView) => void }) {
   const { api } = useApp();
   const p = props.peer;
   return (
@@ -269,14 +302,13 @@ function RemovePeerDialog(props: { peer: PeerView; onClose: () => void; onRemove
       danger
       onClose={props.onClose}
       onConfirm={async () => {
-        await api.removePeer(p.id);
-        props.onRemoved();
+        props.onRemoved(await api.removePeer(p.id));
       }}
     >
       <p>
         This appliance forgets <strong>{p.name}</strong> (<span class="mono">{p.id}</span>) at once: tasks that send to it are paused (they would only fail), and it can no longer send here{p.grants.length > 0 ? ` (its grants on ${p.grants.join(', ')} go too)` : ''}.
       </p>
-      <p>Replicas already received from it stay on disk. Pairing again needs a new invite.</p>
+      <p>{p.name} is told, and forgets this appliance too (pausing its tasks that send here). Replicas already received from it stay on disk. Pairing again needs a new invite.</p>
     </ConfirmDialog>
   );
 }

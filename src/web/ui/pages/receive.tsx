@@ -46,7 +46,7 @@ export function ReceivePage() {
       </Card>
       <Card
         title="Get a share back"
-        subtitle="A share this appliance sent to a peer, restored from the peer's replica as a new writable share here. Nothing in place is overwritten."
+        subtitle="A share this appliance sent to a peer, restored from the peer's replica as a new writable share here, whether or not a task still sends it. Nothing in place is overwritten."
         actions={
           <Button onClick={() => setOpen({ kind: 'restore' })} disabled={peers.data?.length === 0}>
             Restore a share

@@ -9,6 +9,7 @@ import { Button } from '../components/button.js';
 import { Card, EmptyState } from '../components/card.js';
 import { ConfirmDialog } from '../components/dialog.js';
 import { Loaded } from '../components/loading.js';
+import { MoreMenu } from '../components/more-menu.js';
 import { RestoreDialog } from '../components/restore-dialog.js';
 import { TaskRunActions, useTaskRunning } from '../components/task-actions.js';
 import { Table } from '../components/table.js';
@@ -134,15 +135,14 @@ function TaskRow(props: { task: TaskView; peers: readonly PeerView[]; now: numbe
       <td data-label="Next run">{t.paused ? <span class="muted">paused</span> : <Time iso={t.nextRunAt} now={now} empty={props.serviceOn ? 'not scheduled' : 'service off'} />}</td>
       <td data-label="Actions" class="row-actions">
         <TaskRunActions task={t} serviceOn={props.serviceOn} onChanged={props.onChanged}>
-          <Button small onClick={() => props.onOpen('edit')}>
-            Edit<span class="visually-hidden"> task {t.name}</span>
-          </Button>
-          <Button small onClick={() => props.onOpen('restore')}>
-            Restore<span class="visually-hidden"> share {t.share}</span>
-          </Button>
-          <Button small variant="danger-quiet" onClick={() => props.onOpen('remove')}>
-            Remove<span class="visually-hidden"> task {t.name}</span>
-          </Button>
+          <MoreMenu
+            label={`for task ${t.name}`}
+            items={[
+              { label: 'Edit', hidden: `task ${t.name}`, onSelect: () => props.onOpen('edit') },
+              { label: 'Restore', hidden: `share ${t.share}`, onSelect: () => props.onOpen('restore') },
+              { label: 'Remove', hidden: `task ${t.name}`, danger: true, onSelect: () => props.onOpen('remove') },
+            ]}
+          />
         </TaskRunActions>
       </td>
     </tr>
