@@ -344,7 +344,7 @@ describe('the web UI in Chromium, against two daemons', () => {
       const buttons = row.locator('.row-actions .btn');
       await buttons.first().waitFor();
       // Run now, Pause, More: one line (the same top for each).
-      const tops = await buttons.evaluateAll((els) => els.map((e) => Math.round(e.getBoundingClientRect().top)));
+      const tops = await Promise.all((await buttons.all()).map(async (b) => Math.round((await b.boundingBox())?.y ?? -1)));
       expect(tops).toHaveLength(3);
       expect(new Set(tops).size).toBe(1);
       await row.getByText('More').click();
