@@ -54,7 +54,7 @@ export function toBase32(bytes: Uint8Array): string {
   return out;
 }
 
-/** The reference derivation of an appliance id; src/crypto implements the same and the vectors check both. */
+/** The derivation of an appliance id, the one both this contract and src/crypto use; the vectors pin it. */
 export function applianceIdOf(signingPublicKey: Uint8Array): string {
   const digest = createHash('sha256').update(APPLIANCE_ID_LABEL, 'ascii').update(Buffer.from([0])).update(signingPublicKey).digest();
   return 'f' + toBase32(digest.subarray(0, 12));

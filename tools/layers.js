@@ -7,7 +7,8 @@ export const layers = {
   log: ['util'],
   domain: ['util'],
   proto: [],
-  crypto: ['domain', 'util'],
+  // The wire's own definitions (ids, encodings, key-derivation labels) come from proto/, once.
+  crypto: ['proto', 'domain', 'util'],
   btrfs: ['domain', 'util', 'log'],
   store: ['domain', 'util'],
   state: ['domain', 'util'],

@@ -8,11 +8,12 @@
 import { hkdfSync, timingSafeEqual } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { FerryError } from '../domain/errors.js';
+import { SALT_LENGTH, STREAM_KEY_LENGTH, streamKeyInfo } from '../../proto/frame.js';
 import { checkLength, type KeyPair } from './identity.js';
 
-export const STREAM_KEY_LABEL = 'ferry-stream-key-v1';
-export const STREAM_KEY_LENGTH = 32;
-export const SALT_LENGTH = 16;
+// The wire's definitions, for this layer's users.
+export { SALT_LENGTH, STREAM_KEY_LENGTH, streamKeyInfo };
+
 
 export interface SenderKeyInput {
   /** The sender's static X25519 key pair. */
@@ -61,24 +62,6 @@ export function receiverStreamKey(input: ReceiverKeyInput): Uint8Array {
   const es = dh(input.receiverBox.secretKey, input.ephemeralPublicKey);
   const ss = dh(input.receiverBox.secretKey, input.senderBoxPublicKey);
   return derive(es, ss, input.salt, input.transferId, input.ephemeralPublicKey, input.senderBoxPublicKey, input.receiverBox.publicKey);
-}
-
-/** HKDF info: label, 0, transfer id, 0, ephemeral public, sender box public, receiver box public. */
-export function streamKeyInfo(
-  transferId: string,
-  ephemeralPublicKey: Uint8Array,
-  senderBoxPublicKey: Uint8Array,
-  receiverBoxPublicKey: Uint8Array,
-): Buffer {
-  return Buffer.concat([
-    Buffer.from(STREAM_KEY_LABEL, 'ascii'),
-    Buffer.from([0]),
-    Buffer.from(transferId, 'ascii'),
-    Buffer.from([0]),
-    ephemeralPublicKey,
-    senderBoxPublicKey,
-    receiverBoxPublicKey,
-  ]);
 }
 
 const ZERO = new Uint8Array(32);

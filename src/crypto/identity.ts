@@ -7,7 +7,8 @@
 import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { FerryError } from '../domain/errors.js';
-import { fromB64u, sha256, toB64u, toBase32 } from './encoding.js';
+import { applianceIdOf, fromBase64url, toBase64url } from '../../proto/ids.js';
+import { sha256 } from './encoding.js';
 
 export interface KeyPair {
   readonly publicKey: Uint8Array;
@@ -27,7 +28,6 @@ export interface PublicIdentity {
   readonly boxPublicKey: Uint8Array;
 }
 
-export const APPLIANCE_ID_LABEL = 'ferry-appliance-id-v1';
 export const FINGERPRINT_LABEL = 'ferry-fingerprint-v1';
 
 export function generateIdentity(): Identity {
@@ -44,16 +44,13 @@ export function publicIdentity(identity: Identity): PublicIdentity {
 }
 
 /**
- * "f" + lowercase base32 of 12 bytes of sha256(label || 0 || signing public key): 21
- * characters. A leading letter because ids starting with a digit broke URLs in
- * Rockstor (#616); lowercase so it survives case-folding in paths and hostnames.
- * 96 bits make a second key with the same id infeasible; the id still only names
- * a peer, the stored public key is what is trusted.
+ * The appliance id of a signing key (proto/ids.ts's derivation, after the key's
+ * length is checked). 96 bits make a second key with the same id infeasible;
+ * the id still only names a peer, the stored public key is what is trusted.
  */
 export function applianceId(signingPublicKey: Uint8Array): string {
   checkLength(signingPublicKey, nacl.sign.publicKeyLength, 'signing public key');
-  const digest = sha256(APPLIANCE_ID_LABEL, new Uint8Array([0]), signingPublicKey);
-  return 'f' + toBase32(digest.subarray(0, 12));
+  return applianceIdOf(signingPublicKey);
 }
 
 /**
@@ -88,10 +85,10 @@ export function serializeIdentity(identity: Identity): string {
     format: 'ferry-identity',
     version: 1,
     applianceId: applianceId(identity.signing.publicKey),
-    signingSeed: toB64u(identity.signing.secretKey.subarray(0, nacl.sign.seedLength)),
-    boxSecretKey: toB64u(identity.box.secretKey),
-    signingPublicKey: toB64u(identity.signing.publicKey),
-    boxPublicKey: toB64u(identity.box.publicKey),
+    signingSeed: toBase64url(identity.signing.secretKey.subarray(0, nacl.sign.seedLength)),
+    boxSecretKey: toBase64url(identity.box.secretKey),
+    signingPublicKey: toBase64url(identity.signing.publicKey),
+    boxPublicKey: toBase64url(identity.box.publicKey),
   };
   return JSON.stringify(file, null, 2) + '\n';
 }
@@ -109,15 +106,15 @@ export function parseIdentity(text: string): Identity {
     throw new FerryError('BAD_KEY', 'the identity file is malformed', { detail: parsed.error.message });
   }
   const file = parsed.data;
-  const seed = fromB64u(file.signingSeed);
-  const boxSecret = fromB64u(file.boxSecretKey);
+  const seed = fromBase64url(file.signingSeed);
+  const boxSecret = fromBase64url(file.boxSecretKey);
   if (seed?.length !== nacl.sign.seedLength) throw new FerryError('BAD_KEY', 'the identity file has a malformed signing seed');
   if (boxSecret?.length !== nacl.box.secretKeyLength) throw new FerryError('BAD_KEY', 'the identity file has a malformed box secret key');
   const signing = nacl.sign.keyPair.fromSeed(seed);
   const box = nacl.box.keyPair.fromSecretKey(boxSecret);
   // A file whose public halves disagree with its secrets was edited or damaged:
   // running with it would advertise one key and sign with another.
-  if (file.signingPublicKey !== toB64u(signing.publicKey) || file.boxPublicKey !== toB64u(box.publicKey)) {
+  if (file.signingPublicKey !== toBase64url(signing.publicKey) || file.boxPublicKey !== toBase64url(box.publicKey)) {
     throw new FerryError('BAD_KEY', 'the identity file public keys do not match its secret keys');
   }
   if (file.applianceId !== applianceId(signing.publicKey)) {

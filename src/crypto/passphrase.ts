@@ -9,7 +9,7 @@ import { randomBytes, scrypt } from 'node:crypto';
 import nacl from 'tweetnacl';
 import { z } from 'zod';
 import { FerryError } from '../domain/errors.js';
-import { fromB64u, toB64u } from './encoding.js';
+import { fromBase64url, toBase64url } from '../../proto/ids.js';
 
 export const SEALED_FORMAT = 'ferry-sealed-v1';
 
@@ -54,7 +54,7 @@ export async function sealWithPassphrase(plain: Uint8Array, passphrase: string, 
   const key = await derive(passphrase, salt, cost);
   const box = nacl.secretbox(plain, nonce, key);
   key.fill(0);
-  return JSON.stringify({ format: SEALED_FORMAT, kdf: { name: 'scrypt', ...cost, salt: toB64u(salt) }, nonce: toB64u(nonce), box: toB64u(box) }, null, 2) + '\n';
+  return JSON.stringify({ format: SEALED_FORMAT, kdf: { name: 'scrypt', ...cost, salt: toBase64url(salt) }, nonce: toBase64url(nonce), box: toBase64url(box) }, null, 2) + '\n';
 }
 
 /** Opens a sealed text; INVALID_INPUT for something that is not one, WRONG_PASSPHRASE when it does not open. */
@@ -65,9 +65,9 @@ export async function openWithPassphrase(text: string, passphrase: string): Prom
   } catch {
     throw new FerryError('INVALID_INPUT', 'this is not a sealed Ferry export (ferry config export writes them)');
   }
-  const salt = fromB64u(parsed.kdf.salt);
-  const nonce = fromB64u(parsed.nonce);
-  const box = fromB64u(parsed.box);
+  const salt = fromBase64url(parsed.kdf.salt);
+  const nonce = fromBase64url(parsed.nonce);
+  const box = fromBase64url(parsed.box);
   if (!salt || !nonce || nonce.length !== nacl.secretbox.nonceLength || !box) throw new FerryError('INVALID_INPUT', 'the sealed export is damaged');
   const key = await derive(passphrase, salt, parsed.kdf);
   const plain = nacl.secretbox.open(box, nonce, key);

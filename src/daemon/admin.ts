@@ -383,9 +383,7 @@ export class AdminService implements AdminPorts {
 
   /** A peer by id or by name. */
   #peer(idOrName: string): Peer {
-    const peer = this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName);
-    if (!peer) throw new FerryError('NOT_FOUND', `no peer with id or name '${idOrName}' (see 'ferry peer list')`);
-    return peer;
+    return this.d.store.peers.need(idOrName);
   }
 
   #sourceHealth(task: string): HealthView | null {
@@ -395,7 +393,7 @@ export class AdminService implements AdminPorts {
   }
 
   #peerIdOrRaw(idOrName: string): string {
-    return (this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName))?.id ?? idOrName;
+    return this.d.store.peers.find(idOrName)?.id ?? idOrName;
   }
 
   #peerView(peer: Peer): PeerView {

@@ -129,7 +129,7 @@ export async function keepPeerConfig(state: StateDir, peerId: string, sealed: st
 function peerOf(state: StateDir, ref: string): Peer | undefined {
   const store = openStore(state.databasePath);
   try {
-    return store.peers.get(ref) ?? store.peers.getByName(ref);
+    return store.peers.find(ref);
   } finally {
     store.close();
   }

@@ -99,7 +99,7 @@ export class Restores {
 
   /** Everything checked and the holder agreed: the view of a restore under way (or done, when nothing had to travel). */
   async start(input: RestoreInput): Promise<RestoreView> {
-    const peer = this.#peer(input.from);
+    const peer = this.d.store.peers.need(input.from);
     const task = this.#task(input, peer);
     if (input.snapshot !== undefined && !isSnapshotName(input.snapshot)) {
       throw new FerryError('INVALID_NAME', `'${input.snapshot}' is not a snapshot name (they look like 2026-11-29T23-00-00Z; see 'ferry replica list' on ${peer.name})`);
@@ -225,12 +225,6 @@ export class Restores {
   #localTrail(id: string, landed: Landed, peer: Peer, plan: RestorePlan, to: string, startedAt: string): void {
     this.d.store.receiveTrail.start({ id, kind: 'restore', task: landed.trailTask, share: landed.share, snapshot: plan.snapshot, parent: null, mode: null, peer: peer.id, pool: landed.pool, reason: `restore ${id}: the snapshot was still here, nothing travelled; to ${to}`, startedAt });
     this.d.store.receiveTrail.finish(id, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: 0, errorCode: null, error: null, replicaPath: to });
-  }
-
-  #peer(idOrName: string): Peer {
-    const peer = this.d.store.peers.get(idOrName) ?? this.d.store.peers.getByName(idOrName);
-    if (!peer) throw new FerryError('NOT_FOUND', `no peer with id or name '${idOrName}' (see 'ferry peer list')`);
-    return peer;
   }
 
   /**

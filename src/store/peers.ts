@@ -120,6 +120,18 @@ export class PeerRepo {
     return row === undefined ? undefined : fromRow(row);
   }
 
+  /** A peer as an admin names it: by its id, else by its name (the CLI contract's PEER). */
+  find(idOrName: string): Peer | undefined {
+    return this.get(idOrName) ?? this.getByName(idOrName);
+  }
+
+  /** As find, or NOT_FOUND in the words every command uses. */
+  need(idOrName: string): Peer {
+    const peer = this.find(idOrName);
+    if (!peer) throw new FerryError('NOT_FOUND', `no peer with id or name '${idOrName}' (see 'ferry peer list')`);
+    return peer;
+  }
+
   /** All peers, by name. */
   list(): Peer[] {
     return this.listStmt.all().map(fromRow);
