@@ -9,6 +9,7 @@ import { Btrfs } from '../../src/btrfs/index.js';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
+import { eventually } from '../support/eventually.js';
 
 let pair: PairedDaemons;
 
@@ -25,18 +26,10 @@ async function sent(): Promise<SendTrailEntry[]> {
   return ferryJson<SendTrailEntry[]>(pair.alpha.state, ['trail', 'send', '--task', 'often']);
 }
 
-async function until(what: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await what()) return true;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return false;
-}
 
 it('runs a task on its schedule, again and again', async () => {
   await ferryOk(pair.alpha.state, ['task', 'add', 'often', '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '4s']);
-  expect(await until(async () => (await sent()).filter((e) => e.status === 'succeeded').length >= 2, 40_000)).toBe(true);
+  await eventually('two scheduled runs succeeded', async () => (await sent()).filter((e) => e.status === 'succeeded').length >= 2, { timeoutMs: 120_000, intervalMs: 250 });
   const entries = await sent();
   expect(entries.at(-1)?.mode).toBe('full');
   expect(entries[0]?.mode).toBe('incremental');
@@ -45,7 +38,7 @@ it('runs a task on its schedule, again and again', async () => {
 it('starts no scheduled run while the service is disabled, and warns when a task is added', async () => {
   await ferryOk(pair.alpha.state, ['service', 'disable']);
   // A run under way may finish; then nothing more starts.
-  await until(async () => (await sent()).every((e) => e.status !== 'running'), 20_000);
+  await eventually('the run under way ended', async () => (await sent()).every((e) => e.status !== 'running'), { timeoutMs: 60_000, intervalMs: 250 });
   const before = (await sent()).length;
   await new Promise((r) => setTimeout(r, 9_000));
   expect((await sent()).length).toBe(before);

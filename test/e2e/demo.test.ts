@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCommand } from '../support/run.js';
+import { eventually } from '../support/eventually.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 const DEMO = ['--import', 'tsx', path.join(ROOT, 'deploy/demo.ts')];
@@ -23,12 +24,9 @@ function startDemo(args: string[] = [], options: { uid?: number } = {}): { child
   return { child, output: () => out, exited };
 }
 
+/** Until the demo printed `text` (its output said on a timeout). */
 async function until(output: () => string, text: string, ms: number): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!output().includes(text)) {
-    if (Date.now() > deadline) throw new Error(`the demo did not print "${text}" in time:\n${output()}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  await eventually(`the demo to print "${text}"`, () => output().includes(text), { timeoutMs: ms, intervalMs: 250, detail: output });
 }
 
 /** What a demo of this pid may have left: its dir, mounts and loop devices under it, its daemons. */

@@ -19,6 +19,7 @@ import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
 import { parsePrometheus, valueOf } from '../support/prometheus.js';
 import { run } from '../support/run.js';
 import { SlowHorde } from '../support/slow-horde.js';
+import { eventually } from '../support/eventually.js';
 
 let pair: PairedDaemons;
 const TASK = 'nightly';
@@ -34,14 +35,6 @@ afterAll(async () => {
   await pair?.close();
 });
 
-/** Polls `ok` until it holds: an event observed, not a pause standing in for one. */
-async function until(what: string, ok: () => boolean | Promise<boolean>, ms = 60_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 async function betaMetrics(): Promise<ReturnType<typeof parsePrometheus>> {
   const token = (await readFile(path.join(pair.beta.state, 'admin.token'), 'utf8')).trim();
@@ -100,8 +93,8 @@ describe('slow connections against a daemon held to 1024 descriptors', () => {
     for (const h of hordes) h.start();
     const lives: Awaited<ReturnType<SlowHorde['stop']>> = [];
     try {
-      await until('the hordes to open their 1100 connections', () => hordes.every((h) => h.opened >= h.options.size));
-      await until('the budgets to cut the first of them', () => hordes.every((h) => h.cut > 0));
+      await eventually('the hordes to open their 1100 connections', () => hordes.every((h) => h.opened >= h.options.size), { timeoutMs: 60_000 });
+      await eventually('the budgets to cut the first of them', () => hordes.every((h) => h.cut > 0), { timeoutMs: 60_000 });
 
       // A paired peer's run goes through, and the admin API answers.
       await ferryOk(pair.alpha.state, ['task', 'resume', TASK]);
@@ -113,7 +106,7 @@ describe('slow connections against a daemon held to 1024 descriptors', () => {
 
       // The horde holds on past a trickled byte (every 20 s), so a connection that could
       // live on trickles would show it.
-      await until('25 s of siege', () => performance.now() - started > 25_000);
+      await eventually('25 s of siege', () => performance.now() - started > 25_000, { timeoutMs: 60_000 });
     } finally {
       for (const h of hordes) lives.push(...(await h.stop()));
     }
@@ -149,7 +142,7 @@ describe('slow connections against a daemon held to 1024 descriptors', () => {
     // not later than the deadline (with the same slack).
     const few = new SlowHorde({ port: pair.beta.port, addresses: ['127.0.0.50'], size: 20, tickleMs: 20_000, opening, replaceAfterMs: null });
     few.start();
-    await until('the few strangers to be cut', () => few.opened === 20 && few.cut === 20);
+    await eventually('the few strangers to be cut', () => few.opened === 20 && few.cut === 20, { timeoutMs: 60_000 });
     const fewLives = (await few.stop()).map((l) => (l.cutAt as number) - l.openedAt);
     console.log(`strangers under the caps: cut after ${Math.round(Math.min(...fewLives))} to ${Math.round(Math.max(...fewLives))} ms`);
     // (The client sees the connection open a little before the server accepts it.)

@@ -25,6 +25,7 @@ import { manifest } from '../support/manifest.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
 import { emptyPool, fillPool } from '../support/pools.js';
 import { TcpProxy } from '../support/tcp-proxy.js';
+import { eventually } from '../support/eventually.js';
 
 // ---- the seeded generator ------------------------------------------------------------
 
@@ -195,15 +196,11 @@ async function receiveTrail(): Promise<ReceiveTrailEntry[]> {
   return ferryJson<ReceiveTrailEntry[]>(pair.beta.state, ['trail', 'receive', '--limit', '10000']);
 }
 
-/** Waits until `done` says yes, the run ended, or time is up; true when `done` said yes. */
-async function until(done: () => boolean | Promise<boolean>, ended: { value: boolean }, timeoutMs = 60_000): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await done()) return true;
-    if (ended.value) return false;
-    await sleep(20);
-  }
-  return false;
+/** Waits until `done` says yes or the run ended; true when `done` said yes. */
+async function until(done: () => boolean | Promise<boolean>, ended: { value: boolean }): Promise<boolean> {
+  let hit = false;
+  await eventually('the point of the fault, or the end of the run', async () => (hit = await done()) || ended.value, { timeoutMs: 60_000, intervalMs: 20 });
+  return hit;
 }
 
 /** Starts `task run --wait` in the background; `ended` flips when the CLI exits. */

@@ -13,6 +13,7 @@ import { openStore } from '../../src/store/index.js';
 import { ferry, ferryJson, ferryOk, initAppliance, mergeConfig, removeState, startDaemon, stopAllDaemons, type Daemon } from '../support/cli.js';
 import { run } from '../support/run.js';
 import { createPool, type Pool } from '../support/pools.js';
+import { eventually } from '../support/eventually.js';
 
 const btrfs = new Btrfs();
 const DAY = 86_400_000;
@@ -51,16 +52,11 @@ afterAll(async () => {
   if (appliance) await removeState(appliance.state);
 });
 
-async function eventually(what: () => Promise<boolean> | boolean, ms = 30_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await what())) {
-    if (Date.now() > deadline) throw new Error(`timed out; daemon log:\n${daemon.log().slice(-3000)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** The daemon's last words, for a wait that never ended. */
+const logTail = (): string => daemon.log().slice(-3000);
 
 it('prunes 100,000 trail rows to the limits, in a worker, keeping what is within them', async () => {
-  await eventually(() => daemon.log().includes('maintenance: trail entries past their limits deleted'));
+  await eventually('the trail pruned', () => daemon.log().includes('maintenance: trail entries past their limits deleted'), { detail: logTail });
   const store = openStore(path.join(appliance.state, 'ferry.db'));
   try {
     const entries = store.sendTrail.list();
@@ -83,11 +79,11 @@ it('sweeps a partial subvolume left by a crash, and checks the pools between run
   await mkdir(dir, { recursive: true });
   const staging = path.join(dir, `.incoming-${randomUUID()}`);
   await btrfs.create(staging);
-  await eventually(async () => !(await btrfs.isSubvolume(staging)));
+  await eventually('the staging subvolume gone', async () => !(await btrfs.isSubvolume(staging)), { detail: logTail });
   // The line follows the deletion, through the daemon's stdout pipe: it may trail the subvolume's going.
-  await eventually(() => /maintenance: partial subvolumes left by a crash deleted/.test(daemon.log()));
+  await eventually('the crash leftovers reported', () => /maintenance: partial subvolumes left by a crash deleted/.test(daemon.log()), { detail: logTail });
 
-  await eventually(async () => (await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']))[0]?.health !== null);
+  await eventually('the pool health checked', async () => (await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']))[0]?.health !== null, { detail: logTail });
   const [backup] = await ferryJson<PoolView[]>(appliance.state, ['pool', 'list']);
   expect(backup?.health?.findings).toEqual([]);
   expect(Date.now() - Date.parse(backup?.health?.checkedAt ?? '')).toBeLessThan(30_000);
@@ -115,7 +111,7 @@ it('checks the pools’ health at start, not only when the first interval (15 mi
     store.close();
     const started = await startDaemon(fresh, 'fresh');
     try {
-      await eventually(async () => (await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']))[0]?.health !== null);
+      await eventually('the fresh pool health checked', async () => (await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']))[0]?.health !== null);
       const [backup] = await ferryJson<PoolView[]>(fresh.state, ['pool', 'list']);
       expect(backup?.health?.findings).toEqual([]);
       // With its size and free space, as an admin expects of a NAS's pool page.

@@ -21,6 +21,7 @@ import { snapshotName } from '../../src/domain/names.js';
 import { idOf, PeerClient, verifyResponse } from '../../src/peer/index.js';
 import { pairByInvite, rawRequest, signedHeaders, signedJson, startAppliance, type RawResponse, type TestAppliance } from '../support/peer-appliance.js';
 import { createPool, type Pool } from '../support/pools.js';
+import { eventually } from '../support/eventually.js';
 
 const STALL_MS = 1_000;
 const CHUNK = 64 * 1024;
@@ -173,20 +174,13 @@ async function expectStreamRefused(status: number, code: string, attemptId: stri
   const res = await act();
   expect([res.status, res.json?.code], res.text).toEqual([status, code]);
   expect(receiving.refusals(code).length).toBe(before.logged + 1);
-  await waitFor(() => receiving.receiver.active.length === 0);
+  await eventually('the receiver idle', () => receiving.receiver.active.length === 0, { intervalMs: 20 });
   expect(await written(), JSON.stringify(receiving.logs.slice(-8))).toEqual(before.written);
   const entry = receiving.store.receiveTrail.get(attemptId);
   expect(entry?.status).not.toBe('succeeded');
   expect(entry?.status).not.toBe('running');
 }
 
-async function waitFor(ok: () => boolean, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > until) throw new Error('timed out waiting');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const open = (identity: Identity, options: Omit<Parameters<typeof signedJson>[2], 'path'> = {}) =>
@@ -330,7 +324,7 @@ describe('refusals of stream uploads', () => {
     // Still usable by its owner afterwards: the refusal consumed nothing.
     const res = await upload(transferId, sealed.header, sealed.bytes.subarray(0, sealed.chunks[1]!.offset));
     expect(res.json?.code).toBe('BAD_STREAM');
-    await waitFor(() => receiving.receiver.active.length === 0);
+    await eventually('the receiver idle', () => receiving.receiver.active.length === 0, { intervalMs: 20 });
     expect(receiving.store.receiveTrail.get(attemptId)?.errorCode).toBe('BAD_STREAM');
   });
 
@@ -353,7 +347,7 @@ describe('refusals of stream uploads', () => {
     const slow = new Readable({ read() {} });
     slow.push(sealed2.bytes.subarray(0, sealed2.chunks[3]!.offset));
     const first = upload(id2, sealed2.header, slow);
-    await waitFor(() => receiving.receiver.active.some((t) => t.id === id2 && t.streaming));
+    await eventually('the second upload streaming', () => receiving.receiver.active.some((t) => t.id === id2 && t.streaming), { intervalMs: 20 });
     await expectRefused(404, 'TRANSFER_NOT_FOUND', () => upload(id2, sealed2.header, sealed2.bytes), { signed: true, unchanged: false });
     slow.push(sealed2.bytes.subarray(sealed2.chunks[3]!.offset));
     slow.push(null);
@@ -386,7 +380,7 @@ describe('refusals of stream uploads', () => {
     try {
       await expectStreamRefused(409, 'ABORTED', attemptId, async () => {
         const pending = upload(transferId, sealed.header, body);
-        await waitFor(() => receiving.receiver.active.some((t) => t.id === transferId && t.streaming));
+        await eventually('the upload streaming', () => receiving.receiver.active.some((t) => t.id === transferId && t.streaming), { intervalMs: 20 });
         receiving.store.peers.remove(sending.id);
         expect(receiving.server.abortPeer(sending.id)).toBe(1);
         return pending;
@@ -406,11 +400,11 @@ describe('refusals of stream uploads', () => {
     body.push(sealed.bytes.subarray(0, sealed.chunks[5]!.offset));
     const before = await written();
     const pending = upload(transferId, sealed.header, body).catch((e: unknown) => e);
-    await waitFor(() => receiving.receiver.active.some((t) => t.id === transferId && t.streaming));
+    await eventually('the upload streaming', () => receiving.receiver.active.some((t) => t.id === transferId && t.streaming), { intervalMs: 20 });
     body.destroy(new Error('sender gone'));
     expect(await pending).toBeInstanceOf(Error);
-    await waitFor(() => receiving.receiver.active.length === 0);
-    await waitFor(() => receiving.store.receiveTrail.get(attemptId)?.status !== 'running');
+    await eventually('the receiver idle', () => receiving.receiver.active.length === 0, { intervalMs: 20 });
+    await eventually('the attempt ended in the trail', () => receiving.store.receiveTrail.get(attemptId)?.status !== 'running', { intervalMs: 20 });
     expect(receiving.store.receiveTrail.get(attemptId)).toMatchObject({ status: 'interrupted', errorCode: 'ABORTED' });
     expect(await written()).toEqual(before);
   });
@@ -450,7 +444,7 @@ describe('PeerClient', () => {
     const err = await client.transfer(transferId, failing).catch((e: unknown) => e);
     expect(err).toMatchObject({ code: 'SEND_FAILED' });
     // The client told the receiver to drop the transfer: its share is free again at once.
-    await waitFor(() => receiving.receiver.active.length === 0, 3_000);
+    await eventually('the receiver idle', () => receiving.receiver.active.length === 0, { timeoutMs: 3_000, intervalMs: 20 });
     expect(await readdir(path.join(target.path, sending.id, 'share'))).toEqual([]);
   });
 });

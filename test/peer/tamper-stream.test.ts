@@ -18,7 +18,6 @@ import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStreamHeader, encodeStreamHeader, HEADER_FIXED_LENGTH } from '../../proto/frame.js';
 import { fromBase64url } from '../../proto/ids.js';
@@ -32,6 +31,7 @@ import { subvolumesOf, treeOf } from '../support/leftovers.js';
 import { pairByInvite, rawRequest, signedHeaders, signedJson, startAppliance, type RawResponse, type TestAppliance } from '../support/peer-appliance.js';
 import { createPool, type Pool } from '../support/pools.js';
 import { runCommand } from '../support/run.js';
+import { eventually } from '../support/eventually.js';
 
 const CHUNK = 4 * 1024;
 
@@ -94,7 +94,7 @@ afterEach(async () => {
   for (const t of receiving.receiver.active) {
     if (!t.streaming) receiving.receiver.abort(t.peer, t.id, new FerryError('ABORTED', 'cleanup after the test'));
   }
-  await waitFor('the receiver to go idle', () => receiving.receiver.active.length === 0);
+  await eventually('the receiver to go idle', () => receiving.receiver.active.length === 0, { intervalMs: 20 });
   for (const subvolume of (await subvolumesOf(target.path)).reverse()) await btrfs.delete(path.join(target.path, subvolume));
 });
 
@@ -114,13 +114,6 @@ async function collect(stream: Readable): Promise<Buffer> {
   return Buffer.concat(parts);
 }
 
-async function waitFor(what: string, ok: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!(await ok())) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
 
 interface Opened {
   readonly transferId: string;
@@ -242,7 +235,7 @@ function heldBody(t: Opened, head: Buffer, tail: Buffer, complete = false): { bo
   const body = Readable.from(
     (async function* () {
       yield head;
-      await waitFor(complete ? 'the complete staging subvolume' : 'the staging subvolume', () => (complete ? stagedComplete(t) : staged(t)));
+      await eventually(complete ? 'the complete staging subvolume' : 'the staging subvolume', () => (complete ? stagedComplete(t) : staged(t)), { intervalMs: 20 });
       saw = true;
       if (tail.length > 0) yield tail;
     })(),
@@ -272,9 +265,10 @@ async function expectUploadRefused(t: Opened, status: number, code: string, act:
   expect([res.status, res.json?.code], res.text).toEqual([status, code]);
   expect(res.json?.message).toBeTypeOf('string');
   expect(res.headers['ferry-signature']).toBeTypeOf('string');
-  await waitFor(
+  await eventually(
     'the receiver to finish the attempt',
     () => !receiving.receiver.active.some((a) => a.id === t.transferId) && receiving.store.receiveTrail.get(t.attemptId)?.status !== 'running',
+    { intervalMs: 20 },
   );
   const refusals = receiving.refusals(code);
   expect(refusals).toHaveLength(logged + 1);

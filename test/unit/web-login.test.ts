@@ -7,6 +7,7 @@ import type { AdminPorts } from '../../src/api/ports.js';
 import { createAdminApi } from '../../src/api/server.js';
 import { webUi } from '../../src/web/server.js';
 import { hostAllowlist } from '../../src/api/hosts.js';
+import { eventually } from '../support/eventually.js';
 
 const pending: ((right: boolean) => void)[] = [];
 const app = createAdminApi({
@@ -30,21 +31,18 @@ function login() {
   return app.inject({ method: 'POST', url: '/ui/login', payload: { password: 'whatever it is' } });
 }
 
-async function until(condition: () => boolean): Promise<void> {
-  for (let i = 0; i < 200 && !condition(); i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 describe('web UI sign-in', () => {
   it('checks at most two passwords at once, and frees a place when a check ends', async () => {
     const first = login();
     const second = login();
-    await until(() => pending.length === 2);
+    await eventually('two checks under way', () => pending.length === 2, { intervalMs: 5 });
     const third = await login();
     expect([third.statusCode, third.json<{ code: string }>().code]).toEqual([429, 'RATE_LIMITED']);
     pending.shift()?.(false);
     expect((await first).json<{ code: string }>().code).toBe('WRONG_PASSWORD');
     const fourth = login();
-    await until(() => pending.length === 2);
+    await eventually('two checks under way', () => pending.length === 2, { intervalMs: 5 });
     for (const resolve of pending.splice(0)) resolve(true);
     const answers = await Promise.all([second, fourth]);
     expect(answers.map((a) => a.statusCode)).toEqual([200, 200]);
