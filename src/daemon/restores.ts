@@ -21,6 +21,7 @@ import { RESTORE_HAVE_LIMIT } from '../../proto/messages.js';
 import type { RestoreView } from '../api/schemas.js';
 import type { Btrfs } from '../btrfs/index.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
+import { endStatusOf } from '../domain/trail.js';
 import { isSnapshotName } from '../domain/names.js';
 import type { Task } from '../domain/task.js';
 import type { RestorePlan, RestoreQuery } from '../domain/transfer.js';
@@ -348,7 +349,7 @@ export class Restores {
       const err = toFerryError(thrown);
       // Refused before any byte: the asker's open transfer ends now, not at its expiry.
       if (err.code === 'REPLICA_CHANGED' && opened !== null) await client.abort(opened, signal, 'replica-changed').catch(() => undefined);
-      trail.finish(attemptId, { status: err.code === 'INTERRUPTED' || err.code === 'ABORTED' ? 'interrupted' : 'failed', endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
+      trail.finish(attemptId, { status: endStatusOf(err.code), endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
       this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, code: err.code, error: err.message });
     }
   }

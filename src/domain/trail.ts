@@ -6,6 +6,18 @@
 export const endStatuses = ['succeeded', 'failed', 'interrupted', 'cancelled'] as const;
 export type EndStatus = (typeof endStatuses)[number];
 
+/**
+ * How an attempt that ended with this error code reads in a trail (null: it
+ * succeeded): cancelled by an admin, interrupted by a stop or an abort, or
+ * failed. The one mapping, for both trails and both directions.
+ */
+export function endStatusOf(code: string | null): EndStatus {
+  if (code === null) return 'succeeded';
+  if (code === 'CANCELLED') return 'cancelled';
+  if (code === 'ABORTED' || code === 'INTERRUPTED') return 'interrupted';
+  return 'failed';
+}
+
 export const trailStatuses = ['running', ...endStatuses] as const;
 export type TrailStatus = (typeof trailStatuses)[number];
 

@@ -15,6 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
 import { resolutionProblem, type ChainReplica, type WritableCopy } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
+import { endStatusOf } from '../domain/trail.js';
 import { formatDuration, isSnapshotName, validateTaskName } from '../domain/names.js';
 import { receiverRetention } from '../domain/retention.js';
 import { assessPool, type HealthFinding } from '../domain/health.js';
@@ -638,7 +639,7 @@ export class Receiver {
       }
     }
     this.#store.receiveTrail.finish(pending.request.attemptId, {
-      status: !err ? 'succeeded' : err.code === 'CANCELLED' ? 'cancelled' : err.code === 'ABORTED' || err.code === 'INTERRUPTED' ? 'interrupted' : 'failed',
+      status: endStatusOf(err?.code ?? null),
       endedAt: this.#clock().toISOString(),
       bytes,
       errorCode: err?.code ?? null,
