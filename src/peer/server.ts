@@ -1,27 +1,21 @@
-// The peer API server: fastify, routes of proto/messages.ts. Every request but
-// `hello` is checked in an onRequest hook, in the order of proto/README.md and
-// before any body byte is read or the receiver is called: version, header
-// syntax, audience, time, paired sender, nonce, signature. Then the body must
-// match the signed digest (JSON bodies in a bounded content-type parser; the
-// stream upload by its stream header). Every refusal is an ErrorBody with the
-// status of proto/errors.ts, logged with its code. Only the answer to a
-// request whose signature verified is signed: signing a refusal of an
-// unverified one would hand a man in the middle a signed answer to any nonce
-// it names. (A verified request whose body then fails its digest is answered
-// signed: its sender and nonce are authentic, and the sender learns from an
-// answer it can trust that its body was changed in transit.)
+// The peer API server: fastify, the routes of proto/messages.ts, in three
+// parts: the door (server-auth.ts: every request but `hello` verified before
+// any body byte is read, answers signed), the stream upload
+// (server-upload.ts), and here the JSON routes, the abort, and the refusals:
+// every one an ErrorBody with the status of proto/errors.ts, logged with its
+// code.
 //
 // Connections have budgets (util/listener-budgets.ts): headers and JSON
 // bodies must arrive in time, and until a request on it verifies, a
 // connection may live only so long, and only so many may be held per address
 // and in total (util/connection-guard.ts).
 
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ProtocolError } from '../../proto/errors.js';
 import { TRANSFER_ID_PATTERN } from '../../proto/frame.js';
-import { APPLIANCE_ID_PATTERN, NONCE_PATTERN, toBase64url } from '../../proto/ids.js';
+import { toBase64url } from '../../proto/ids.js';
 import {
   HoldingsRequest,
   OpenTransferRequest,
@@ -41,24 +35,22 @@ import {
   type HoldingsResponse,
   type OpenTransferResponse,
   type PairAcceptResponse,
-  type Receipt,
 } from '../../proto/messages.js';
-import { bodyDigest, checkRequestHeaders, EMPTY_BODY_DIGEST, HEADERS, type SignedRequestHeaders } from '../../proto/signing.js';
 import { API_PREFIX, PROTOCOL_VERSION } from '../../proto/version.js';
-import { createOpener, receiverStreamKey, type Identity } from '../crypto/index.js';
-import { FerryError, toFerryError } from '../domain/errors.js';
-import type { TransferReceipt } from '../domain/transfer.js';
+import type { Identity } from '../crypto/index.js';
+import { FerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { serverLogging } from '../log/server-logging.js';
-import { abortReason } from '../util/backoff.js';
 import { ConnectionGuard, type CutReason } from '../util/connection-guard.js';
 import { peerBudget, serverSettings, type ListenerBudget } from '../util/listener-budgets.js';
-import { fromProtocolError, toWireError, wireError, type WireError } from './errors.js';
-import { nonceExpiry, pairAcceptResponse, verifyAcceptRequest } from './pairing.js';
-import type { NonceCache, PairingPort, PeerDirectory, PeerRecord, ReceiverPort } from './ports.js';
-import { idOf, signResponse, unixNow, verifyRequestSignature } from './signing.js';
+import { toWireError, wireError, type WireError } from './errors.js';
+import { pairAcceptResponse, verifyAcceptRequest } from './pairing.js';
+import type { NonceCache, PairingPort, PeerDirectory, ReceiverPort } from './ports.js';
+import { installAuth, UPLOAD_ROUTE, type RequestState } from './server-auth.js';
+import { transferIdParam, uploadHandler } from './server-upload.js';
+import { idOf, unixNow } from './signing.js';
 import { TransferTable, type IssuedTransfer } from './transfers.js';
-import { drain, feed, readStreamHeader, watchStall, type RateFloor } from './upload.js';
+import { drain, type RateFloor } from './upload.js';
 
 export interface PeerServerLimits {
   /** Largest JSON request body, in bytes. Default 64 KiB. */
@@ -108,29 +100,7 @@ export const DEFAULT_RATE_FLOOR: RateFloor = { bytesPerSecond: 1024, windowMs: 3
 export const DEFAULT_OPEN_TIMEOUT_MS = 60_000;
 export const DEFAULT_DRAIN_MS = 10_000;
 
-const UPLOAD_ROUTE = `${API_PREFIX}/transfers/:transferId/stream`;
 const ABORT_ROUTE = `${API_PREFIX}/transfers/:transferId`;
-
-type Auth = 'none' | 'pairing' | 'peer';
-
-/** What the hooks learned of a request, for the routes and the answer's signature. */
-interface RequestState {
-  /** Set as soon as the sender and nonce headers are well-formed: the answer is signed to them. */
-  replyTo?: { audience: string; nonce: string };
-  signed?: SignedRequestHeaders;
-  /** The verified sender (absent on the pairing route, whose key is in the body). */
-  peer?: PeerRecord;
-  /** The signature verified (with a paired peer's key, or on the pairing route the key in the body). */
-  verified: boolean;
-  bodyChecked: boolean;
-  upload: boolean;
-}
-
-function authOf(route: string | undefined): Auth {
-  if (route === routes.hello.path) return 'none';
-  if (route === routes.pairAccept.path) return 'pairing';
-  return 'peer';
-}
 
 export function createPeerServer(options: PeerServerOptions): PeerServer {
   const { identity, peers, nonces, receiver, pairing } = options;
@@ -144,7 +114,6 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const rateFloor = options.limits?.rateFloor ?? DEFAULT_RATE_FLOOR;
   const openTimeoutMs = options.limits?.openTimeoutMs ?? DEFAULT_OPEN_TIMEOUT_MS;
   const drainMs = options.limits?.drainMs ?? DEFAULT_DRAIN_MS;
-  const states = new WeakMap<FastifyRequest, RequestState>();
 
   const dropIssued = (issued: IssuedTransfer, reason: FerryError): void => {
     Promise.resolve()
@@ -174,120 +143,16 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   const connections = new ConnectionGuard(budget.untrusted, options.onConnectionCut);
   connections.attach(app.server);
 
+  const auth = installAuth(app, { identity, self, peers, nonces, clock, budget, bodyLimit, connections });
+  const { verifiedPeer } = auth;
   const stateOf = (request: FastifyRequest): RequestState => {
-    const state = states.get(request);
+    const state = auth.stateOf(request);
     if (!state) throw new FerryError('INTERNAL', 'request state missing');
     return state;
   };
-  const verifiedPeer = (request: FastifyRequest): { peer: PeerRecord; signed: SignedRequestHeaders } => {
-    const state = stateOf(request);
-    if (!state.peer || !state.signed) throw new FerryError('INTERNAL', 'request not verified');
-    return { peer: state.peer, signed: state.signed };
-  };
-
-  // ---- verification, before any body byte ------------------------------------------
-
-  const verify = (request: FastifyRequest): void => {
-    const route = request.routeOptions.url;
-    const auth = authOf(route);
-    if (auth === 'none') return;
-    const state: RequestState = { verified: false, bodyChecked: false, upload: route === UPLOAD_ROUTE };
-    states.set(request, state);
-    const sender = request.headers[HEADERS.sender];
-    const nonce = request.headers[HEADERS.nonce];
-    if (typeof sender === 'string' && APPLIANCE_ID_PATTERN.test(sender) && typeof nonce === 'string' && NONCE_PATTERN.test(nonce)) {
-      state.replyTo = { audience: sender, nonce };
-    }
-    const now = unixNow(clock);
-    const signed = checkRequestHeaders(request.headers, { self, now });
-    state.signed = signed;
-    if (auth === 'pairing') return; // the signer's key is in the body: verifyAcceptRequest
-    const peer = peers.get(signed.sender);
-    if (!peer) throw new ProtocolError('NOT_PAIRED', `${signed.sender} is not a paired peer of this appliance`);
-    if (nonces.has(signed.sender, signed.nonce)) throw new ProtocolError('REPLAYED_NONCE', 'the request nonce was seen already');
-    const target = { method: request.raw.method ?? '', target: request.raw.url ?? '' };
-    if (!verifyRequestSignature(signed, target, peer.signingPublicKey)) {
-      throw new ProtocolError('BAD_SIGNATURE', `the signature does not verify with the key of peer ${peer.id}`);
-    }
-    state.verified = true;
-    connections.trust(request.raw.socket);
-    if (!nonces.remember(signed.sender, signed.nonce, nonceExpiry(now, signed.time))) {
-      throw new ProtocolError('REPLAYED_NONCE', 'the request nonce was seen already');
-    }
-    state.peer = peer;
-  };
-  app.addHook('onRequest', (request, _reply, done) => {
-    try {
-      verify(request);
-      bodyDeadline(request);
-      done();
-    } catch (err) {
-      done(err as Error);
-    }
-  });
-
-  /**
-   * A JSON body must arrive within the budget's time, whoever sends it: a
-   * request still unread then is cut. (An upload's body is judged by the
-   * stall watch instead, and a stranger's connection by the guard.)
-   */
-  const bodyDeadline = (request: FastifyRequest): void => {
-    if (request.raw.complete || states.get(request)?.upload) return;
-    const timer = setTimeout(() => {
-      if (request.raw.complete) return;
-      request.log.warn({ remote: request.ip, path: (request.raw.url ?? '').slice(0, 200), ms: budget.bodyMs }, 'peer request body too slow: connection cut');
-      request.raw.socket.destroy();
-    }, budget.bodyMs);
-    timer.unref();
-    const clear = (): void => clearTimeout(timer);
-    request.raw.once('end', clear);
-    request.raw.once('close', clear);
-  };
-
-  // JSON bodies: bounded, digest first, then parsed. Validation is per route (zod).
-  app.addContentTypeParser('application/json', { parseAs: 'buffer', bodyLimit }, (request, body, done) => {
-    const state = states.get(request);
-    const raw = body as Buffer;
-    if (state?.signed) {
-      if (bodyDigest(raw) !== state.signed.digest) {
-        done(new ProtocolError('DIGEST_MISMATCH', 'the body does not match the signed digest'), undefined);
-        return;
-      }
-      state.bodyChecked = true;
-    }
-    try {
-      done(null, JSON.parse(raw.toString('utf8')));
-    } catch (err) {
-      done(new ProtocolError('INVALID_INPUT', `the body is not valid JSON: ${err instanceof Error ? err.message : String(err)}`), undefined);
-    }
-  });
-
-  // A request without a body must have signed the empty body's digest.
-  app.addHook('preValidation', (request, _reply, done) => {
-    const state = states.get(request);
-    if (state?.signed && !state.bodyChecked && !state.upload && state.signed.digest !== EMPTY_BODY_DIGEST) {
-      done(new ProtocolError('DIGEST_MISMATCH', 'the request has no body, but its signed digest is not that of an empty body'));
-      return;
-    }
-    done();
-  });
-
-  // ---- answers ----------------------------------------------------------------------
-
-  app.addHook('onSend', (request, reply, payload, done) => {
-    const state = states.get(request);
-    let body: string | Buffer | null = null;
-    if (payload === null || payload === undefined) body = '';
-    else if (typeof payload === 'string' || Buffer.isBuffer(payload)) body = payload;
-    // (A stream payload is never signed: no route answers one.) Nor is the answer to a request that did not verify.
-    if (state?.replyTo && state.verified && body !== null) {
-      void reply.headers(signResponse({ identity, audience: state.replyTo.audience, requestNonce: state.replyTo.nonce, status: reply.statusCode, body }));
-    }
-    done(null, payload);
-  });
 
   const refuse = (request: FastifyRequest, reply: FastifyReply, wire: WireError, err: unknown): FastifyReply => {
-    const state = states.get(request);
+    const state = auth.stateOf(request);
     const fields = {
       code: wire.body.code,
       status: wire.status,
@@ -304,7 +169,7 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
     return reply.code(wire.status).type('application/json').send(wire.body);
   };
 
-  app.setErrorHandler((err: FastifyError | Error, request, reply) => refuse(request, reply, classify(err, bodyLimit, states.get(request)), err));
+  app.setErrorHandler((err: FastifyError | Error, request, reply) => refuse(request, reply, classify(err, bodyLimit, auth.stateOf(request)), err));
   app.setNotFoundHandler((request, reply) => refuse(request, reply, wireError('NOT_FOUND', `no route ${request.method} ${(request.raw.url ?? '').slice(0, 200)}`), null));
 
   // ---- routes -----------------------------------------------------------------------
@@ -405,92 +270,9 @@ export function createPeerServer(options: PeerServerOptions): PeerServer {
   void app.register((scope, _options, done) => {
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('application/octet-stream', (_request, payload, parsed) => parsed(null, payload));
-    scope.put(UPLOAD_ROUTE, (request, reply): Promise<Receipt> => upload(request, reply));
+    scope.put(UPLOAD_ROUTE, uploadHandler({ identity, receiver, auth, table, clock, stallTimeoutMs, rateFloor, logger, dropIssued }));
     done();
   });
-
-  async function upload(request: FastifyRequest, reply: FastifyReply): Promise<Receipt> {
-    const { peer, signed } = verifiedPeer(request);
-    const transferId = transferIdParam(request);
-    const raw = request.raw;
-    // The body is ours from here (no parser reads it): a sender that goes away must not become an uncaught error.
-    raw.on('error', () => undefined);
-    const issued = table.take(peer.id, transferId);
-    if (!issued) {
-      throw new FerryError('TRANSFER_NOT_FOUND', `no open transfer ${transferId} of this peer (unknown, expired, or uploaded already)`);
-    }
-    const controller = new AbortController();
-    const { signal } = controller;
-    const untrack = table.startUpload(peer.id, transferId, controller);
-    const abort = (message: string): void => {
-      if (!signal.aborted) controller.abort(new FerryError('ABORTED', message));
-    };
-    const onClose = (): void => {
-      if (!reply.raw.writableFinished) abort('the sender disconnected');
-    };
-    reply.raw.on('close', onClose);
-
-    let received = 0;
-    let opener: ReturnType<typeof createOpener> | null = null;
-    const stopWatch = watchStall({
-      timeoutMs: stallTimeoutMs,
-      floor: rateFloor,
-      progress: () => received + (opener?.bytesIn ?? 0),
-      busy: () => raw.readableLength > 0 || (opener !== null && (opener.writableNeedDrain || opener.writableLength > 0)),
-      onStall: abort,
-    });
-    let detach: (() => void) | null = null;
-    let handedOver = false;
-    try {
-      if (issued.expiresAt < unixNow(clock)) throw new FerryError('TRANSFER_NOT_FOUND', `transfer ${transferId} expired before its upload`);
-      const { header, bytes, rest } = await readStreamHeader(raw, signal, (n) => (received += n));
-      if (bodyDigest(bytes) !== signed.digest) throw new ProtocolError('DIGEST_MISMATCH', 'the stream header does not match the signed digest');
-      if (header.transferId !== transferId) throw new FerryError('BAD_STREAM', 'the stream header names another transfer');
-      if (header.salt.length !== issued.salt.length || !timingSafeEqual(header.salt, issued.salt)) {
-        throw new FerryError('BAD_STREAM', 'the stream header carries another salt than the one issued');
-      }
-      let key: Uint8Array;
-      try {
-        key = receiverStreamKey({
-          receiverBox: identity.box,
-          senderBoxPublicKey: peer.boxPublicKey,
-          ephemeralPublicKey: header.ephemeralPublicKey,
-          salt: header.salt,
-          transferId,
-        });
-      } catch (cause) {
-        throw new FerryError('BAD_STREAM', 'the stream header carries an unusable ephemeral key', { cause });
-      }
-      const plaintext = createOpener(key, { header: bytes, chunkSize: header.chunkSize, headerIncluded: false });
-      key.fill(0);
-      opener = plaintext;
-      plaintext.on('error', () => detach?.());
-      // Whatever the receiver does with the signal, the stream it reads ends with the abort.
-      const stop = (): void => {
-        plaintext.destroy(toFerryError(abortReason(signal)));
-      };
-      if (signal.aborted) stop();
-      else signal.addEventListener('abort', stop, { once: true });
-      detach = feed(raw, plaintext, rest, (err) => {
-        abort('the sender disconnected');
-        plaintext.destroy(new FerryError('ABORTED', `the upload broke off: ${err.message}`));
-      });
-      handedOver = true;
-      const receipt = await receiver.transfer(peer.id, transferId, plaintext, signal);
-      logger.info('transfer received', { peer: peer.id, transferId, attemptId: receipt.attemptId, bytes: receipt.bytes });
-      return { transferId, ...pick(receipt) };
-    } catch (thrown) {
-      // An abort (stall, unpairing, disconnect) explains the failure better than what it caused downstream.
-      const err = signal.aborted ? toFerryError(abortReason(signal)) : thrown;
-      if (!handedOver) dropIssued(issued, err instanceof ProtocolError ? fromProtocolError(err) : toFerryError(err));
-      detach?.();
-      throw err;
-    } finally {
-      stopWatch();
-      untrack();
-      reply.raw.off('close', onClose);
-    }
-  }
 
   app.addHook('preClose', (done) => {
     table.close(new FerryError('ABORTED', 'the receiving appliance is shutting down'));
@@ -530,19 +312,3 @@ function parse<T extends z.ZodType>(schema: T, value: unknown): z.infer<T> {
   return parsed.data;
 }
 
-function transferIdParam(request: FastifyRequest): string {
-  const id = (request.params as { transferId?: unknown }).transferId;
-  if (typeof id !== 'string' || !TRANSFER_ID_PATTERN.test(id)) throw new ProtocolError('INVALID_INPUT', 'the transfer id in the path is malformed');
-  return id;
-}
-
-function pick(receipt: TransferReceipt): Omit<Receipt, 'transferId'> {
-  return {
-    attemptId: receipt.attemptId,
-    snapshot: receipt.snapshot,
-    receivedUuid: receipt.receivedUuid,
-    bytes: receipt.bytes,
-    replicaPath: receipt.replicaPath,
-    retention: receipt.retention === null ? null : receipt.retention.slice(0, 4096),
-  };
-}
