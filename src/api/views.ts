@@ -4,14 +4,15 @@
 // what it receives.
 
 import { z } from 'zod';
-import { endStatuses, trailKinds, type ReceiveTrailEntry, type SendTrailEntry } from '../domain/trail.js';
+import { endStatuses, sendModes, trailKinds, type ReceiveTrailEntry, type SendTrailEntry } from '../domain/trail.js';
+import { copyKinds, healthSeverities } from '../domain/vocabulary.js';
 
 const timestamp = z.string().describe('ISO 8601 time, UTC');
 
 export const ApiErrorBody = z.object({ code: z.string().describe('a stable code of the error catalogue'), message: z.string().describe('one sentence for a person') });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
-export const Severity = z.enum(['info', 'warning', 'critical']);
+export const Severity = z.enum(healthSeverities);
 
 /** A retention floor, quota and cap on transfers at once, as stored: null for not set. */
 export const PolicyView = z.object({
@@ -54,7 +55,7 @@ const trailEntryFields = {
   task: z.string(),
   share: z.string(),
   parent: z.string().nullable(),
-  mode: z.enum(['full', 'incremental']).nullable(),
+  mode: z.enum(sendModes).nullable(),
   status: z.enum(['running', ...endStatuses]),
   startedAt: timestamp,
   endedAt: timestamp.nullable(),
@@ -110,7 +111,7 @@ export type TaskDetailView = z.infer<typeof TaskDetailView>;
 /** A writable copy of a replica. */
 export const CopyView = z.object({
   path: z.string(),
-  kind: z.enum(['promote', 'clone', 'restore']),
+  kind: z.enum(copyKinds),
   peer: z.string(),
   share: z.string(),
   snapshot: z.string(),
@@ -144,7 +145,7 @@ export const RestoreView = z.object({
   pool: z.string(),
   snapshot: z.string(),
   parent: z.string().nullable(),
-  mode: z.enum(['full', 'incremental', 'local']),
+  mode: z.enum([...sendModes, 'local']),
   state: z.enum(['running', 'succeeded', 'failed']),
   bytes: z.number().int(),
   /** The writable share made from the restored snapshot. */

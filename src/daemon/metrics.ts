@@ -8,6 +8,7 @@
 // command), so a scrape every few seconds costs next to nothing.
 
 import client from 'prom-client';
+import { healthSeverities } from '../domain/vocabulary.js';
 import type { EndStatus } from '../domain/trail.js';
 import { parseSnapshotTime } from '../domain/names.js';
 import type { RunView } from '../api/schemas.js';
@@ -182,7 +183,7 @@ export class ApplianceMetrics {
       collect() {
         this.reset();
         for (const { pool, findings } of sources.poolHealth()) {
-          for (const severity of ['info', 'warning', 'critical']) this.set({ pool, severity }, findings.filter((f) => f.severity === severity).length);
+          for (const severity of healthSeverities) this.set({ pool, severity }, findings.filter((f) => f.severity === severity).length);
         }
       },
     });

@@ -12,6 +12,8 @@
 // only when that lands on this chain's own replica. The rules are pure and
 // live here, over a listing of the pool's subvolumes.
 
+import type { CopyKind } from './vocabulary.js';
+
 export interface Chain {
   readonly id: number;
   readonly peer: string;
@@ -91,7 +93,7 @@ export interface WritableCopy {
   readonly path: string;
   /** Its own UUID (what its snapshots carry as parent UUID). */
   readonly uuid: string;
-  readonly kind: 'promote' | 'clone' | 'restore';
+  readonly kind: CopyKind;
   /** The chain it came from. */
   readonly peer: string;
   readonly pool: string;

@@ -9,6 +9,7 @@
 // target holds writes until it is repaired. Either choice can be changed per task.
 
 import { formatBytes } from '../util/bytes.js';
+import type { HealthSeverity } from './vocabulary.js';
 
 /** Error counters of one device, as `btrfs device stats` reports them (since they were last reset). */
 export interface DeviceErrors {
@@ -52,7 +53,7 @@ export interface PoolHealth {
 }
 
 export type PoolRole = 'source' | 'target';
-export type HealthSeverity = 'info' | 'warning' | 'critical';
+export type { HealthSeverity } from './vocabulary.js';
 
 /** Stable codes: trails, scripts and the UI key on them. */
 export const healthCodes = ['POOL_DEGRADED', 'POOL_MISSING_DEVICE', 'POOL_DEVICE_ERRORS', 'POOL_READ_ONLY', 'POOL_LOW_SPACE', 'POOL_MOUNT_OPEN'] as const;

@@ -21,7 +21,8 @@ export function endStatusOf(code: string | null): EndStatus {
 export const trailStatuses = ['running', ...endStatuses] as const;
 export type TrailStatus = (typeof trailStatuses)[number];
 
-export type SendMode = 'full' | 'incremental';
+export const sendModes = ['full', 'incremental'] as const;
+export type SendMode = (typeof sendModes)[number];
 
 /**
  * What an entry records: a replication; a restore (a replica sent back); a

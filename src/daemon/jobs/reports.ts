@@ -3,6 +3,7 @@
 // the way in, as anything that crosses a thread is.
 
 import { z } from 'zod';
+import { healthSeverities } from '../../domain/vocabulary.js';
 
 export const JobData = z.strictObject({
   databasePath: z.string().min(1),
@@ -10,7 +11,7 @@ export const JobData = z.strictObject({
 });
 export type JobData = z.infer<typeof JobData>;
 
-const Finding = z.strictObject({ severity: z.enum(['info', 'warning', 'critical']), code: z.string(), message: z.string() });
+const Finding = z.strictObject({ severity: z.enum(healthSeverities), code: z.string(), message: z.string() });
 
 /** A pool's size and free space (btrfs' estimate), as the health check read them; null when it could not. */
 const Space = z.strictObject({ sizeBytes: z.number(), freeBytes: z.number() }).nullable();
