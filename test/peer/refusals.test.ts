@@ -3,11 +3,11 @@
 // refusal was logged with its code, and that nothing was written: no trail
 // entry for forged requests, and neither staging nor a replica for streams.
 
+import { buffer } from 'node:stream/consumers';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeStreamHeader } from '../../proto/frame.js';
 import { fromBase64url } from '../../proto/ids.js';
@@ -55,7 +55,7 @@ beforeAll(async () => {
   await writeFile(path.join(share, 'data.bin'), randomBytes(4 << 20));
   await writeFile(path.join(share, 'note.txt'), 'note\n');
   snap = await snapshotOf(share);
-  plain = await collect(btrfs.send({ path: path.join(source.path, '.snaps', snap.name) }).stream);
+  plain = await buffer(btrfs.send({ path: path.join(source.path, '.snaps', snap.name) }).stream);
 });
 
 afterAll(async () => {
@@ -73,20 +73,6 @@ async function snapshotOf(share: string): Promise<{ name: string; uuid: string }
   const name = snapshotName(new Date(), await readdir(dir));
   await btrfs.snapshot(share, path.join(dir, name), { readOnly: true });
   return { name, uuid: (await btrfs.show(path.join(dir, name))).uuid };
-}
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await pipeline(
-    stream,
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        parts.push(chunk);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(parts);
 }
 
 function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest {
@@ -112,7 +98,7 @@ async function seal(data: Buffer, transferId: string, salt: Uint8Array, options:
   const headerSalt = options.headerSalt ?? salt;
   const { key, ephemeralPublicKey } = senderStreamKey({ senderBox: sending.identity.box, receiverBoxPublicKey: receiving.identity.box.publicKey, salt: headerSalt, transferId });
   const header = encodeStreamHeader({ chunkSize: CHUNK, salt: headerSalt, ephemeralPublicKey, transferId });
-  const bytes = await collect(Readable.from([data]).pipe(createSealer(key, { header, chunkSize: CHUNK })));
+  const bytes = await buffer(Readable.from([data]).pipe(createSealer(key, { header, chunkSize: CHUNK })));
   const chunks: Sealed['chunks'] = [];
   for (let at = header.length; at < bytes.length; ) {
     const size = 4 + bytes.readUInt32BE(at);
@@ -333,7 +319,7 @@ describe('refusals of stream uploads', () => {
     await btrfs.create(share);
     await writeFile(path.join(share, 'x.bin'), randomBytes(1 << 20));
     const replaySnap = await snapshotOf(share);
-    const data = await collect(btrfs.send({ path: path.join(source.path, '.snaps', replaySnap.name) }).stream);
+    const data = await buffer(btrfs.send({ path: path.join(source.path, '.snaps', replaySnap.name) }).stream);
     const { transferId, salt } = await openTransfer({ share: 'replay', snapshot: replaySnap.name, snapshotUuid: replaySnap.uuid });
     const sealed = await seal(data, transferId, salt);
     const ok = await upload(transferId, sealed.header, sealed.bytes);

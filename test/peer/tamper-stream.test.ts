@@ -13,11 +13,11 @@
 // the body is held back until `btrfs receive` has created the staging subvolume
 // (or even finished it), so the cleanup is really exercised.
 
+import { buffer } from 'node:stream/consumers';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { decodeStreamHeader, encodeStreamHeader, HEADER_FIXED_LENGTH } from '../../proto/frame.js';
 import { fromBase64url } from '../../proto/ids.js';
@@ -71,7 +71,7 @@ beforeAll(async () => {
   const take = async (existing: string[]): Promise<{ name: string; uuid: string; plain: Buffer }> => {
     const name = snapshotName(new Date(), existing);
     await btrfs.snapshot(share, path.join(dir, name), { readOnly: true });
-    return { name, uuid: (await btrfs.show(path.join(dir, name))).uuid, plain: await collect(btrfs.send({ path: path.join(dir, name) }).stream) };
+    return { name, uuid: (await btrfs.show(path.join(dir, name))).uuid, plain: await buffer(btrfs.send({ path: path.join(dir, name) }).stream) };
   };
   snap = await take([]);
   other = await take([snap.name]);
@@ -99,20 +99,6 @@ afterEach(async () => {
 });
 
 // ---- helpers ---------------------------------------------------------------------------
-
-async function collect(stream: Readable): Promise<Buffer> {
-  const parts: Buffer[] = [];
-  await pipeline(
-    stream,
-    new Writable({
-      write(chunk: Buffer, _e, cb) {
-        parts.push(chunk);
-        cb();
-      },
-    }),
-  );
-  return Buffer.concat(parts);
-}
 
 
 interface Opened {
@@ -178,7 +164,7 @@ async function seal(t: Opened, options: { chunkSize?: number; senderBox?: Identi
     transferId: t.transferId,
   });
   const header = encodeStreamHeader({ chunkSize, salt: t.salt, ephemeralPublicKey, transferId: t.transferId });
-  const sealed = parseSealed(await collect(Readable.from([t.plain]).pipe(createSealer(key, { header, chunkSize }))));
+  const sealed = parseSealed(await buffer(Readable.from([t.plain]).pipe(createSealer(key, { header, chunkSize }))));
   expect(Buffer.from(header).equals(sealed.header)).toBe(true);
   return sealed;
 }
