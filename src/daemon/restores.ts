@@ -242,11 +242,7 @@ export class Restores {
   /** The snapshots the restore may build on, by identity: the task's, or those of earlier restores into the same directory. */
   async #held(home: Home): Promise<{ readonly uuid: string; readonly name: string }[]> {
     if (home.task) return (await this.d.sender.listSnapshots(home.task)).filter((s) => s.basePath === undefined);
-    const children = await this.d.btrfs.children(home.dir);
-    return children
-      .filter((c) => c.readOnly && isSnapshotName(c.name))
-      .map((c) => ({ uuid: c.receivedUuid ?? c.uuid, name: c.name }))
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return this.d.sender.snapshotsIn(home.dir);
   }
 
   /** A new path on a btrfs pool; with a task, beside the share, on its filesystem (a snapshot cannot cross filesystems). */

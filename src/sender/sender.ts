@@ -31,15 +31,22 @@ export class Sender {
     this.#bases = deps.bases ?? (() => []);
   }
 
-  async listSnapshots(task: Task): Promise<LocalSnapshot[]> {
-    const children = await this.#btrfs.children(taskSnapshotDir(task));
-    // Only read-only subvolumes named like our snapshots count: a writable one
-    // or a stray folder was not made by a run and must not become a parent.
-    const own: LocalSnapshot[] = children
+  /**
+   * The snapshots in a directory, oldest first. Only read-only subvolumes
+   * named like our snapshots count: a writable one or a stray folder was not
+   * made by a run (or a restore) and must not become a parent.
+   */
+  async snapshotsIn(dir: string): Promise<LocalSnapshot[]> {
+    return (await this.#btrfs.children(dir))
       .filter((c) => c.readOnly && isSnapshotName(c.name))
       // A snapshot's identity is its received UUID when it has one (a restored
       // snapshot), else its UUID: what btrfs send names it by as a parent.
-      .map((c) => ({ name: c.name, uuid: c.receivedUuid ?? c.uuid, sourceUuid: c.parentUuid }));
+      .map((c) => ({ name: c.name, uuid: c.receivedUuid ?? c.uuid, sourceUuid: c.parentUuid }))
+      .sort(byName);
+  }
+
+  async listSnapshots(task: Task): Promise<LocalSnapshot[]> {
+    const own = await this.snapshotsIn(taskSnapshotDir(task));
     // A promoted share's base replica, while it is still there, read-only, carrying its identity.
     const bases: LocalSnapshot[] = [];
     for (const base of this.#bases(task)) {
@@ -47,7 +54,7 @@ export class Sender {
       const info = await this.#btrfs.show(base.path).catch(() => null);
       if (info?.readOnly && (info.receivedUuid ?? info.uuid) === base.identity) bases.push({ name: base.name, uuid: base.identity, basePath: base.path });
     }
-    return [...own, ...bases].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return [...own, ...bases].sort(byName);
   }
 
   #baseOf(task: Task, name: string): Base | undefined {
@@ -120,4 +127,8 @@ export class Sender {
       this.#logger.info('snapshot deleted', { task: task.name, snapshot: name });
     }
   }
+}
+
+function byName(a: { readonly name: string }, b: { readonly name: string }): number {
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
 }
