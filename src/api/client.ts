@@ -3,6 +3,7 @@
 // with the code it gave) or the daemon could not be reached (DaemonUnreachable).
 
 import http from 'node:http';
+import { safeParse } from 'zod/mini';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
@@ -68,7 +69,7 @@ export class AdminClient {
       const e = ApiErrorBody.safeParse(json);
       throw new ApiError(status, e.success ? e.data.code : 'INTERNAL', e.success ? e.data.message : `the daemon answered ${status} to ${what}`);
     }
-    const checked = route.response.safeParse(json);
+    const checked = safeParse(route.response, json);
     if (!checked.success) {
       const first = checked.error.issues[0];
       throw new ApiError(status, 'BAD_ANSWER', `the daemon's answer to ${what} does not match this ferry's contract (is it another version?): ${first?.path.join('.') ?? ''}: ${first?.message ?? 'invalid'}`);

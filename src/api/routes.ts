@@ -6,8 +6,15 @@
 // and the web UI's client make their calls from it; the OpenAPI document is
 // made from the server's routes. Zod and the schemas only: the browser
 // bundle and the CLI load this file without fastify.
+//
+// The contract (this file, views.ts, schemas.ts, and the names and config
+// they use) is built with zod/mini, the same zod with functions in place of
+// methods: a schema costs a third as much to build, and the `ferry` command,
+// which builds them all at every start, then loads no classic zod at all
+// (classic zod's load alone was a quarter of `ferry status`; npm run
+// bench:cli). The daemon's own schemas are classic zod; both kinds mix.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { AcceptBody, CopyBody, DiscardBody, GrantBody, InviteBody, PeerRemoveQuery, PolicyBody, PoolAddBody, ReplicaQuery, RestoreBody, ServiceBody, SetAddressBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import {
   AddedTaskView,
@@ -58,20 +65,20 @@ export interface AdminRoute {
   /** The OpenAPI tag and one-line summary. */
   readonly tag: string;
   readonly summary: string;
-  readonly params?: z.ZodObject;
-  readonly query?: z.ZodType;
-  readonly body?: z.ZodType;
+  readonly params?: z.core.$ZodObject;
+  readonly query?: z.core.$ZodType;
+  readonly body?: z.core.$ZodType;
   /** The answer on success; every route answers ApiErrorBody otherwise. */
-  readonly response: z.ZodType;
+  readonly response: z.core.$ZodType;
   /** Left out of the OpenAPI document (the document itself, the metrics text). */
   readonly hidden?: boolean;
 }
 
-const name = z.string().min(1).max(255);
+const name = z.string().check(z.minLength(1), z.maxLength(255));
 const NameParams = z.object({ name });
-const IdParams = z.object({ id: z.string().min(1).max(128) });
-const GrantParams = z.object({ name, peer: z.string().min(1).max(200) });
-const PeerParams = z.object({ peer: z.string().min(1).max(200) });
+const IdParams = z.object({ id: z.string().check(z.minLength(1), z.maxLength(128)) });
+const GrantParams = z.object({ name, peer: z.string().check(z.minLength(1), z.maxLength(200)) });
+const PeerParams = z.object({ peer: z.string().check(z.minLength(1), z.maxLength(200)) });
 
 const p = ADMIN_PREFIX;
 /** Keeps each entry's own type (its schemas), checked against AdminRoute. */
@@ -124,7 +131,7 @@ export const adminRoutes = {
     access: admin,
     tag: 'events',
     summary: 'live events (text/event-stream): `event: run` with a RunEvent for every change of a run; the runs queued or under way first',
-    response: z.string().describe('text/event-stream'),
+    response: z.string().check(z.describe('text/event-stream')),
   }),
 
   sendTrail: route({ method: 'GET', path: `${p}/trail/send`, access: admin, tag: 'trails', summary: 'send attempts, newest first', query: TrailQuery, response: z.array(SendTrailEntryView) }),
@@ -141,15 +148,15 @@ export type AdminRoutes = typeof adminRoutes;
 export type RouteId = keyof AdminRoutes;
 export const ROUTE_IDS = Object.keys(adminRoutes) as RouteId[];
 
-type Part<R, K extends 'params' | 'query' | 'body'> = R extends Record<K, infer S extends z.ZodType> ? z.output<S> : undefined;
+type Part<R, K extends 'params' | 'query' | 'body'> = R extends Record<K, infer S extends z.core.$ZodType> ? z.output<S> : undefined;
 
 /** What a call of route R carries, typed by its schemas. */
 export type RouteInput<R extends AdminRoute> = { params: Part<R, 'params'>; query: Part<R, 'query'>; body: Part<R, 'body'> };
 
 /** What a client passes: only the parts the route has (a query is optional). */
-export type CallInput<R extends AdminRoute> = (R extends Record<'params', z.ZodType> ? { params: Part<R, 'params'> } : { params?: undefined }) &
-  (R extends Record<'query', z.ZodType> ? { query?: Part<R, 'query'> } : { query?: undefined }) &
-  (R extends Record<'body', z.ZodType> ? { body: Part<R, 'body'> } : { body?: undefined });
+export type CallInput<R extends AdminRoute> = (R extends Record<'params', z.core.$ZodType> ? { params: Part<R, 'params'> } : { params?: undefined }) &
+  (R extends Record<'query', z.core.$ZodType> ? { query?: Part<R, 'query'> } : { query?: undefined }) &
+  (R extends Record<'body', z.core.$ZodType> ? { body: Part<R, 'body'> } : { body?: undefined });
 
 export type RouteAnswer<R extends AdminRoute> = z.output<R['response']>;
 

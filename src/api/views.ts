@@ -1,25 +1,25 @@
 // What the admin API answers, as zod schemas: declared once, they type the
 // daemon's answers, serialize them (a field the contract lacks never leaves
 // the daemon), describe them in the OpenAPI document, and let the CLI check
-// what it receives.
+// what it receives. zod/mini, as the whole contract (routes.ts says why).
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { endStatuses, sendModes, trailKinds, type ReceiveTrailEntry, type SendTrailEntry } from '../domain/trail.js';
 import { copyKinds, healthSeverities } from '../domain/vocabulary.js';
 
-const timestamp = z.string().describe('ISO 8601 time, UTC');
+const timestamp = z.string().check(z.describe('ISO 8601 time, UTC'));
 
-export const ApiErrorBody = z.object({ code: z.string().describe('a stable code of the error catalogue'), message: z.string().describe('one sentence for a person') });
+export const ApiErrorBody = z.object({ code: z.string().check(z.describe('a stable code of the error catalogue')), message: z.string().check(z.describe('one sentence for a person')) });
 export type ApiErrorBody = z.infer<typeof ApiErrorBody>;
 
 export const Severity = z.enum(healthSeverities);
 
 /** A retention floor, quota and cap on transfers at once, as stored: null for not set. */
 export const PolicyView = z.object({
-  keepAtLeast: z.number().int().nullable(),
-  keepDays: z.number().int().nullable(),
-  quotaBytes: z.number().int().nullable(),
-  maxTransfers: z.number().int().nullable(),
+  keepAtLeast: z.nullable(z.int()),
+  keepDays: z.nullable(z.int()),
+  quotaBytes: z.nullable(z.int()),
+  maxTransfers: z.nullable(z.int()),
 });
 export type PolicyView = z.infer<typeof PolicyView>;
 
@@ -28,7 +28,7 @@ export const HealthView = z.object({
   checkedAt: timestamp,
   findings: z.array(z.object({ severity: Severity, code: z.string(), message: z.string() })),
   /** The filesystem's size and free space (btrfs' estimate) at the check; null when it could not be read. */
-  space: z.object({ sizeBytes: z.number(), freeBytes: z.number() }).nullable(),
+  space: z.nullable(z.object({ sizeBytes: z.number(), freeBytes: z.number() })),
 });
 export type HealthView = z.infer<typeof HealthView>;
 
@@ -37,13 +37,13 @@ export const PoolView = z.object({
   path: z.string(),
   createdAt: timestamp,
   /** Peers granted (id and name); empty: every paired peer may write, each in its own directory. */
-  grants: z.array(z.object({ id: z.string(), name: z.string().nullable() })),
+  grants: z.array(z.object({ id: z.string(), name: z.nullable(z.string()) })),
   /** The pool's own floor and quota (the quota applies to each peer). */
   policy: PolicyView,
   /** Per-peer overrides, field by field. */
-  peerPolicies: z.array(PolicyView.extend({ peer: z.string(), peerName: z.string().nullable() })),
+  peerPolicies: z.array(z.extend(PolicyView, { peer: z.string(), peerName: z.nullable(z.string()) })),
   /** As the last maintenance check found it; null before the first. */
-  health: HealthView.nullable(),
+  health: z.nullable(HealthView),
 });
 export type PoolView = z.infer<typeof PoolView>;
 
@@ -54,23 +54,23 @@ const trailEntryFields = {
   kind: z.enum(trailKinds),
   task: z.string(),
   share: z.string(),
-  parent: z.string().nullable(),
-  mode: z.enum(sendModes).nullable(),
+  parent: z.nullable(z.string()),
+  mode: z.nullable(z.enum(sendModes)),
   status: z.enum(['running', ...endStatuses]),
   startedAt: timestamp,
-  endedAt: timestamp.nullable(),
-  bytes: z.number().int(),
-  errorCode: z.string().nullable(),
-  error: z.string().nullable(),
-  reason: z.string().nullable(),
-  findings: z.string().nullable(),
-  retention: z.string().nullable(),
+  endedAt: z.nullable(timestamp),
+  bytes: z.int(),
+  errorCode: z.nullable(z.string()),
+  error: z.nullable(z.string()),
+  reason: z.nullable(z.string()),
+  findings: z.nullable(z.string()),
+  retention: z.nullable(z.string()),
   peer: z.string(),
   pool: z.string(),
 };
 
-export const SendTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.string().nullable() }) satisfies z.ZodType<SendTrailEntry>;
-export const ReceiveTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.string(), replicaPath: z.string().nullable() }) satisfies z.ZodType<ReceiveTrailEntry>;
+export const SendTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.nullable(z.string()) }) satisfies z.ZodMiniType<SendTrailEntry>;
+export const ReceiveTrailEntryView = z.object({ ...trailEntryFields, snapshot: z.string(), replicaPath: z.nullable(z.string()) }) satisfies z.ZodMiniType<ReceiveTrailEntry>;
 
 export const TaskView = z.object({
   name: z.string(),
@@ -81,31 +81,31 @@ export const TaskView = z.object({
   /** In words: `every 1h` or `cron 0 3 * * *`. */
   schedule: z.string(),
   /** The schedule's fields, as `task add` takes them: one of the two is set. */
-  every: z.number().int().nullable(),
-  cron: z.string().nullable(),
+  every: z.nullable(z.int()),
+  cron: z.nullable(z.string()),
   /** The time between two scheduled runs (for cron, between its next two): a task is late once its last success is older than this. */
-  periodSeconds: z.number().int().nullable(),
+  periodSeconds: z.nullable(z.int()),
   /** When the scheduler starts the next run; null while the task is paused or the service is off. */
-  nextRunAt: timestamp.nullable(),
-  keepLocal: z.number().int(),
-  keepRemote: z.number().int(),
+  nextRunAt: z.nullable(timestamp),
+  keepLocal: z.int(),
+  keepRemote: z.int(),
   onDegradedSource: z.enum(['replicate', 'hold']),
   onDegradedTarget: z.enum(['replicate', 'hold']),
   /** Attempts after the first within a run (transient failures only), and the first retry's delay. */
-  retries: z.number().int(),
-  retryBackoffMs: z.number().int(),
+  retries: z.int(),
+  retryBackoffMs: z.int(),
   paused: z.boolean(),
   running: z.boolean(),
-  health: z.object({ state: z.string(), reason: z.string().nullable(), consecutiveFailures: z.number().int() }),
-  lastSucceeded: timestamp.nullable(),
+  health: z.object({ state: z.string(), reason: z.nullable(z.string()), consecutiveFailures: z.int() }),
+  lastSucceeded: z.nullable(timestamp),
   /** The newest attempt, whatever its status; null before the first. */
-  lastAttempt: SendTrailEntryView.nullable(),
+  lastAttempt: z.nullable(SendTrailEntryView),
   /** The health of the pool the share lives on, as the last maintenance check found it; null before the first. */
-  sourceHealth: HealthView.nullable(),
+  sourceHealth: z.nullable(HealthView),
 });
 export type TaskView = z.infer<typeof TaskView>;
 
-export const TaskDetailView = TaskView.extend({ recent: z.array(SendTrailEntryView) });
+export const TaskDetailView = z.extend(TaskView, { recent: z.array(SendTrailEntryView) });
 export type TaskDetailView = z.infer<typeof TaskDetailView>;
 
 /** A writable copy of a replica. */
@@ -121,7 +121,7 @@ export type CopyView = z.infer<typeof CopyView>;
 
 export const ReplicaView = z.object({
   peer: z.string(),
-  peerName: z.string().nullable(),
+  peerName: z.nullable(z.string()),
   pool: z.string(),
   share: z.string(),
   /** The source share's subvolume UUID on the sender: the chain's identity. */
@@ -131,7 +131,7 @@ export const ReplicaView = z.object({
    * the newest common parent (the sender's next run builds on it, unless it
    * lost that snapshot); `bytes` is the stream that made the replica.
    */
-  snapshots: z.array(z.object({ name: z.string(), path: z.string(), receivedUuid: z.string(), committedAt: timestamp, bytes: z.number().int(), newest: z.boolean() })),
+  snapshots: z.array(z.object({ name: z.string(), path: z.string(), receivedUuid: z.string(), committedAt: timestamp, bytes: z.int(), newest: z.boolean() })),
   /** Writable copies made from these replicas (promote, clone). */
   copies: z.array(CopyView),
 });
@@ -144,16 +144,16 @@ export const RestoreView = z.object({
   peer: z.string(),
   pool: z.string(),
   snapshot: z.string(),
-  parent: z.string().nullable(),
+  parent: z.nullable(z.string()),
   mode: z.enum([...sendModes, 'local']),
   state: z.enum(['running', 'succeeded', 'failed']),
-  bytes: z.number().int(),
+  bytes: z.int(),
   /** The writable share made from the restored snapshot. */
   path: z.string(),
   startedAt: timestamp,
-  endedAt: timestamp.nullable(),
-  errorCode: z.string().nullable(),
-  error: z.string().nullable(),
+  endedAt: z.nullable(timestamp),
+  errorCode: z.nullable(z.string()),
+  error: z.nullable(z.string()),
 });
 export type RestoreView = z.infer<typeof RestoreView>;
 
@@ -162,14 +162,14 @@ export const RunView = z.object({
   id: z.string(),
   task: z.string(),
   state: z.enum(['queued', 'running', ...endStatuses]),
-  bytes: z.number().int(),
+  bytes: z.int(),
   /** The bytes the current attempt is expected to send (btrfs send --no-data); null before it is known or when it cannot be. */
-  estimatedBytes: z.number().int().nullable(),
+  estimatedBytes: z.nullable(z.int()),
   startedAt: timestamp,
-  endedAt: timestamp.nullable(),
-  snapshot: z.string().nullable(),
-  errorCode: z.string().nullable(),
-  error: z.string().nullable(),
+  endedAt: z.nullable(timestamp),
+  snapshot: z.nullable(z.string()),
+  errorCode: z.nullable(z.string()),
+  error: z.nullable(z.string()),
 });
 export type RunView = z.infer<typeof RunView>;
 
@@ -182,10 +182,10 @@ export const StatusView = z.object({
   admin: z.string(),
   /** Where the web UI answers: on the admin listener when it is loopback, and on the TLS listener for the LAN if one is set. */
   ui: z.object({
-    local: z.string().nullable(),
-    lan: z.string().nullable(),
+    local: z.nullable(z.string()),
+    lan: z.nullable(z.string()),
     /** SHA-256 of the LAN listener's certificate, as a browser shows it: compare before trusting it. */
-    tlsFingerprint: z.string().nullable(),
+    tlsFingerprint: z.nullable(z.string()),
     /** False until `ferry admin password` set the login password. */
     passwordSet: z.boolean(),
   }),
@@ -193,11 +193,11 @@ export const StatusView = z.object({
   transfers: z.array(
     z.object({
       direction: z.enum(['send', 'receive']),
-      task: z.string().optional(),
+      task: z.optional(z.string()),
       peer: z.string(),
       share: z.string(),
       snapshot: z.string(),
-      bytes: z.number().int().optional(),
+      bytes: z.optional(z.int()),
     }),
   ),
 });
@@ -215,10 +215,10 @@ export const PeerView = z.object({
 export type PeerView = z.infer<typeof PeerView>;
 
 /** A peer removed, and what became of the tasks that sent to it (they could only fail). */
-export const PeerRemovedView = PeerView.extend({
+export const PeerRemovedView = z.extend(PeerView, {
   tasks: z.array(z.object({ name: z.string(), action: z.enum(['paused', 'removed']) })),
   /** Whether the peer heard of it (and forgot this appliance too, pausing that many of its tasks), or why not. */
-  told: z.object({ reached: z.boolean(), tasksPaused: z.number().int().nonnegative(), error: z.string().nullable() }),
+  told: z.object({ reached: z.boolean(), tasksPaused: z.int().check(z.nonnegative()), error: z.nullable(z.string()) }),
 });
 export type PeerRemovedView = z.infer<typeof PeerRemovedView>;
 
@@ -238,7 +238,7 @@ export const RemovedView = z.object({ removed: z.string() });
 export const RunEvent = z.object({
   type: z.literal('run'),
   run: RunView,
-  rateBytesPerSecond: z.number().nullable(),
-  etaSeconds: z.number().nullable(),
+  rateBytesPerSecond: z.nullable(z.number()),
+  etaSeconds: z.nullable(z.number()),
 });
 export type RunEvent = z.infer<typeof RunEvent>;

@@ -11,18 +11,6 @@
 
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { registerInit } from './commands/init.js';
-import { registerPair } from './commands/pair.js';
-import { registerPeer } from './commands/peer.js';
-import { registerPool } from './commands/pool.js';
-import { registerReplica } from './commands/replica.js';
-import { registerRestore } from './commands/restore.js';
-import { registerConfig } from './commands/config.js';
-import { registerAdmin } from './commands/admin.js';
-import { registerServe } from './commands/serve.js';
-import { registerStatus } from './commands/status.js';
-import { registerTask } from './commands/task.js';
-import { registerTrail } from './commands/trail.js';
 import type { GlobalOptions } from './context.js';
 import { report } from './errors.js';
 import { EXIT_USAGE } from './exit-codes.js';
@@ -40,16 +28,50 @@ function version(): string {
   return 'unknown';
 }
 
-export function buildProgram(): Command {
+type Register = (program: Command, globals: () => GlobalOptions) => void;
+
+/**
+ * The verbs, in the order `ferry --help` lists them, each with the module
+ * that declares it. Only the module of the verb being run is loaded (the
+ * bundle initialises a dynamically imported module when it is first
+ * imported): what a command does not use, other verbs' schemas and
+ * libraries, costs it no start-up. Help and unknown verbs load them all.
+ */
+const verbs: readonly (readonly [names: readonly string[], load: () => Promise<Register>])[] = [
+  [['init'], async () => (await import('./commands/init.js')).registerInit],
+  [['serve'], async () => (await import('./commands/serve.js')).registerServe],
+  [['status', 'service'], async () => (await import('./commands/status.js')).registerStatus],
+  [['pool'], async () => (await import('./commands/pool.js')).registerPool],
+  [['pair'], async () => (await import('./commands/pair.js')).registerPair],
+  [['peer'], async () => (await import('./commands/peer.js')).registerPeer],
+  [['task'], async () => (await import('./commands/task.js')).registerTask],
+  [['trail'], async () => (await import('./commands/trail.js')).registerTrail],
+  [['replica'], async () => (await import('./commands/replica.js')).registerReplica],
+  [['restore'], async () => (await import('./commands/restore.js')).registerRestore],
+  [['config'], async () => (await import('./commands/config.js')).registerConfig],
+  [['admin'], async () => (await import('./commands/admin.js')).registerAdmin],
+];
+
+/** The verb: the first argument that is neither an option nor the value of --state. */
+export function verbOf(args: readonly string[]): string | null {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string;
+    if (arg === '--state') i++;
+    else if (!arg.startsWith('-')) return arg;
+  }
+  return null;
+}
+
+export async function buildProgram(args: readonly string[]): Promise<Command> {
   const program = new Command('ferry')
     .description('replicate btrfs shares between paired appliances')
     .version(version(), '-V, --version', 'the version of this ferry')
     .option('--state <dir>', 'state directory (default $FERRY_STATE, else /var/lib/ferry)')
     .exitOverride();
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
-  for (const register of [registerInit, registerServe, registerStatus, registerPool, registerPair, registerPeer, registerTask, registerTrail, registerReplica, registerRestore, registerConfig, registerAdmin]) {
-    register(program, globals);
-  }
+  const verb = verbOf(args);
+  const wanted = verbs.filter(([names]) => verb !== null && names.includes(verb));
+  for (const [, load] of wanted.length > 0 ? wanted : verbs) (await load())(program, globals);
   // Subcommands report usage errors the same way as the top level: one line,
   // as every other refusal, pointing at the command's own help (not printing all of it).
   const override = (cmd: Command): void => {
@@ -76,7 +98,7 @@ export function usageLine(text: string, command: string): string {
 
 export async function main(argv: readonly string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync([...argv], { from: 'user' });
+    await (await buildProgram(argv)).parseAsync([...argv], { from: 'user' });
     return typeof process.exitCode === 'number' ? process.exitCode : 0;
   } catch (err) {
     if (err instanceof CommanderError) {

@@ -5,7 +5,8 @@
 // from where the message is shown (the API prefixes the path, the UI puts
 // it under the field). A message a schema gives itself wins over these.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import english from 'zod/v4/locales/en.js';
 
 type RawIssue = z.core.$ZodRawIssue;
 
@@ -71,7 +72,11 @@ export function issueSentence(issue: RawIssue): string | undefined {
   }
 }
 
-/** Makes every zod issue of this process (or page) read as issueSentence says. */
+/**
+ * Makes every zod issue of this process (or page) read as issueSentence says;
+ * zod's English messages where it says nothing (zod/mini, which the API's
+ * schemas are built with, sets no language of its own).
+ */
 export function useIssueSentences(): void {
-  z.config({ customError: (issue) => issueSentence(issue) });
+  z.config({ ...english(), customError: (issue) => issueSentence(issue) });
 }

@@ -4,7 +4,7 @@
 // before any other layer uses it. One rule set serves all kinds of name, with a
 // byte limit per kind: that way an admin learns the rules once.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { FerryError } from './errors.js';
 
 // ---------------------------------------------------------------------------
@@ -107,10 +107,12 @@ export const validateTaskName = (name: string): string => validateName('task', n
 export const validatePeerName = (name: string): string => validateName('peer', name);
 
 function nameSchema(kind: NameKind) {
-  return z.string().superRefine((name, ctx) => {
-    const problem = nameProblem(kind, name);
-    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
-  });
+  return z.string().check(
+    z.superRefine((name, ctx) => {
+      const problem = nameProblem(kind, name);
+      if (problem !== null) ctx.addIssue({ code: 'custom', message: problem });
+    }),
+  );
 }
 
 export const shareNameSchema = nameSchema('share');

@@ -4,18 +4,25 @@
 
 import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { FerryError } from '../domain/errors.js';
+import { useIssueSentences } from '../domain/issue-sentences.js';
+
+// A config.json that is refused says why in words, in the CLI as in the daemon.
+useIssueSentences();
 
 export function defaultStateDir(env: NodeJS.ProcessEnv = process.env): string {
   return env.FERRY_STATE && env.FERRY_STATE !== '' ? env.FERRY_STATE : '/var/lib/ferry';
 }
 
 /** HOST:PORT; port 0 lets the system choose one when the daemon starts (its address is then in bound.json). */
-export const hostPortSchema = z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT').refine((s) => {
-  const port = Number(s.slice(s.lastIndexOf(':') + 1));
-  return port >= 0 && port < 65536;
-}, 'port must be 0-65535 (0: chosen at start)');
+export const hostPortSchema = z.string().check(
+  z.regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):\d{1,5}$/, 'expected HOST:PORT'),
+  z.refine((s) => {
+    const port = Number(s.slice(s.lastIndexOf(':') + 1));
+    return port >= 0 && port < 65536;
+  }, 'port must be 0-65535 (0: chosen at start)'),
+);
 
 /** True for HOST:0: the port is chosen when the daemon starts. */
 export function choosesPort(hostPort: string): boolean {
@@ -23,11 +30,11 @@ export function choosesPort(hostPort: string): boolean {
 }
 
 /** Where a running daemon actually listens (bound.json): what config.json says, with the ports it chose for port 0. */
-export const boundSchema = z.strictObject({ pid: z.number().int(), listen: z.string(), admin: z.string(), advertise: z.string(), metrics: z.string().nullable(), ui: z.string().nullable().optional() });
+export const boundSchema = z.strictObject({ pid: z.int(), listen: z.string(), admin: z.string(), advertise: z.string(), metrics: z.nullable(z.string()), ui: z.optional(z.nullable(z.string())) });
 export type Bound = z.infer<typeof boundSchema>;
 
 /** Where the admin API listens: HOST:PORT, or `unix:/path` for a unix socket (made 0600: only root talks to it). */
-export const adminAddressSchema = z.union([hostPortSchema, z.string().regex(/^unix:\/[^\0]{1,100}$/, 'expected HOST:PORT or unix:/absolute/path')]);
+export const adminAddressSchema = z.union([hostPortSchema, z.string().check(z.regex(/^unix:\/[^\0]{1,100}$/, 'expected HOST:PORT or unix:/absolute/path'))]);
 
 /** The socket path of a `unix:/path` admin address, else null. */
 export function adminSocketPath(admin: string): string | null {
@@ -42,50 +49,51 @@ export function isLoopbackHost(host: string): boolean {
 
 export const configSchema = z.object({
   version: z.literal(1),
-  name: z.string().min(1).max(64),
+  name: z.string().check(z.minLength(1), z.maxLength(64)),
   /** Where the peer server listens. */
   listen: hostPortSchema,
   /** Where the admin API listens: localhost by default, or a unix socket. */
   admin: adminAddressSchema,
   /** The admin API may listen beyond loopback (ferry init --admin-beyond-loopback): anyone who reaches it and holds the token is root on the pools. */
-  adminBeyondLoopback: z.boolean().optional(),
+  adminBeyondLoopback: z.optional(z.boolean()),
   /** Where peers reach us (NAT, port forward); defaults to listen. */
   advertise: hostPortSchema,
   /** An extra listener serving only GET /metrics (Prometheus text, no token): for a scraper that should not hold the admin token. */
-  metrics: hostPortSchema.optional(),
+  metrics: z.optional(hostPortSchema),
   /**
    * The web UI for the LAN: a TLS listener (the admin listener serves it on
    * loopback only). Without cert and key, a self-signed pair made in the state
    * dir; `ferry status` shows its fingerprint.
    */
-  ui: z
-    .strictObject({
-      listen: hostPortSchema,
-      /** Further names the UI is reached by (DNS names, addresses behind NAT): it answers only to these, its own address, this machine's addresses and loopback. */
-      hosts: z.array(z.string().regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or address')).max(32).optional(),
-      cert: z.string().startsWith('/', 'ui.cert must be an absolute path').optional(),
-      key: z.string().startsWith('/', 'ui.key must be an absolute path').optional(),
-    })
-    .refine((u) => (u.cert === undefined) === (u.key === undefined), 'give ui.cert and ui.key together, or neither (a self-signed pair)')
-    .optional(),
+  ui: z.optional(
+    z
+      .strictObject({
+        listen: hostPortSchema,
+        /** Further names the UI is reached by (DNS names, addresses behind NAT): it answers only to these, its own address, this machine's addresses and loopback. */
+        hosts: z.optional(z.array(z.string().check(z.regex(/^[A-Za-z0-9.:-]{1,253}$/, 'a host name or address'))).check(z.maxLength(32))),
+        cert: z.optional(z.string().check(z.startsWith('/', 'ui.cert must be an absolute path'))),
+        key: z.optional(z.string().check(z.startsWith('/', 'ui.key must be an absolute path'))),
+      })
+      .check(z.refine((u) => (u.cert === undefined) === (u.key === undefined), 'give ui.cert and ui.key together, or neither (a self-signed pair)')),
+  ),
   /** Runs at once across all tasks, and the largest jitter after a slot. */
-  scheduler: z
-    .strictObject({
-      maxConcurrentRuns: z.number().int().min(1).max(64).optional(),
-      jitterSeconds: z.number().int().min(0).max(3600).optional(),
-    })
-    .optional(),
+  scheduler: z.optional(
+    z.strictObject({
+      maxConcurrentRuns: z.optional(z.int().check(z.gte(1), z.lte(64))),
+      jitterSeconds: z.optional(z.int().check(z.gte(0), z.lte(3600))),
+    }),
+  ),
   /** What maintenance keeps, and how often each job runs (seconds). */
-  maintenance: z
-    .strictObject({
-      trailKeepDays: z.number().int().min(1).max(36_500).optional(),
-      trailKeepPerTask: z.number().int().min(1).max(10_000_000).optional(),
-      trailsEverySeconds: z.number().int().min(1).optional(),
-      purgeEverySeconds: z.number().int().min(1).optional(),
-      sweepEverySeconds: z.number().int().min(1).optional(),
-      healthEverySeconds: z.number().int().min(1).optional(),
-    })
-    .optional(),
+  maintenance: z.optional(
+    z.strictObject({
+      trailKeepDays: z.optional(z.int().check(z.gte(1), z.lte(36_500))),
+      trailKeepPerTask: z.optional(z.int().check(z.gte(1), z.lte(10_000_000))),
+      trailsEverySeconds: z.optional(z.int().check(z.gte(1))),
+      purgeEverySeconds: z.optional(z.int().check(z.gte(1))),
+      sweepEverySeconds: z.optional(z.int().check(z.gte(1))),
+      healthEverySeconds: z.optional(z.int().check(z.gte(1))),
+    }),
+  ),
 });
 export type Config = z.infer<typeof configSchema>;
 

@@ -1,8 +1,9 @@
 // The web UI's own routes (signing in and out), declared once: the server
 // validates and answers with these schemas, the browser code sends and checks
 // them. Everything else the UI does goes through the admin API (api/).
+// zod/mini, as the admin API's contract (api/routes.ts says why).
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 export const UI_PREFIX = '/ui';
 export const LOGIN_PATH = `${UI_PREFIX}/login`;
@@ -20,7 +21,7 @@ export const ASSETS_PREFIX = '/assets/';
 /** Every request that changes something carries the session's token in this header. */
 export const CSRF_HEADER = 'x-csrf-token';
 
-export const LoginBody = z.strictObject({ password: z.string().min(1, 'enter the password').max(1024) });
+export const LoginBody = z.strictObject({ password: z.string().check(z.minLength(1, 'enter the password'), z.maxLength(1024)) });
 export type LoginBody = z.infer<typeof LoginBody>;
 
 /** A signed-in session as the browser sees it: the cookie itself is HttpOnly, out of the page's reach. */

@@ -28,11 +28,11 @@ afterAll(async () => {
 });
 
 /** Runs a --json command, which must succeed and print exactly one document that the schema accepts. */
-async function json<T extends z.ZodType>(state: string, args: string[], schema: T): Promise<z.output<T>> {
+async function json<T extends z.core.$ZodType>(state: string, args: string[], schema: T): Promise<z.output<T>> {
   const r = await ferry(state, [...args, '--json']);
   expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
   expect(r.stderr, args.join(' ')).toBe('');
-  return schema.parse(JSON.parse(r.stdout));
+  return z.parse(schema, JSON.parse(r.stdout));
 }
 
 describe('the CLI contract, verb by verb', () => {

@@ -5,15 +5,16 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { InviteBody, PolicyBody, TaskAddBody } from '../../src/api/schemas.js';
 
-function firstMessage(schema: z.ZodType, value: unknown): string {
-  const r = schema.safeParse(value);
+/** Both kinds of schema: the API's (zod/mini) and the daemon's own (zod). */
+function firstMessage(schema: z.core.$ZodType, value: unknown): string {
+  const r = z.safeParse(schema, value);
   if (r.success) throw new Error('accepted');
   const issue = r.error.issues[0]!;
   return `${issue.path.join('.')}: ${issue.message}`;
 }
 
 describe('issue sentences', () => {
-  it.each<[string, z.ZodType, unknown, string]>([
+  it.each<[string, z.core.$ZodType, unknown, string]>([
     ['a number under its minimum', InviteBody, { ttlSeconds: 5 }, 'ttlSeconds: must be at least 60'],
     ['a number over its maximum', InviteBody, { ttlSeconds: 99_999_999 }, 'ttlSeconds: must be at most 604800'],
     ['a number that is not whole', PolicyBody, { keepAtLeast: 1.5 }, 'keepAtLeast: must be a whole number'],

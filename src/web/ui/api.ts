@@ -4,7 +4,7 @@
 // serializes with, so a daemon of another version shows as BAD_ANSWER rather
 // than as a page of undefined.
 
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type Method, type RouteAnswer } from '../../api/routes.js';
 import { CSRF_HEADER, LOGIN_PATH, LOGOUT_PATH, SESSION_PATH, SessionView } from '../contract.js';
 import type { CopyBody, InviteBody, PolicyBody, PoolAddBody, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from '../../api/schemas.js';
@@ -49,10 +49,10 @@ export class FerryApi {
     const target = targetOf(r, input);
     const body = (input as { body?: unknown }).body;
     // A POST without a body of its own sends {}, as a JSON POST should.
-    return this.call(r.method, target, r.response as z.ZodType<RouteAnswer<R>>, body ?? (r.method === 'POST' ? {} : undefined), true);
+    return this.call(r.method, target, r.response as z.ZodMiniType<RouteAnswer<R>>, body ?? (r.method === 'POST' ? {} : undefined), true);
   }
 
-  private async call<T>(method: Method, path: string, schema: z.ZodType<T>, body: unknown, admin: boolean): Promise<T> {
+  private async call<T>(method: Method, path: string, schema: z.ZodMiniType<T>, body: unknown, admin: boolean): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (method !== 'GET' && this.csrf !== null) headers[CSRF_HEADER] = this.csrf;

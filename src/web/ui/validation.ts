@@ -2,7 +2,7 @@
 // refused here for the reason the daemon would refuse it, and the message
 // stands under that field.
 
-import type { z } from 'zod';
+import * as z from 'zod/mini';
 
 export type FieldErrors = Readonly<Record<string, string>>;
 
@@ -19,16 +19,16 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[]): FieldErrors {
 /** A body checked against a schema: the value to send, or the problems by field. */
 export type Checked<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors };
 
-export function check<S extends z.ZodType>(schema: S, value: unknown): Checked<z.infer<S>> {
-  let result: ReturnType<S['safeParse']>;
+export function check<S extends z.core.$ZodType>(schema: S, value: unknown): Checked<z.infer<S>> {
+  let result: z.core.util.SafeParseResult<z.infer<S>>;
   try {
-    result = schema.safeParse(value) as ReturnType<S['safeParse']>;
+    result = z.safeParse(schema, value);
   } catch {
     // A rule that cannot run in a browser (one that reaches for a node global) must not block the form:
     // the daemon checks the same body with the same schema and its refusal shows in place.
     return { ok: true, value: value as z.infer<S> };
   }
-  return result.success ? { ok: true, value: result.data as z.infer<S> } : { ok: false, errors: fieldErrors(result.error.issues) };
+  return result.success ? { ok: true, value: result.data } : { ok: false, errors: fieldErrors(result.error.issues) };
 }
 
 function sentence(text: string): string {

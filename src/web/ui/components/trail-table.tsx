@@ -6,7 +6,7 @@
 import { Fragment, type ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import type { ReceiveTrailEntryView, SendTrailEntryView } from '../../../api/views.js';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { formatBytes, formatDuration, formatRate, secondsBetween } from '../format.js';
 import { StatusBadge } from './badge.js';
 import { Facts } from './card.js';
