@@ -51,6 +51,8 @@ export const ownedPackages = {
   // The web UI's self-signed certificate, kept in the state dir.
   selfsigned: ['state'],
   undici: ['peer', 'api', 'cli'],
+  // The ferry command's one call to its own daemon (api/http1.ts).
+  'http-parser-js': ['api'],
 };
 
 // proto/ is the wire contract shared with other implementations: zod and

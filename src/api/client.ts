@@ -2,9 +2,9 @@
 // call can go wrong into one of two errors: the daemon answered no (ApiError,
 // with the code it gave) or the daemon could not be reached (DaemonUnreachable).
 
-import http from 'node:http';
 import { safeParse } from 'zod/mini';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
+import { exchange, fetchText, wasAnswered, type Endpoint, type Request } from './http1.js';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerRemovedView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
@@ -39,26 +39,55 @@ export function connectAddress(address: string): string {
   return address.replace(/^0\.0\.0\.0:/, '127.0.0.1:').replace(/^\[::\]:/, '[::1]:');
 }
 
-export class AdminClient {
-  readonly #base: string;
-  readonly #token: string;
+/** The most an answer of the daemon may hold: a trail page of 10,000 attempts is a few megabytes. */
+const MAX_ANSWER_BYTES = 256 * 1024 * 1024;
 
-  /** For a `unix:/path` address: the socket the requests go to. */
-  readonly #socketPath: string | undefined;
+/** How long the daemon may be silent before a call gives up. */
+const ANSWER_WITHIN_MS = 30_000;
+
+export class AdminClient {
+  readonly #endpoint: Endpoint;
+  /** How the daemon's address is named in messages: HOST:PORT or unix:/path. */
+  readonly #address: string;
+  /** The Host header: the address itself, or localhost for a unix socket (what the admin listener's allowlist takes). */
+  readonly #host: string;
+  readonly #token: string;
 
   constructor(options: { address: string; token: string }) {
     const unix = options.address.startsWith('unix:') ? options.address.slice('unix:'.length) : undefined;
-    this.#socketPath = unix;
-    this.#base = `http://${unix === undefined ? connectAddress(options.address) : 'localhost'}`;
+    if (unix === undefined) {
+      const address = connectAddress(options.address);
+      const url = new URL(`http://${address}`);
+      this.#endpoint = { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port || 80) };
+      this.#host = url.host;
+      this.#address = `http://${url.host}`;
+    } else {
+      this.#endpoint = { socketPath: unix };
+      this.#host = 'localhost';
+      this.#address = options.address;
+    }
     this.#token = options.token;
+  }
+
+  #request(method: string, target: string, body: string | undefined, accept: string): Request {
+    const headers: Record<string, string> = { authorization: `Bearer ${this.#token}`, accept };
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    return { method, target, host: this.#host, headers, ...(body === undefined ? {} : { body }) };
   }
 
   /** One call of a route of the table; the answer is checked against the route's schema, as the daemon declared it. */
   async call<R extends AdminRoute>(route: R, input: CallInput<R>): Promise<RouteAnswer<R>> {
     const target = targetOf(route, input);
     const body = (input as { body?: unknown }).body;
-    const { status, text } = await this.#send(route.method, target, body === undefined ? undefined : JSON.stringify(body));
     const what = `${route.method} ${route.path}`;
+    let status: number;
+    let text: string;
+    try {
+      ({ status, text } = await fetchText(this.#endpoint, this.#request(route.method, target, body === undefined ? undefined : JSON.stringify(body), 'application/json'), { idleMs: ANSWER_WITHIN_MS, maxBytes: MAX_ANSWER_BYTES }));
+    } catch (err) {
+      if (wasAnswered(err)) throw new ApiError(0, 'BAD_ANSWER', `the daemon's answer to ${what} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      throw new DaemonUnreachable(this.#address, err);
+    }
     let json: unknown;
     try {
       json = text === '' ? null : JSON.parse(text);
@@ -84,22 +113,25 @@ export class AdminClient {
    */
   events(onEvent: (event: RunEvent) => void): Promise<{ close: () => void; onEnd: (f: () => void) => void }> {
     return new Promise((resolve, reject) => {
-      const req = http.request(this.#base + adminRoutes.events.path, {
-        method: 'GET',
-        headers: { authorization: `Bearer ${this.#token}`, accept: 'text/event-stream' },
-        ...(this.#socketPath === undefined ? {} : { socketPath: this.#socketPath }),
-      });
-      req.on('error', (err) => reject(new DaemonUnreachable(this.#base, err)));
-      req.on('response', (res) => {
-        if (res.statusCode !== 200) {
-          res.resume();
-          reject(new ApiError(res.statusCode ?? 0, 'INTERNAL', `the daemon answered ${res.statusCode} to the event stream`));
-          return;
-        }
-        res.setEncoding('utf8');
-        let buffer = '';
-        res.on('data', (text: string) => {
-          buffer += text;
+      const ended: (() => void)[] = [];
+      let streaming = false;
+      let buffer = '';
+      const decoder = new TextDecoder();
+      const stop = (): void => {
+        for (const f of ended.splice(0)) f();
+      };
+      const stream = exchange(this.#endpoint, this.#request('GET', adminRoutes.events.path, undefined, 'text/event-stream'), {
+        head: (status) => {
+          if (status !== 200) {
+            stream.close();
+            reject(new ApiError(status, 'INTERNAL', `the daemon answered ${status} to the event stream`));
+            return;
+          }
+          streaming = true;
+          resolve({ close: () => (stream.close(), stop()), onEnd: (f) => ended.push(f) });
+        },
+        body: (chunk) => {
+          buffer += decoder.decode(chunk, { stream: true });
           let end: number;
           while ((end = buffer.indexOf('\n\n')) >= 0) {
             const block = buffer.slice(0, end);
@@ -110,46 +142,19 @@ export class AdminClient {
               .map((l) => l.slice(6))
               .join('\n');
             if (data === '') continue;
-            const parsed = RunEvent.safeParse(JSON.parse(data));
+            let json: unknown;
+            try {
+              json = JSON.parse(data);
+            } catch {
+              continue; // not an event of this contract: the run is still followed by asking for it
+            }
+            const parsed = RunEvent.safeParse(json);
             if (parsed.success) onEvent(parsed.data);
           }
-        });
-        res.on('error', () => undefined);
-        resolve({ close: () => req.destroy(), onEnd: (f) => res.once('close', f) });
+        },
+        end: stop,
+        fail: (err) => (streaming ? stop() : reject(new DaemonUnreachable(this.#address, err))),
       });
-      req.end();
-    });
-  }
-
-  /**
-   * One request over node:http: the CLI makes one or a few calls to a local
-   * daemon, and loading an HTTP client library would cost more start-up time
-   * than all of them together (undici serves the peer transport).
-   */
-  #send(method: string, path: string, body: string | undefined): Promise<{ status: number; text: string }> {
-    return new Promise((resolve, reject) => {
-      const unreachable = (err: unknown): void => reject(new DaemonUnreachable(this.#socketPath === undefined ? this.#base : `unix:${this.#socketPath}`, err));
-      const req = http.request(
-        this.#base + path,
-        {
-          method,
-          headers: {
-            authorization: `Bearer ${this.#token}`,
-            ...(body === undefined ? {} : { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }),
-          },
-          timeout: 30_000,
-          ...(this.#socketPath === undefined ? {} : { socketPath: this.#socketPath }),
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('error', unreachable);
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
-        },
-      );
-      req.on('timeout', () => req.destroy(new Error('no answer within 30 s')));
-      req.on('error', unreachable);
-      req.end(body);
     });
   }
 
