@@ -12,12 +12,12 @@ export function stateDirOf(options: GlobalOptions): StateDir {
   return new StateDir(options.state ?? defaultStateDir());
 }
 
-export async function adminClient(options: GlobalOptions): Promise<AdminClient> {
+export function adminClient(options: GlobalOptions): AdminClient {
   const state = stateDirOf(options);
-  const config = await state.readConfig();
-  const token = await state.readToken();
+  const config = state.readConfig();
+  const token = state.readToken();
   // Port 0: the daemon chose its port at start and wrote where in bound.json.
-  const admin = choosesPort(config.admin) ? ((await state.readBound())?.admin ?? null) : config.admin;
+  const admin = choosesPort(config.admin) ? (state.readBound()?.admin ?? null) : config.admin;
   if (admin === null) throw new DaemonUnreachable(config.admin, new Error(`no ${state.boundPath}: the daemon chooses its admin port when it starts`));
   return new AdminClient({ address: admin, token });
 }

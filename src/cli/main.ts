@@ -71,7 +71,9 @@ export async function buildProgram(args: readonly string[]): Promise<Command> {
   const globals = (): GlobalOptions => program.opts<GlobalOptions>();
   const verb = verbOf(args);
   const wanted = verbs.filter(([names]) => verb !== null && names.includes(verb));
-  for (const [, load] of wanted.length > 0 ? wanted : verbs) (await load())(program, globals);
+  // `ferry --version` needs no verb; help and a verb ferry lacks (which commander answers with the list) need them all.
+  const versionOnly = verb === null && args.some((a) => a === '-V' || a === '--version') && !args.some((a) => a === '-h' || a === '--help');
+  for (const [, load] of wanted.length > 0 ? wanted : versionOnly ? [] : verbs) (await load())(program, globals);
   // Subcommands report usage errors the same way as the top level: one line,
   // as every other refusal, pointing at the command's own help (not printing all of it).
   const override = (cmd: Command): void => {

@@ -267,9 +267,9 @@ export class Appliance {
   }
 
   static async open(state: StateDir, options: ApplianceOptions = {}): Promise<Appliance> {
-    const config = await state.readConfig();
+    const config = state.readConfig();
     const identity = parseIdentity(await readFile(state.identityPath, 'utf8'));
-    const token = await state.readToken();
+    const token = state.readToken();
     // Before anything is touched: a second daemon on this state dir stops here.
     const lock = lockStateDir(state.root);
     try {

@@ -56,7 +56,7 @@ async function exists(file: string): Promise<boolean> {
 /** Seals the appliance's configuration into `file` (0600); refuses to overwrite one unless forced. */
 export async function exportConfig(state: StateDir, file: string, passphrase: string, options: { force?: boolean; cost?: ScryptCost } = {}): Promise<ExportSummary> {
   if (!options.force && (await exists(file))) throw new FerryError('ALREADY_EXISTS', `${file} exists already: choose another file, or --force to replace it`);
-  const config = await state.readConfig();
+  const config = state.readConfig();
   const identity = serializeIdentity(parseIdentity(await readFile(state.identityPath, 'utf8')));
   const store = openStore(state.databasePath);
   let dump: ConfigDump;

@@ -2,7 +2,11 @@
 // database. Secrets are written 0600 through a temporary file and a rename,
 // so a crash never leaves a half-written key behind.
 
-import { chmod, mkdir, open, readFile, rename, stat } from 'node:fs/promises';
+// The files a command reads here are a few hundred bytes each: read at once,
+// synchronously, rather than through node's thread pool, which a command would
+// start for them alone (and node:fs/promises, which the writes use, is loaded
+// only when they run: npm run bench:cli).
+import { promises as fs, readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
 import { FerryError } from '../domain/errors.js';
@@ -115,8 +119,13 @@ export class StateDir {
   }
 
   /** Where the running daemon listens; null when it does not run (or never wrote it). */
-  async readBound(): Promise<Bound | null> {
-    const text = await readFile(this.boundPath, 'utf8').catch(() => null);
+  readBound(): Bound | null {
+    let text: string | null;
+    try {
+      text = readFileSync(this.boundPath, 'utf8');
+    } catch {
+      text = null;
+    }
     if (text === null) return null;
     const parsed = boundSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : null;
@@ -128,7 +137,7 @@ export class StateDir {
 
   async exists(): Promise<boolean> {
     try {
-      await stat(this.configPath);
+      await fs.stat(this.configPath);
       return true;
     } catch {
       return false;
@@ -136,14 +145,14 @@ export class StateDir {
   }
 
   async create(): Promise<void> {
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    await chmod(this.root, 0o700);
+    await fs.mkdir(this.root, { recursive: true, mode: 0o700 });
+    await fs.chmod(this.root, 0o700);
   }
 
-  async readConfig(): Promise<Config> {
+  readConfig(): Config {
     let text: string;
     try {
-      text = await readFile(this.configPath, 'utf8');
+      text = readFileSync(this.configPath, 'utf8');
     } catch {
       throw new FerryError('NOT_FOUND', `no appliance in ${this.root}: run 'ferry init' first (or pass --state DIR)`);
     }
@@ -164,9 +173,9 @@ export class StateDir {
     await writeSecret(this.configPath, JSON.stringify(configSchema.parse(config), null, 2) + '\n');
   }
 
-  async readToken(): Promise<string> {
+  readToken(): string {
     try {
-      return (await readFile(this.tokenPath, 'utf8')).trim();
+      return readFileSync(this.tokenPath, 'utf8').trim();
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
@@ -188,13 +197,13 @@ export class StateDir {
 /** Writes a file readable by its owner only, atomically. */
 export async function writeSecret(file: string, content: string): Promise<void> {
   const tmp = `${file}.${process.pid}.tmp`;
-  const handle = await open(tmp, 'w', 0o600);
+  const handle = await fs.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(content);
     await handle.sync();
   } finally {
     await handle.close();
   }
-  await chmod(tmp, 0o600);
-  await rename(tmp, file);
+  await fs.chmod(tmp, 0o600);
+  await fs.rename(tmp, file);
 }

@@ -80,7 +80,7 @@ export function registerConfig(program: Command, globals: () => GlobalOptions): 
     .action(async (file: string, opts: PassphraseOptions) => {
       const state = stateDirOf(globals());
       if (opts.force && (await state.exists())) {
-        const running = await (await adminClient(globals())).status().then(
+        const running = await adminClient(globals()).status().then(
           () => true,
           (err: unknown) => !(err instanceof DaemonUnreachable),
         );

@@ -14,7 +14,7 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
     .option('--grant <pool>', 'grant this pool to the appliance that accepts the invite')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { ttl: string; grant?: string; json?: boolean }) => {
-      const created = await (await adminClient(globals())).invite({ ttlSeconds: ttlOf(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
+      const created = await adminClient(globals()).invite({ ttlSeconds: ttlOf(opts.ttl), ...(opts.grant === undefined ? {} : { grantPool: opts.grant }) });
       if (opts.json) return printJson(created);
       line(created.invite);
       lineToStderr(`valid until ${created.expiresAt}, once; our fingerprint: ${created.fingerprint}`);
@@ -26,7 +26,7 @@ export function registerPair(program: Command, globals: () => GlobalOptions): vo
     .argument('<invite>', 'the line printed by `ferry pair invite` on the other appliance')
     .description('pair with the appliance that printed the invite (both sides store each other at once)')
     .action(async (invite: string) => {
-      const peer = await (await adminClient(globals())).accept(invite);
+      const peer = await adminClient(globals()).accept(invite);
       line(`paired with ${peer.name} (${peer.id}) at ${peer.address}`);
       line(`fingerprint ${peer.fingerprint}: compare it with 'ferry status' there`);
     });

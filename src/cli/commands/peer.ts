@@ -9,7 +9,7 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
     .command('list')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const peers = await (await adminClient(globals())).listPeers();
+      const peers = await adminClient(globals()).listPeers();
       if (opts.json) return printJson(peers);
       printTable(
         ['name', 'id', 'address', 'fingerprint', 'paired', 'granted pools'],
@@ -23,7 +23,7 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
     .description('unpair at once: its next request and any transfer in flight are refused; its tasks are paused (or removed)')
     .action(async (name: string, opts: { tasks?: string }) => {
       if (opts.tasks !== undefined && opts.tasks !== 'pause' && opts.tasks !== 'remove') throw new UsageError(`--tasks takes 'pause' or 'remove', not '${opts.tasks}'`);
-      const removed = await (await adminClient(globals())).removePeer(name, opts.tasks);
+      const removed = await adminClient(globals()).removePeer(name, opts.tasks);
       line(`peer ${removed.name} (${removed.id}) removed`);
       const { told } = removed;
       if (told.reached) line(`  ${removed.name} heard of it and removed this appliance too${told.tasksPaused > 0 ? `; it paused its ${told.tasksPaused} task(s) that sent here` : ''}`);
@@ -39,7 +39,7 @@ export function registerPeer(program: Command, globals: () => GlobalOptions): vo
     .argument('<address>', 'HOST:PORT where the peer now answers')
     .description('the peer moved (new IP, new port forward); its keys are unchanged')
     .action(async (name: string, address: string) => {
-      const updated = await (await adminClient(globals())).setPeerAddress(name, address);
+      const updated = await adminClient(globals()).setPeerAddress(name, address);
       line(`peer ${updated.name} now at ${updated.address}`);
     });
 }

@@ -73,7 +73,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .argument('<path>', 'absolute path of a mounted btrfs filesystem (or a directory on one)')
     .description('offer a pool to paired peers (every peer, each in its own directory, until the pool has grants)')
     .action(async (name: string, path: string) => {
-      const added = await (await adminClient(globals())).addPool(name, path);
+      const added = await adminClient(globals()).addPool(name, path);
       line(`pool ${added.name} added at ${added.path}`);
       for (const f of added.health?.findings ?? []) line(`  ${f.severity} ${f.code}: ${f.message}`);
     });
@@ -81,7 +81,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .command('list')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const pools = await (await adminClient(globals())).listPools();
+      const pools = await adminClient(globals()).listPools();
       if (opts.json) return printJson(pools);
       printTable(
         ['name', 'path', 'health', 'free', 'takes', 'policy', 'added'],
@@ -96,7 +96,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .argument('<name>')
     .description('stop offering a pool (replicas already there stay)')
     .action(async (name: string) => {
-      await (await adminClient(globals())).removePool(name);
+      await adminClient(globals()).removePool(name);
       line(`pool ${name} removed`);
     });
   pool
@@ -105,7 +105,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .argument('<peer>', "the peer's id or name")
     .description('let a peer write into a pool; once a pool has grants, it takes only its granted peers')
     .action(async (name: string, peer: string) => {
-      const updated = await (await adminClient(globals())).grantPool(name, peer);
+      const updated = await adminClient(globals()).grantPool(name, peer);
       line(`pool ${updated.name} now takes: ${describeGrants(updated)}`);
     });
   pool
@@ -114,7 +114,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
     .argument('<peer>', "the peer's id or name")
     .description("withdraw a peer's grant (its replicas there stay); a pool left without grants takes every paired peer again")
     .action(async (name: string, peer: string) => {
-      const updated = await (await adminClient(globals())).revokePool(name, peer);
+      const updated = await adminClient(globals()).revokePool(name, peer);
       line(`pool ${updated.name} now takes: ${describeGrants(updated)}`);
     });
   pool
@@ -137,7 +137,7 @@ export function registerPool(program: Command, globals: () => GlobalOptions): vo
       if (opts.keepAtLeast === undefined && opts.keepFor === undefined && opts.quota === undefined) {
         throw new UsageError('give at least one of --keep-at-least, --keep-for or --quota');
       }
-      const updated = await (await adminClient(globals())).setPoolPolicy(name, change);
+      const updated = await adminClient(globals()).setPoolPolicy(name, change);
       if (opts.peer === undefined) {
         line(`pool ${updated.name}: ${describePolicy(updated.policy)}`);
         return;

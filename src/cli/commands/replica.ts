@@ -20,7 +20,7 @@ export function registerReplica(program: Command, globals: () => GlobalOptions):
     .option('--json', 'one JSON document on stdout')
     .description('peer, share, snapshots with time, size, path and received UUID; the newest one, and the copies made of them')
     .action(async (opts: { peer?: string; share?: string; json?: boolean }) => {
-      const replicas = await (await adminClient(globals())).listReplicas({
+      const replicas = await adminClient(globals()).listReplicas({
         ...(opts.peer === undefined ? {} : { peer: opts.peer }),
         ...(opts.share === undefined ? {} : { share: opts.share }),
       });
@@ -48,7 +48,7 @@ export function registerReplica(program: Command, globals: () => GlobalOptions):
       .option('--json', 'one JSON document on stdout')
       .description(text)
       .action(async (share: string, opts: CopyOptions) => {
-        const copy = await (await adminClient(globals())).copyReplica({
+        const copy = await adminClient(globals()).copyReplica({
           kind,
           share,
           peer: opts.peer,
@@ -66,7 +66,7 @@ export function registerReplica(program: Command, globals: () => GlobalOptions):
     .argument('<path>', "a clone made by 'ferry replica clone'")
     .description('delete a test-failover clone (a promoted share is never deleted by Ferry)')
     .action(async (path: string) => {
-      const gone = await (await adminClient(globals())).discardClone(path);
+      const gone = await adminClient(globals()).discardClone(path);
       line(`discarded the clone of ${gone.share} ${gone.snapshot} at ${gone.path}`);
     });
 }

@@ -5,7 +5,6 @@ import { formatBytes } from '../../util/bytes.js';
 import { adminClient, type GlobalOptions } from '../context.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { line, lineToStderr, printJson, shown } from '../output.js';
-import { TransferProgress } from '../progress.js';
 
 interface RestoreOptions {
   from: string;
@@ -28,7 +27,7 @@ export function registerRestore(program: Command, globals: () => GlobalOptions):
     .option('--json', 'one JSON document on stdout')
     .description('get a share back from a replica on a peer, over the same sealed transport; incremental when a snapshot it descends from is still here')
     .action(async (share: string, opts: RestoreOptions) => {
-      const client = await adminClient(globals());
+      const client = adminClient(globals());
       let view = await client.restore({
         share,
         from: opts.from,
@@ -54,6 +53,8 @@ function describe(v: RestoreView): string {
 }
 
 async function follow(client: AdminClient, started: RestoreView, json: boolean): Promise<RestoreView> {
+  // Loaded here, not at start: only a followed transfer draws a bar (and its library costs every other command start-up).
+  const { TransferProgress } = await import('../progress.js');
   // With --json, stdout holds the one JSON document: no plain progress lines there.
   const progress = new TransferProgress(`restore ${started.share}`, { lines: !json });
   let view = started;

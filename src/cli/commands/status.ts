@@ -9,7 +9,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
     .description('id, name, fingerprint, addresses, service state, running transfers')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const status = await (await adminClient(globals())).status();
+      const status = await adminClient(globals()).status();
       if (opts.json) return printJson(status);
       line(`appliance    ${status.name} (${status.id})`);
       line(`fingerprint  ${status.fingerprint}`);
@@ -32,7 +32,7 @@ export function registerStatus(program: Command, globals: () => GlobalOptions): 
       .command(verb)
       .description(`${verb} replication: ${enabled ? 'scheduled runs start and peers may send' : 'no scheduled run starts and new transfers are refused'}`)
       .action(async () => {
-        const status = await (await adminClient(globals())).setService(enabled);
+        const status = await adminClient(globals()).setService(enabled);
         line(`replication service ${status.service}`);
       });
   }

@@ -10,7 +10,6 @@ import { describeHealth, describeSpace } from './pool.js';
 import { EXIT_FAILED } from '../exit-codes.js';
 import { UsageError } from '../errors.js';
 import { line, lineToStderr, printJson, printTable, shown } from '../output.js';
-import { TransferProgress } from '../progress.js';
 
 function keepOf(flag: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
@@ -107,7 +106,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
   )
     .action(async (name: string, opts: AddOptions) => {
       if ((opts.every === undefined) === (opts.cron === undefined)) throw new UsageError('give exactly one of --every DURATION or --cron EXPR');
-      const { task: added, warnings } = await (await adminClient(globals())).addTask({
+      const { task: added, warnings } = await adminClient(globals()).addTask({
         name,
         sharePath: opts.share,
         ...(opts.as === undefined ? {} : { shareName: opts.as }),
@@ -124,7 +123,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       if (opts.every !== undefined && opts.cron !== undefined) throw new UsageError('give --every DURATION or --cron EXPR, not both');
       const change = tuningOf(opts);
       if (Object.keys(change).length === 0) throw new UsageError('nothing to change: give at least one option (see ferry task edit --help)');
-      const edited = await (await adminClient(globals())).editTask(name, change);
+      const edited = await adminClient(globals()).editTask(name, change);
       if (opts.json) return printJson(edited);
       line(describeTask(edited));
     });
@@ -132,7 +131,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .command('list')
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: { json?: boolean }) => {
-      const tasks = await (await adminClient(globals())).listTasks();
+      const tasks = await adminClient(globals()).listTasks();
       if (opts.json) return printJson(tasks);
       printTable(
         ['name', 'share', 'peer', 'pool', 'schedule', 'state', 'last success'],
@@ -144,7 +143,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .argument('<name>')
     .option('--json', 'one JSON document on stdout')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const t = await (await adminClient(globals())).showTask(name);
+      const t = await adminClient(globals()).showTask(name);
       if (opts.json) return printJson(t);
       line(`task         ${t.name}${t.paused ? ' (paused)' : ''}`);
       line(`share        ${t.sharePath}`);
@@ -170,7 +169,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .option('--wait', 'wait for the run to end (progress on a terminal); exit 0 only if it succeeded')
     .description('run a task now')
     .action(async (name: string, opts: { wait?: boolean }) => {
-      const client = await adminClient(globals());
+      const client = adminClient(globals());
       if (!opts.wait) {
         const run = await client.runTask(name);
         line(run.state === 'queued' ? `run ${run.id} of task ${name} queued: it starts when a run under way ends` : `run ${run.id} of task ${name} started`);
@@ -206,7 +205,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .option('--json', 'the run as JSON on stdout')
     .description('cancel the run of a task under way or queued; both trails say cancelled, and the next scheduled run goes on as usual')
     .action(async (name: string, opts: { json?: boolean }) => {
-      const run = await (await adminClient(globals())).cancelTask(name);
+      const run = await adminClient(globals()).cancelTask(name);
       if (opts.json) return printJson(run);
       if (run.state === 'cancelled') line(`run ${run.id} of task ${name} cancelled${run.bytes > 0 ? ` after ${formatBytes(run.bytes)}` : ''}`);
       else line(`run ${run.id} of task ${name} ended ${run.state} before the cancel reached it`);
@@ -221,7 +220,7 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       .argument('<name>')
       .description(text)
       .action(async (name: string) => {
-        const client = await adminClient(globals());
+        const client = adminClient(globals());
         if (verb === 'pause') await client.pauseTask(name);
         else if (verb === 'resume') await client.resumeTask(name);
         else await client.removeTask(name);
@@ -235,6 +234,8 @@ const QUIET_MS = 2_000;
 
 /** Follows a run to its end by the live events in `seen`, asking the daemon only when they go quiet. */
 async function waitForRun(client: AdminClient, started: RunView, seen: Map<string, RunView>, onWake: (wake: () => void) => void): Promise<RunView> {
+  // Loaded here, not at start: only a followed run draws a bar (and its library costs every other command start-up).
+  const { TransferProgress } = await import('../progress.js');
   const progress = new TransferProgress(started.task);
   // Ctrl-C stops the waiting, not the run: say so, and how to stop the run.
   const interrupted = (): void => {

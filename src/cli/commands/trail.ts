@@ -58,7 +58,7 @@ export function registerTrail(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: RangeOptions & { task?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
-      const client = await adminClient(globals());
+      const client = adminClient(globals());
       const entries = await client.sendTrail({ ...(opts.task ? { task: opts.task } : {}), ...rangeOf(opts), ...(limit ? { limit } : {}) });
       if (opts.json) return printJson(entries);
       const peer = await peerNames(client);
@@ -74,7 +74,7 @@ export function registerTrail(program: Command, globals: () => GlobalOptions): v
     .option('--json', 'one JSON document on stdout')
     .action(async (opts: RangeOptions & { peer?: string; share?: string; limit?: string; json?: boolean }) => {
       const limit = limitOf(opts.limit);
-      const client = await adminClient(globals());
+      const client = adminClient(globals());
       const entries = await client.receiveTrail({
         ...(opts.peer ? { peer: opts.peer } : {}),
         ...(opts.share ? { share: opts.share } : {}),
