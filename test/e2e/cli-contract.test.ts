@@ -91,7 +91,7 @@ describe('the CLI contract, verb by verb', () => {
     expect((await ferry(A(), ['task', 'edit', 'nope', '--every', '1h'])).code).toBe(2);
     await ferryOk(A(), ['task', 'edit', 'docs', '--every', '1d']);
     // Its JSON is the API's: AddedTaskView has what `task add` reports.
-    expect(AddedTaskView.shape.task).toBe(TaskView);
+    expect(AddedTaskView._zod.innerType.shape.task).toBe(TaskView);
   });
 
   it('says on the result line of a run that succeeded, and in task show, what was not well with the pools', async () => {
