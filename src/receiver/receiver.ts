@@ -7,12 +7,12 @@
 // only a subvolume it has verified, and then applies retention: the sender's
 // keep-remote, raised to the receiving admin's floor.
 
-import { lstat, rename, stat } from 'node:fs/promises';
+import { rename } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
-import { StreamGuard, type Btrfs, type StreamHead } from '../btrfs/index.js';
+import { StreamGuard, type Btrfs } from '../btrfs/index.js';
 import { resolutionProblem, type ChainReplica, type WritableCopy } from '../domain/chain.js';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { endStatusOf } from '../domain/trail.js';
@@ -30,8 +30,11 @@ import { CopyMaker, type CopyRequest } from './copies.js';
 import { checkIdentities } from './identity.js';
 import { checkJail, discardIncoming, jailOf, makeJail, type Jail } from './jail.js';
 import { makeReplicaDir, replicaDir } from './paths.js';
-import { planRestore, RestoreInbox, type RestoreArrival, type RestoreExpectation, type RestoreSource } from './restores.js';
+import { RestoreHolder } from './restore-holder.js';
+import { RestoreInbox, type RestoreArrival, type RestoreExpectation, type RestoreSource } from './restores.js';
+import { DEFAULT_DEADLINE, DEFAULT_MAX_TRANSFERS_PER_PEER, deadlineMs, type ReceiverOptions, type TransferDeadline } from './limits.js';
 import { findStaging, stagingTransfer } from './staging.js';
+import { checkHead, exists, isStreamRefusal, shareKey } from './stream-checks.js';
 import { validatePeerId, validateShareName } from './validate.js';
 
 interface PendingTransfer {
@@ -62,41 +65,6 @@ interface PendingTransfer {
  */
 export type SentSnapshots = (peer: string, identity: string) => Promise<{ readonly name: string; readonly path: string } | null>;
 
-export interface ReceiverOptions {
-  /** How long an opened transfer may wait for its stream before it is dropped. */
-  readonly openTimeoutMs?: number;
-  /** Transfers one peer may hold open (opened or streaming) at once; more are refused PEER_BUSY. */
-  readonly maxTransfersPerPeer?: number;
-  /** How long a stream may take for its announced size; see DEFAULT_DEADLINE. */
-  readonly deadline?: TransferDeadline;
-}
-
-/**
- * A streaming transfer holds a `btrfs receive`, a jail and a share lock; the
- * rate floor (src/peer) cuts a trickle, this bounds the whole: a grace, plus
- * twice the announced size (estimates run low) at the slowest average rate a
- * usable offsite link has. A transfer announced without a size has only the
- * rate floor.
- */
-export interface TransferDeadline {
-  readonly graceMs: number;
-  readonly bytesPerSecond: number;
-}
-
-export const DEFAULT_DEADLINE: TransferDeadline = { graceMs: 15 * 60_000, bytesPerSecond: 16 * 1024 };
-
-/** The deadline of a stream announced at `size` bytes, in ms; null for none. */
-export function deadlineMs(size: number | null, deadline: TransferDeadline): number | null {
-  return size === null ? null : deadline.graceMs + Math.ceil(((2 * size) / deadline.bytesPerSecond) * 1000);
-}
-
-/**
- * A peer's transfers at once: each is a `btrfs receive` process, a share lock
- * and a stream; a paired peer that opened dozens would hold them all. Four
- * covers a sender's concurrent tasks (its scheduler runs two at a time).
- */
-export const DEFAULT_MAX_TRANSFERS_PER_PEER = 4;
-
 /** A chain as the admin sees it: `ferry replica list`. */
 export interface ChainView {
   readonly peer: string;
@@ -121,6 +89,7 @@ export class Receiver {
   readonly #shares = new KeyedLock();
   readonly #pending = new Map<string, PendingTransfer>();
   readonly #restores = new RestoreInbox();
+  readonly #holder: RestoreHolder;
 
   readonly #sent: SentSnapshots;
 
@@ -135,6 +104,7 @@ export class Receiver {
     this.#deadline = deps.options?.deadline ?? DEFAULT_DEADLINE;
     this.#chains = new ChainBook(this.#btrfs, this.#store, this.#logger, this.#clock);
     this.#copies = new CopyMaker(this.#btrfs, this.#store, this.#chains, this.#logger, this.#clock);
+    this.#holder = new RestoreHolder(this.#btrfs, this.#store, this.#chains, this.#shares);
   }
 
   /** Transfers opened or streaming now. */
@@ -213,59 +183,15 @@ export class Receiver {
 
   /**
    * On the holder: what to send back for a restore the peer asks of its own
-   * chain (see ./restores.ts). When it sends, the chain's lock is held from
-   * this plan until `release` (the end of the send): no transfer of that share
-   * may add, prune or replace a replica meanwhile.
+   * chain, the chain's lock held until `release` (./restore-holder.ts).
    */
-  async planRestore(peer: string, query: RestoreQuery): Promise<RestoreSource & { readonly release: () => void }> {
-    validatePeerId(peer);
-    validateShareName(query.share);
-    // No grant is needed: the replicas are the peer's own data, even where its admin has since revoked the pool.
-    const pool = this.#restorePool(peer, query);
-    const release = this.#shares.tryAcquire(shareKey(peer, pool, query.share));
-    if (!release) throw new FerryError('SHARE_BUSY', `a transfer of share '${query.share}' from you is under way here: restore once it ends`);
-    try {
-      const held = await this.#chains.held(peer, pool, query.share, null);
-      const source = planRestore({ ...query, pool: pool.name }, held.replicas, replicaDir(pool.path, peer, query.share), held.chain?.sourceUuid ?? '');
-      if (!source.plan.sending) release();
-      return { ...source, release };
-    } catch (err) {
-      release();
-      throw err;
-    }
+  planRestore(peer: string, query: RestoreQuery): Promise<RestoreSource & { readonly release: () => void }> {
+    return this.#holder.plan(peer, query);
   }
 
-  /** The pool a restore asks for, or else the one pool holding the peer's share (an asker with no task for it does not know which). */
-  #restorePool(peer: string, query: RestoreQuery): Pool {
-    if (query.pool !== null) {
-      const pool = this.#store.pools.get(query.pool);
-      if (!pool) throw new FerryError('NOT_FOUND', `there is no pool '${query.pool}' on this appliance`);
-      return pool;
-    }
-    const pools = [...new Set(this.#store.chains.list({ peer, share: query.share }).map((c) => c.pool))].flatMap((name) => this.#store.pools.get(name) ?? []);
-    if (pools.length === 1) return pools[0]!;
-    if (pools.length > 1) throw new FerryError('INVALID_INPUT', `replicas of share '${query.share}' from you are in pools ${pools.map((p) => `'${p.name}'`).join(' and ')} here: say which with --pool`);
-    const held = [...new Set(this.#store.chains.list({ peer }).map((c) => c.share))].join(', ') || 'none';
-    throw new FerryError('NOT_FOUND', `this appliance holds no replica of share '${query.share}' from you; shares of yours held here: ${held}`);
-  }
-
-  /**
-   * Right before a restore's `btrfs send` (which follows links): each path
-   * must still be the planned subvolume, reached through real directories
-   * only, with the UUID and received UUID the chain recorded. Otherwise
-   * REPLICA_CHANGED, and nothing is sent.
-   */
-  async checkRestoreSource(source: RestoreSource): Promise<void> {
-    const checks: [string, string, string][] = [[source.replicaPath, source.replicaUuid, source.plan.snapshotUuid]];
-    if (source.parentPath && source.parentUuid && source.plan.parent) checks.push([source.parentPath, source.parentUuid, source.plan.parent.uuid]);
-    for (const [where, uuid, receivedUuid] of checks) {
-      const link = await linkOnPath(where);
-      if (link !== null) throw new FerryError('REPLICA_CHANGED', `${link} is a symbolic link: replica '${path.basename(where)}' is not sent through it`);
-      const info = await this.#btrfs.show(where).catch(() => null);
-      if (!info || info.uuid !== uuid || info.receivedUuid !== receivedUuid || !info.readOnly) {
-        throw new FerryError('REPLICA_CHANGED', `replica '${path.basename(where)}' is no longer the subvolume planned for the restore: nothing was sent`);
-      }
-    }
+  /** Right before a restore's `btrfs send`: each path must still be the planned subvolume (./restore-holder.ts). */
+  checkRestoreSource(source: RestoreSource): Promise<void> {
+    return this.#holder.check(source);
   }
 
   /** On the asker: registers a restore before it is asked for; settles when its replica is committed or its transfer fails. */
@@ -695,47 +621,4 @@ export class Receiver {
     }
     return cleaned;
   }
-}
-
-/** The stream must be the snapshot the sender announced, on the parent it announced. */
-function checkHead(head: StreamHead, request: TransferRequest): void {
-  if (head.uuid !== request.snapshotUuid) {
-    throw new FerryError('RECEIVED_MISMATCH', `the stream carries snapshot UUID ${head.uuid}, but ${request.snapshotUuid} was announced`);
-  }
-  const parentUuid = request.parent?.uuid ?? null;
-  if (head.parentUuid !== parentUuid) {
-    throw new FerryError('RECEIVED_MISMATCH', `the stream's parent is ${head.parentUuid ?? 'none (a full send)'}, but ${parentUuid ?? 'none (a full send)'} was announced`);
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** The stream or its jail was refused: that says more than an abort it raced with. */
-function isStreamRefusal(err: unknown): boolean {
-  return err instanceof FerryError && err.code === 'STREAM_REFUSED';
-}
-
-/** The lock of one chain (a peer's share on a pool): its transfers, and the restores sent from it, take turns. */
-function shareKey(peer: string, pool: Pool, share: string): string {
-  return `${peer}/${pool.name}/${share}`;
-}
-
-/** The first component of `where` (from the root down) that is a symbolic link; null when none is. */
-async function linkOnPath(where: string): Promise<string | null> {
-  const parts = path.resolve(where).split(path.sep).filter(Boolean);
-  let at: string = path.sep;
-  for (const part of parts) {
-    at = path.join(at, part);
-    // A component gone is no link: the subvolume check after this refuses it.
-    const info = await lstat(at).catch(() => null);
-    if (info?.isSymbolicLink()) return at;
-  }
-  return null;
 }

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../src/domain/errors.js';
 import type { TransferRequest } from '../../src/domain/transfer.js';
 import { snapshotName } from '../../src/domain/names.js';
-import { DEFAULT_MAX_TRANSFERS_PER_PEER, Receiver, deadlineMs } from '../../src/receiver/receiver.js';
+import { DEFAULT_MAX_TRANSFERS_PER_PEER, deadlineMs } from '../../src/receiver/limits.js';
+import { Receiver } from '../../src/receiver/receiver.js';
 import { LOCAL_PEER } from '../support/pair.js';
 import { useLocalPair } from '../support/local-pair-hooks.js';
 

@@ -32,7 +32,8 @@ import {
   type ReceiverPort,
   type SignRequestInput,
 } from '../../src/peer/index.js';
-import { Receiver, type ReceiverOptions } from '../../src/receiver/receiver.js';
+import type { ReceiverOptions } from '../../src/receiver/limits.js';
+import { Receiver } from '../../src/receiver/receiver.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 export interface LogRecord {
