@@ -2,9 +2,7 @@
 // btrfs, sender, receiver, driver, peer server, admin API) and starts and
 // stops them in order.
 
-import { chmod, lstat, mkdir, readFile, rm, unlink } from 'node:fs/promises';
-import net from 'node:net';
-import path from 'node:path';
+import { readFile, rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';
 import { Agent } from 'undici';
 import { createAdminApi, type AdminApiOptions } from '../api/server.js';
@@ -24,6 +22,7 @@ import { Sender } from '../sender/sender.js';
 import { lockStateDir, openStore, type ServeLock, type Store } from '../store/index.js';
 import { AdminService } from './admin.js';
 import { splitHostPort } from './addresses.js';
+import { listenAdmin, listenOn } from './listen.js';
 import { nonceCache, pairingPort, peerDirectory, receiverPort } from './peer-ports.js';
 import { Maintenance } from './maintenance.js';
 import { keepPeerConfig } from './config-backup.js';
@@ -37,7 +36,6 @@ import { createMetricsServer } from './metrics-server.js';
 import { meteredTrail } from './metered-trail.js';
 import type { EndStatus } from '../domain/trail.js';
 import { adminSocketPath, choosesPort, writeSecret, type Bound, type Config, type StateDir } from '../state/state-dir.js';
-import { adminExposure } from './init.js';
 import { webAssetsDir } from './web-assets.js';
 import { webUi } from '../web/server.js';
 import type { BrowserAccess } from '../api/browser.js';
@@ -304,7 +302,7 @@ export class Appliance {
     });
     try {
       const listen = await listenOn(this.#peerServer, this.config.listen, 'for peers');
-      const admin = this.#adminServer ? await this.#listenAdmin(this.#adminServer) : this.config.admin;
+      const admin = this.#adminServer ? await listenAdmin(this.#adminServer, this.config, this.#logger) : this.config.admin;
       const metrics = this.#metricsServer && this.config.metrics ? await listenOn(this.#metricsServer, this.config.metrics, 'for Prometheus') : null;
       const ui = this.config.ui ? await this.#listenUi(this.config.ui.listen) : null;
       // Advertised with port 0: the port the peer server got.
@@ -329,41 +327,6 @@ export class Appliance {
       ...(ui ? { ui: `https://${ui}/`, uiFingerprint: this.#uiFingerprint } : {}),
     });
     await notifySystemd({ ready: true, status: `listening for peers on ${listen}, admin API on ${admin}` }, this.#logger);
-  }
-
-  /**
-   * The admin API on its address: a unix socket made 0600 (a stale one left by
-   * a crash is replaced, a live one is not), or HOST:PORT, which must be
-   * loopback unless the admin chose otherwise at init; then it says so at every start.
-   */
-  async #listenAdmin(server: FastifyInstance): Promise<string> {
-    const { admin } = this.config;
-    const socket = adminSocketPath(admin);
-    if (socket === null) {
-      if (adminExposure(admin)) {
-        if (!this.config.adminBeyondLoopback) {
-          throw new FerryError('INVALID_INPUT', `the admin API address ${admin} in config.json is reachable from other machines; keep it on 127.0.0.1 or a unix socket, or set "adminBeyondLoopback": true if you mean it`);
-        }
-        this.#logger.warn('the admin API listens beyond loopback: anyone who reaches it with the token controls this appliance; prefer 127.0.0.1 or a unix socket', { admin });
-      }
-      return listenOn(server, admin, 'for the admin API');
-    }
-    const stale = await lstat(socket).then(
-      (s) => s.isSocket(),
-      () => false,
-    );
-    if (stale && (await socketAnswers(socket))) {
-      throw new FerryError('LISTEN_FAILED', `cannot listen for the admin API on ${admin}: another daemon answers there (is another 'ferry serve' running?)`);
-    }
-    if (stale) await unlink(socket);
-    await mkdir(path.dirname(socket), { recursive: true, mode: 0o700 });
-    try {
-      await server.listen({ path: socket });
-    } catch (err) {
-      throw new FerryError('LISTEN_FAILED', `cannot listen for the admin API on ${admin}: ${(err as Error).message}`, { cause: err });
-    }
-    await chmod(socket, 0o600);
-    return admin;
   }
 
   /** Where this appliance listens and is reached: config.json's addresses, with the ports chosen at start for port 0. */
@@ -401,38 +364,5 @@ export class Appliance {
     await this.#dispatcher.close();
     this.store.close();
     this.#lock.release();
-  }
-}
-
-/** True when something accepts connections on the unix socket. */
-function socketAnswers(socket: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = net.connect(socket);
-    probe.once('connect', () => {
-      probe.destroy();
-      resolve(true);
-    });
-    probe.once('error', () => resolve(false));
-  });
-}
-
-/** Listens on HOST:PORT, or says in one sentence why it cannot. Answers the address bound (the port chosen, for port 0). */
-async function listenOn(server: FastifyInstance, address: string, what: string): Promise<string> {
-  const { host, port } = splitHostPort(address);
-  try {
-    await server.listen({ host, port });
-    const bound = server.server.address();
-    return typeof bound === 'object' && bound !== null ? `${address.slice(0, address.lastIndexOf(':'))}:${bound.port}` : address;
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'EADDRINUSE'
-        ? "the address is in use (is another 'ferry serve' running, or another program on that port?)"
-        : code === 'EADDRNOTAVAIL'
-          ? 'this machine has no such address'
-          : code === 'EACCES'
-            ? 'permission denied'
-            : (err as Error).message;
-    throw new FerryError('LISTEN_FAILED', `cannot listen ${what} on ${address}: ${why}`, { cause: err });
   }
 }

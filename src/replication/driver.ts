@@ -10,7 +10,7 @@ import { defaultHealthPolicy, decide, describeFindings, type HealthCode, type He
 import { planSend, type Plan } from '../domain/planner.js';
 import { senderRetention } from '../domain/retention.js';
 import type { LocalSnapshot, Replica } from '../domain/snapshot.js';
-import { defaultRetries, defaultRetryBackoffMs, type Task } from '../domain/task.js';
+import type { Task } from '../domain/task.js';
 import { silentLogger, type Logger } from '../log/logger.js';
 import { backoffDelay, sleep } from '../util/backoff.js';
 import { ByteCounter } from '../util/bytes.js';
@@ -18,25 +18,8 @@ import { KeyedLock } from '../util/lock.js';
 import type { TransferReceipt } from '../domain/transfer.js';
 import type { EndStatus } from '../domain/trail.js';
 import type { ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
-
-export interface RetryPolicy {
-  /** Attempts in one run, the first included. */
-  readonly maxAttempts: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-}
-
-export const defaultRetryPolicy: RetryPolicy = { maxAttempts: defaultRetries + 1, baseDelayMs: defaultRetryBackoffMs, maxDelayMs: 60_000 };
-
-/** A task's own retry settings over the driver's default. */
-export function retryPolicyFor(task: Pick<Task, 'retries' | 'retryBackoffMs'>, base: RetryPolicy): RetryPolicy {
-  const baseDelayMs = task.retryBackoffMs ?? base.baseDelayMs;
-  return {
-    maxAttempts: task.retries === undefined ? base.maxAttempts : task.retries + 1,
-    baseDelayMs,
-    maxDelayMs: Math.max(base.maxDelayMs, baseDelayMs),
-  };
-}
+import { endedBy, errorOf, isConsequence, streamSignal } from './endings.js';
+import { defaultRetryPolicy, retryPolicyFor, type RetryPolicy } from './retry-policy.js';
 
 export interface AttemptOutcome {
   readonly attemptId: string;
@@ -65,37 +48,6 @@ export interface DriverDeps {
   readonly onProgress?: (task: string, bytes: number) => void;
   /** Called before each attempt streams, with the bytes it is expected to send (null: no estimate). */
   readonly onEstimate?: (task: string, bytes: number | null) => void;
-}
-
-/** How an attempt that threw ended: cancelled by an admin, interrupted by a stop, or failed. */
-function endedBy(signal: AbortSignal): 'failed' | 'interrupted' | 'cancelled' {
-  if (!signal.aborted) return 'failed';
-  return signal.reason instanceof FerryError && signal.reason.code === 'CANCELLED' ? 'cancelled' : 'interrupted';
-}
-
-/** How long a cancelled stream keeps flowing while the peer is told of the cancel, at most. */
-const CANCEL_NOTICE_MS = 3_000;
-
-/**
- * The signal the stream itself stops on: at once for a stop or a failure, but
- * a moment later for an admin's cancel, so the receiver hears "cancelled"
- * (and ends the upload itself) before it sees a cut stream and records an
- * interruption.
- */
-function streamSignal(signal: AbortSignal): AbortSignal {
-  const stream = new AbortController();
-  const follow = (): void => {
-    if (endedBy(signal) !== 'cancelled') stream.abort(signal.reason);
-    else setTimeout(() => stream.abort(signal.reason), CANCEL_NOTICE_MS).unref();
-  };
-  if (signal.aborted) follow();
-  else signal.addEventListener('abort', follow, { once: true });
-  return stream.signal;
-}
-
-/** What an attempt failed of: the admin's cancel itself when it was cancelled (whatever broke on the way), else what was thrown. */
-function errorOf(thrown: unknown, signal: AbortSignal): FerryError {
-  return endedBy(signal) === 'cancelled' ? (signal.reason as FerryError) : toFerryError(thrown);
 }
 
 export class ReplicationDriver {
@@ -432,25 +384,4 @@ class HeldError extends FerryError {
   ) {
     super('POOL_UNHEALTHY', message);
   }
-}
-
-/**
- * A pipeline error that only reports that the other end went away. The
- * network's own errors count too: when the connection to the peer breaks, the
- * HTTP client destroys the upload body with the socket's error (ECONNRESET,
- * undici's UND_ERR_SOCKET...) and the pipeline passes it back to this side's
- * streams; reported first, that raw error became an INTERNAL (permanent)
- * failure instead of the receiver's PEER_UNREACHABLE (transient, retried).
- */
-function isConsequence(err: unknown): boolean {
-  const code = (err as { code?: string } | null)?.code;
-  return (
-    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
-    code === 'EPIPE' ||
-    code === 'ERR_STREAM_DESTROYED' ||
-    code === 'ECONNRESET' ||
-    code === 'ECONNABORTED' ||
-    code === 'ETIMEDOUT' ||
-    (typeof code === 'string' && code.startsWith('UND_ERR_'))
-  );
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultRetryPolicy, retryPolicyFor } from '../../src/replication/driver.js';
+import { defaultRetryPolicy, retryPolicyFor } from '../../src/replication/retry-policy.js';
 
 describe('a task’s retry policy', () => {
   it.each<[string, { retries?: number; retryBackoffMs?: number }, { maxAttempts: number; baseDelayMs: number; maxDelayMs: number }]>([
