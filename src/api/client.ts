@@ -4,31 +4,11 @@
 
 import { safeParse } from 'zod/mini';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
+import { ApiError, DaemonUnreachable } from './client-errors.js';
 import { exchange, fetchText, wasAnswered, type Endpoint, type Request } from './http1.js';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerRemovedView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
-
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
-export class DaemonUnreachable extends Error {
-  constructor(
-    readonly address: string,
-    cause: unknown,
-  ) {
-    super(`the Ferry daemon at ${address} could not be reached (is 'ferry serve' running?): ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'DaemonUnreachable';
-  }
-}
 
 /**
  * Where to connect for a listener address: one that listens on every address

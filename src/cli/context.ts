@@ -1,7 +1,8 @@
 // What every command that talks to the daemon needs: the state dir, and a
 // client for the admin API made from the config and token stored there.
 
-import { AdminClient, DaemonUnreachable } from '../api/client.js';
+import { AdminClient } from '../api/client.js';
+import { DaemonUnreachable } from '../api/client-errors.js';
 import { StateDir, choosesPort, defaultStateDir } from '../state/state-dir.js';
 
 export interface GlobalOptions {

@@ -1,7 +1,7 @@
 // Turns whatever a command threw into one clear sentence on stderr, with its
 // stable code, and the exit code CLI.md promises.
 
-import { ApiError, DaemonUnreachable } from '../api/client.js';
+import { ApiError, DaemonUnreachable } from '../api/client-errors.js';
 import { isUsageStatus } from '../api/errors.js';
 import { FerryError } from '../domain/errors.js';
 import { EXIT_FAILED, EXIT_UNREACHABLE, EXIT_USAGE } from './exit-codes.js';

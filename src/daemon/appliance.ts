@@ -1,6 +1,9 @@
 // One appliance, wired: the one place that builds the concrete parts (store,
 // btrfs, sender, receiver, driver, peer server, admin API) and starts and
 // stops them in order.
+//
+// Over 300 lines because it is the composition root: a line or two per part,
+// and the order they start and stop in; what each part does is its own file.
 
 import { readFile, rm } from 'node:fs/promises';
 import type { FastifyInstance } from 'fastify';

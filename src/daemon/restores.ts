@@ -13,6 +13,9 @@
 // then sends the replica back as a transfer of its own: open with the
 // restore's id, `btrfs send [-p parent]` of its replicas, sealed and signed
 // like any replica stream. Both sides keep a trail entry of kind 'restore'.
+//
+// Over 300 lines because both ends of a restore's exchange read best in one
+// place, with the checks the asker makes before anything travels.
 
 import { mkdir, lstat, readdir, rmdir, stat } from 'node:fs/promises';
 import path from 'node:path';

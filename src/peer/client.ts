@@ -4,6 +4,10 @@
 // layer may not import replication). Every request is signed, every answer's
 // signature is checked against the peer's stored key and this request's nonce,
 // and refusals come back as FerryErrors with the receiver's code.
+//
+// Over 300 lines because it has a method per peer route (holdings, restore,
+// open, transfer, abort, ...), each signing its request and checking its
+// answer the same way; the upload with its abort notice is the longest.
 
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream';

@@ -9,6 +9,9 @@
 // bodies must arrive in time, and until a request on it verifies, a
 // connection may live only so long, and only so many may be held per address
 // and in total (util/connection-guard.ts).
+//
+// Over 300 lines because every JSON route of proto/messages.ts is registered
+// here, a few lines each, beside the one mapping of refusals to statuses.
 
 import { randomBytes } from 'node:crypto';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';

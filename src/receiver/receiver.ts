@@ -6,6 +6,11 @@
 // (src/btrfs/stream-guard.ts), commits (a rename into the replica directory)
 // only a subvolume it has verified, and then applies retention: the sender's
 // keep-remote, raised to the receiving admin's floor.
+//
+// Over 400 lines until its admission, streaming and commit parts move to
+// files of their own (issue #20; the pending-transfer table they share
+// comes first); its limits, stream checks and the holder's side of a
+// restore are apart already.
 
 import { rename } from 'node:fs/promises';
 import path from 'node:path';

@@ -1,6 +1,10 @@
 // The run/attempt driver: one due execution of a task (a run) made of one or
 // more tries (attempts). It decides nothing about snapshots itself (the pure
 // planner and retention do) and knows the two ends only by their interfaces.
+//
+// Over 300 lines because a run's attempts share one RunState through their
+// preparation, estimate, send, settling and pruning; how an attempt ends is
+// endings.ts, how often it retries retry-policy.ts.
 
 import { pipeline } from 'node:stream/promises';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';

@@ -36,6 +36,10 @@
 //   after the wall clock is stepped (NTP at boot, an admin fixing the time) a
 //   slot could otherwise be missed by the size of the step. The check costs
 //   microseconds and touches nothing on disk.
+//
+// Over 300 lines because it is one state machine (armed timers, the waiting
+// queue, the runs under way) whose rules above hold only together; its
+// contract is contract.ts and its pure rules plan.ts.
 
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { silentLogger, type Logger } from '../log/logger.js';

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { DaemonUnreachable } from '../../api/client.js';
+import { DaemonUnreachable } from '../../api/client-errors.js';
 import type * as ConfigBackup from '../../daemon/config-backup.js';
 import type { ExportSummary } from '../../daemon/config-backup.js';
 import { FerryError } from '../../domain/errors.js';

@@ -1,6 +1,10 @@
 // Pairing and peers. Pairing takes an invite made on one appliance and
 // accepted on the other; both admins then compare the key fingerprints the
 // two pages show, so a swapped key is caught by people, not only by code.
+//
+// Over 300 lines because the page's parts (make and show an invite, accept
+// one, the peer list with its address and removal dialogs) are small
+// components that only this page uses.
 
 import { useEffect, useState } from 'preact/hooks';
 import { AcceptBody, InviteBody, SetAddressBody } from '../../../api/schemas.js';

@@ -1,6 +1,9 @@
 // Pools this appliance offers to its peers: health, who may write (grants),
 // and the receiving admin's floor and quota, which win over what a sender
 // asks. One card per pool.
+//
+// Over 300 lines because a pool's card (health, grants, the policy form, the
+// add dialog) is made of small components that only this page uses.
 
 import { useState } from 'preact/hooks';
 import { PolicyBody, PoolAddBody } from '../../../api/schemas.js';
