@@ -5,7 +5,7 @@
 import { safeParse } from 'zod/mini';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../domain/trail.js';
 import { ApiError, DaemonUnreachable } from './client-errors.js';
-import { exchange, fetchText, wasAnswered, type Endpoint, type Request } from './http1.js';
+import { ExchangeError, exchange, fetchText, type Endpoint, type Request } from './http1.js';
 import { adminRoutes, targetOf, type AdminRoute, type CallInput, type RouteAnswer } from './routes.js';
 import type { CopyBody, PolicyBody, ReplicaQuery, RestoreBody, TaskAddBody, TaskEditBody, TrailQuery } from './schemas.js';
 import { ApiErrorBody, RunEvent, type AddedTaskView, type CopyView, type InviteView, type PeerRemovedView, type PeerView, type PoolView, type ReplicaView, type RestoreView, type RunView, type StatusView, type TaskDetailView, type TaskView } from './views.js';
@@ -65,7 +65,7 @@ export class AdminClient {
     try {
       ({ status, text } = await fetchText(this.#endpoint, this.#request(route.method, target, body === undefined ? undefined : JSON.stringify(body), 'application/json'), { idleMs: ANSWER_WITHIN_MS, maxBytes: MAX_ANSWER_BYTES }));
     } catch (err) {
-      if (wasAnswered(err)) throw new ApiError(0, 'BAD_ANSWER', `the daemon's answer to ${what} could not be read: ${err instanceof Error ? err.message : String(err)}`);
+      if (err instanceof ExchangeError && err.answered) throw new ApiError(0, 'BAD_ANSWER', `the daemon's answer to ${what} could not be read: ${err.message}`);
       throw new DaemonUnreachable(this.#address, err);
     }
     let json: unknown;

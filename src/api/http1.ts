@@ -31,12 +31,20 @@ export interface AnswerListener {
   head(status: number): void;
   body(chunk: Buffer): void;
   end(): void;
-  /**
-   * The exchange failed: `answered` false when no byte of an answer came
-   * (the daemon could not be reached, or did not answer), true when the
-   * answer was cut short or was not HTTP.
-   */
-  fail(err: Error, answered: boolean): void;
+  /** The exchange failed (ExchangeError says whether any of an answer came). */
+  fail(err: ExchangeError): void;
+}
+
+/** A failed exchange, and whether any byte of an answer had come (a cut or malformed answer) or none (unreachable, silent). */
+export class ExchangeError extends Error {
+  constructor(
+    message: string,
+    readonly answered: boolean,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'ExchangeError';
+  }
 }
 
 /** A line break or NUL in a head would end the header early and let the rest forge another. */
@@ -82,21 +90,21 @@ export function exchange(endpoint: Endpoint, req: Request, listener: AnswerListe
 
   const idleMs = options.idleMs;
   if (idleMs !== undefined) {
-    socket.setTimeout(idleMs, () => finish(() => listener.fail(new Error(`no answer within ${idleMs / 1000} s`), answered)));
+    socket.setTimeout(idleMs, () => finish(() => listener.fail(new ExchangeError(`no answer within ${idleMs / 1000} s`, answered))));
   }
   socket.on('connect', () => socket.write(wire));
   socket.on('data', (data: Buffer) => {
     answered = true;
     const parsed = parser.execute(data);
-    if (parsed instanceof Error) finish(() => listener.fail(new Error(`the answer is not HTTP/1.1 (${parsed.message})`), true));
+    if (parsed instanceof Error) finish(() => listener.fail(new ExchangeError(`the answer is not HTTP/1.1 (${parsed.message})`, true)));
   });
   socket.on('end', () => {
     if (over) return;
     // A body that runs to the end of the connection ends here (finish() reports it complete); any other answer was cut.
     parser.finish();
-    if (!over) finish(() => listener.fail(new Error(answered ? 'the daemon closed the connection before its answer was complete' : 'the daemon closed the connection without an answer'), answered));
+    if (!over) finish(() => listener.fail(new ExchangeError(answered ? 'the daemon closed the connection before its answer was complete' : 'the daemon closed the connection without an answer', answered)));
   });
-  socket.on('error', (err) => finish(() => listener.fail(err, answered)));
+  socket.on('error', (err) => finish(() => listener.fail(new ExchangeError(err.message, answered, { cause: err }))));
   return { close: () => finish(() => undefined) };
 }
 
@@ -115,20 +123,15 @@ export function fetchText(endpoint: Endpoint, req: Request, options: ExchangeOpt
           size += chunk.length;
           if (size > options.maxBytes) {
             ex.close();
-            reject(Object.assign(new Error(`the answer is over ${options.maxBytes} bytes`), { answered: true }));
+            reject(new ExchangeError(`the answer is over ${options.maxBytes} bytes`, true));
             return;
           }
           chunks.push(chunk);
         },
         end: () => resolve({ status, text: Buffer.concat(chunks).toString('utf8') }),
-        fail: (err, answered) => reject(Object.assign(err, { answered })),
+        fail: reject,
       },
       options,
     );
   });
-}
-
-/** Whether a failure of fetchText came after the daemon began to answer. */
-export function wasAnswered(err: unknown): boolean {
-  return (err as { answered?: unknown } | null)?.answered === true;
 }

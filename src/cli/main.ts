@@ -52,8 +52,8 @@ const verbs: readonly (readonly [names: readonly string[], load: () => Promise<R
   [['admin'], async () => (await import('./commands/admin.js')).registerAdmin],
 ];
 
-/** The verb: the first argument that is neither an option nor the value of --state. */
-export function verbOf(args: readonly string[]): string | null {
+/** The verb: the first argument that is neither an option nor the value of --state (tools/ferry-launcher.cjs, which runs before this bundle, reads it the same way). */
+function verbOf(args: readonly string[]): string | null {
   for (let i = 0; i < args.length; i++) {
     const arg = args[i] as string;
     if (arg === '--state') i++;

@@ -120,13 +120,12 @@ export class StateDir {
 
   /** Where the running daemon listens; null when it does not run (or never wrote it). */
   readBound(): Bound | null {
-    let text: string | null;
+    let text: string;
     try {
       text = readFileSync(this.boundPath, 'utf8');
     } catch {
-      text = null;
+      return null;
     }
-    if (text === null) return null;
     const parsed = boundSchema.safeParse(JSON.parse(text));
     return parsed.success ? parsed.data : null;
   }

@@ -9,7 +9,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { fetchText, requestBytes, wasAnswered, type Endpoint, type Request } from '../../src/api/http1.js';
+import { ExchangeError, fetchText, requestBytes, type Endpoint, type Request } from '../../src/api/http1.js';
 
 /** A server that records each request's bytes and answers with `reply` (split into single bytes when `trickle`), then closes or holds the connection. */
 class CannedServer {
@@ -83,14 +83,16 @@ describe('an answer that goes wrong', () => {
     const err: unknown = await fetchText(endpoint, request(), options).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(Error);
     expect((err as Error).message).toMatch(message);
-    expect(wasAnswered(err)).toBe(true);
+    expect(err).toBeInstanceOf(ExchangeError);
+    expect((err as ExchangeError).answered).toBe(true);
   });
 
   it('a connection that is closed without a byte: not answered', async () => {
     canned.reply = '';
     const err: unknown = await fetchText(endpoint, request(), options).catch((e: unknown) => e);
     expect((err as Error).message).toMatch(/without an answer/);
-    expect(wasAnswered(err)).toBe(false);
+    expect(err).toBeInstanceOf(ExchangeError);
+    expect((err as ExchangeError).answered).toBe(false);
   });
 
   it('a daemon that is silent: given up after the idle time, not answered', async () => {
@@ -99,7 +101,8 @@ describe('an answer that goes wrong', () => {
     try {
       const err: unknown = await fetchText(endpoint, request(), { ...options, idleMs: 200 }).catch((e: unknown) => e);
       expect((err as Error).message).toBe('no answer within 0.2 s');
-      expect(wasAnswered(err)).toBe(false);
+      expect(err).toBeInstanceOf(ExchangeError);
+      expect((err as ExchangeError).answered).toBe(false);
     } finally {
       canned.hold = false;
     }
@@ -111,8 +114,9 @@ describe('an answer that goes wrong', () => {
     const port = (closed.address() as net.AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
     const err: unknown = await fetchText({ host: '127.0.0.1', port }, request(), options).catch((e: unknown) => e);
-    expect((err as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
-    expect(wasAnswered(err)).toBe(false);
+    expect(((err as Error).cause as NodeJS.ErrnoException).code).toBe('ECONNREFUSED');
+    expect(err).toBeInstanceOf(ExchangeError);
+    expect((err as ExchangeError).answered).toBe(false);
   });
 });
 
