@@ -6,6 +6,7 @@ import { estimateSend } from './estimate.js';
 import { filesystemOf, poolHealth } from './health.js';
 import { rehome, type RehomeRequest } from './rehome.js';
 import { receive, send, type ReceiveOptions, type SendOptions } from './send-receive.js';
+import { children, takeListing, type PoolListing } from './listing.js';
 import * as subvolume from './subvolume.js';
 import type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
 
@@ -15,6 +16,8 @@ import type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
  */
 export class Btrfs {
   private readonly ctx: BtrfsContext;
+  /** Changes this adapter made to any filesystem (made, deleted, received, flags): a listing taken before the last one may be out of date. */
+  #changes = 0;
 
   constructor(options: BtrfsOptions = {}) {
     this.ctx = { binary: options.binary ?? 'btrfs', logger: options.logger ?? silentLogger };
@@ -30,23 +33,44 @@ export class Btrfs {
     return subvolume.isSubvolume(path);
   }
 
+  /** How many changes this adapter has begun or ended; see `listing`. */
+  get changes(): number {
+    return this.#changes;
+  }
+
+  /** Counts a change when it begins and when it settles, so that a listing taken while it ran is out of date too. */
+  #change<T>(work: () => Promise<T>): Promise<T> {
+    this.#changes++;
+    return work().finally(() => this.#changes++);
+  }
+
   create(path: string): Promise<void> {
-    return subvolume.create(this.ctx, path);
+    return this.#change(() => subvolume.create(this.ctx, path));
   }
 
   /** Snapshot `source` to exactly `dest`, which must not exist (ALREADY_EXISTS). */
   snapshot(source: string, dest: string, options: { readOnly: boolean }): Promise<void> {
-    return subvolume.snapshot(this.ctx, source, dest, options);
+    return this.#change(() => subvolume.snapshot(this.ctx, source, dest, options));
   }
 
   /** Delete a subvolume, read-only or not. Its space is freed later; see `sync`. */
   delete(path: string): Promise<void> {
-    return subvolume.deleteSubvolume(this.ctx, path);
+    return this.#change(() => subvolume.deleteSubvolume(this.ctx, path));
   }
 
-  /** Subvolumes that are direct entries of `dir`, sorted by entry name; [] if `dir` is missing. */
+  /** Subvolumes that are direct entries of `dir`, sorted by entry name; [] if `dir` is missing. One `subvolume list`, not a `show` each. */
   children(dir: string): Promise<SubvolumeInfo[]> {
-    return subvolume.children(this.ctx, dir);
+    return children(this.ctx, dir, this.#changes);
+  }
+
+  /**
+   * One `btrfs subvolume list` of the filesystem holding `path`, kept to
+   * answer `children` of any directory on it and the UUID checks of one
+   * transfer (./listing.ts). Its `changes` against this adapter's tell
+   * whether anything was made or deleted through it since.
+   */
+  listing(path: string, signal?: AbortSignal): Promise<PoolListing> {
+    return takeListing(this.ctx, path, this.#changes, signal);
   }
 
   /**
@@ -60,7 +84,7 @@ export class Btrfs {
 
   /** Refuses to make a received subvolume writable: that would clear its received UUID. */
   setReadOnly(path: string, readOnly: boolean): Promise<void> {
-    return subvolume.setReadOnly(this.ctx, path, readOnly);
+    return this.#change(() => subvolume.setReadOnly(this.ctx, path, readOnly));
   }
 
   /** Wait until the space of deleted subvolumes on this filesystem is freed. */
@@ -112,11 +136,13 @@ export class Btrfs {
    * finished as a whole one; `done` then rejects RECEIVE_FAILED.
    */
   receive(options: ReceiveOptions): { input: Writable; done: Promise<{ name: string }> } {
-    return receive(this.ctx, options);
+    this.#changes++;
+    const received = receive(this.ctx, options);
+    return { input: received.input, done: received.done.finally(() => this.#changes++) };
   }
 
   /** Moves a received read-only subvolume into another directory as a snapshot with its received UUID (see rehome.ts). */
   rehome(request: RehomeRequest): Promise<void> {
-    return rehome(this.ctx, request);
+    return this.#change(() => rehome(this.ctx, request));
   }
 }

@@ -1,6 +1,8 @@
 // The btrfs layer: the only code that runs btrfs-progs.
 export { Btrfs } from './btrfs.js';
 export type { BtrfsOptions, SubvolumeInfo, SubvolumeListing } from './types.js';
+export type { PoolListing } from './listing.js';
+export { fullPaths } from './listing.js';
 export type { ReceiveOptions, SendOptions } from './send-receive.js';
 export { parseSubvolumeShow, parseFreeEstimated, parseReceivedName, parseSubvolumeList } from './parse.js';
 export { parseStreamHead, type StreamHead } from './stream-head.js';

@@ -133,6 +133,10 @@ export function parseUsageOverall(text: string): UsageOverall {
 export interface MountEntry {
   id: number;
   parentId: number;
+  /** The filesystem's device number, `major:minor`: every mount of one btrfs filesystem shows the same. */
+  device: string;
+  /** What of the filesystem is mounted here, from its top: `/` for all of it, `/@home` for a subvolume (unescaped). */
+  root: string;
   /** Unescaped mount point. */
   mountPoint: string;
   /** Per-mount options (a read-only bind mount has `ro` here only). */
@@ -159,10 +163,12 @@ export function parseMountInfo(text: string): MountEntry[] {
     const fields = line.split(' ');
     const dash = fields.indexOf('-', 6);
     if (fields.length < 10 || dash < 0) continue;
-    const [id = '', parentId = '', , , mountPoint = '', options = ''] = fields;
+    const [id = '', parentId = '', device = '', root = '', mountPoint = '', options = ''] = fields;
     entries.push({
       id: Number(id),
       parentId: Number(parentId),
+      device,
+      root: unescapeMountField(root),
       mountPoint: unescapeMountField(mountPoint),
       mountOptions: options.split(','),
       fsType: unescapeMountField(fields[dash + 1] ?? ''),

@@ -56,7 +56,7 @@ export function parseSubvolumeShow(text: string, path: string): SubvolumeInfo {
   };
 }
 
-const LIST_LINE = /^ID (\d+) gen \d+ (?:cgen \d+ )?top level \d+ parent_uuid (\S+) +received_uuid (\S+) +uuid (\S+) path (.*?)\r?$/;
+const LIST_LINE = /^ID (\d+) gen (\d+) (?:cgen \d+ )?top level (\d+) parent_uuid (\S+) +received_uuid (\S+) +uuid (\S+) path (.*?)\r?$/;
 const UUID_TEXT = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /**
@@ -74,10 +74,10 @@ export function parseSubvolumeList(text: string): SubvolumeListing[] {
   for (const line of text.split('\n')) {
     const m = LIST_LINE.exec(line);
     if (!m) continue;
-    const [, id = '', parent = '', received = '', uuid = '', path = ''] = m;
+    const [, id = '', generation = '', topLevel = '', parent = '', received = '', uuid = '', path = ''] = m;
     const own = uuidOrNull(uuid, line);
     if (own === null) throw new FerryError('BTRFS_COMMAND_FAILED', `btrfs subvolume list printed subvolume ${id} without a UUID.`, { detail: line });
-    out.push({ id: Number(id), uuid: own, parentUuid: uuidOrNull(parent, line), receivedUuid: uuidOrNull(received, line), path });
+    out.push({ id: Number(id), topLevel: Number(topLevel), generation: Number(generation), uuid: own, parentUuid: uuidOrNull(parent, line), receivedUuid: uuidOrNull(received, line), path });
   }
   return out;
 }

@@ -1,7 +1,6 @@
 // Subvolume and filesystem operations that run btrfs to completion.
 
-import { lstat, readdir, statfs } from 'node:fs/promises';
-import { join } from 'node:path';
+import { lstat, statfs } from 'node:fs/promises';
 import { FerryError, toFerryError } from '../domain/errors.js';
 import { runBtrfs } from './command.js';
 import type { BtrfsContext } from './context.js';
@@ -11,8 +10,6 @@ import type { SubvolumeInfo, SubvolumeListing } from './types.js';
 const BTRFS_SUPER_MAGIC = 0x9123683e;
 /** Inode number of every subvolume's root directory (BTRFS_FIRST_FREE_OBJECTID). */
 const SUBVOLUME_ROOT_INODE = 256;
-/** `children` shows several subvolumes at once without spawning one process per snapshot all at once. */
-const SHOW_CONCURRENCY = 4;
 
 function errnoOf(err: unknown): string | undefined {
   return (err as NodeJS.ErrnoException | null)?.code;
@@ -58,37 +55,6 @@ export async function snapshot(ctx: BtrfsContext, source: string, dest: string, 
 
 export async function deleteSubvolume(ctx: BtrfsContext, path: string): Promise<void> {
   await runBtrfs(['subvolume', 'delete', '--', path], { ...ctx, failure: 'BTRFS_COMMAND_FAILED', refine: 'all' });
-}
-
-export async function children(ctx: BtrfsContext, dir: string): Promise<SubvolumeInfo[]> {
-  let names: string[];
-  try {
-    const entries = await readdir(dir, { withFileTypes: true });
-    names = entries.filter((e) => e.isDirectory()).map((e) => e.name);
-  } catch (err) {
-    if (errnoOf(err) === 'ENOENT') return [];
-    if (errnoOf(err) === 'ENOTDIR') throw new FerryError('INVALID_INPUT', `Cannot list the subvolumes in ${dir}: it is not a directory.`, { cause: err });
-    throw toFerryError(err);
-  }
-  // Code-point order, so the result does not depend on the locale.
-  names.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  const found: (SubvolumeInfo | null)[] = new Array<SubvolumeInfo | null>(names.length).fill(null);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    for (let i = next++; i < names.length; i = next++) {
-      const path = join(dir, names[i]!);
-      if (!(await isSubvolume(path))) continue;
-      try {
-        found[i] = await show(ctx, path);
-      } catch (err) {
-        // Deleted between readdir and show: it is no longer a child.
-        if (err instanceof FerryError && (err.code === 'NOT_FOUND' || err.code === 'NOT_A_SUBVOLUME')) continue;
-        throw err;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(SHOW_CONCURRENCY, names.length) }, worker));
-  return found.filter((info): info is SubvolumeInfo => info !== null);
 }
 
 /** Every subvolume of the filesystem that holds `path`, with its UUIDs (one tree search, however many there are). */

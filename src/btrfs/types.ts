@@ -19,10 +19,13 @@ export interface SubvolumeInfo {
 /** One line of `btrfs subvolume list -u -q -R`: every subvolume of a filesystem, by UUID. */
 export interface SubvolumeListing {
   id: number;
+  /** The id of the subvolume it sits in; 5 is the filesystem's top level. */
+  topLevel: number;
+  generation: number;
   uuid: string;
   parentUuid: string | null;
   receivedUuid: string | null;
-  /** Relative to the filesystem's top level. */
+  /** As btrfs prints it: relative to the subvolume it sits in (`topLevel`). */
   path: string;
 }
 

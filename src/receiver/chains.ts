@@ -6,7 +6,7 @@
 // belong to no chain: no sender sees them as a parent, no retention deletes them.
 
 import path from 'node:path';
-import type { Btrfs, SubvolumeInfo } from '../btrfs/index.js';
+import type { Btrfs, PoolListing, SubvolumeInfo } from '../btrfs/index.js';
 import type { Chain, ChainReplica } from '../domain/chain.js';
 import { FerryError } from '../domain/errors.js';
 import { isSnapshotName } from '../domain/names.js';
@@ -33,10 +33,11 @@ export class ChainBook {
    * committed; records of replicas deleted by hand are dropped. Given the
    * sender's share UUID, a directory that holds replicas from before chains
    * were recorded is adopted as that share's chain (trust on first use, once).
+   * Given a listing of the pool, it reads the replicas from it.
    */
-  async held(peer: string, pool: Pool, share: string, shareUuid: string | null): Promise<HeldChain> {
+  async held(peer: string, pool: Pool, share: string, shareUuid: string | null, listing?: PoolListing): Promise<HeldChain> {
     const dir = replicaDir(pool.path, peer, share);
-    const onDisk = await this.btrfs.children(dir);
+    const onDisk = await (listing ? listing.children(dir) : this.btrfs.children(dir));
     const chain = this.store.chains.get(peer, pool.name, share);
     if (!chain) return shareUuid === null ? { chain: undefined, replicas: [] } : this.#adopt(peer, pool.name, share, shareUuid, onDisk);
     const byUuid = new Map(onDisk.map((s) => [s.uuid, s]));

@@ -5,20 +5,19 @@
 // replica's UUID would later be found in its place as a parent or clone
 // source. The announced parent must resolve to this chain's own replica.
 
-import type { Btrfs } from '../btrfs/index.js';
+import type { SubvolumeListing } from '../btrfs/index.js';
 import { resolutionProblem, uuidHolders, type ChainReplica } from '../domain/chain.js';
 import { FerryError } from '../domain/errors.js';
 import type { TransferRequest } from '../domain/transfer.js';
 
-export async function checkIdentities(
-  btrfs: Btrfs,
-  poolPath: string,
+export function checkIdentities(
+  /** Every subvolume of the receiving filesystem (the admission's listing). */
+  subvolumes: readonly SubvolumeListing[],
   request: TransferRequest,
   parent: ChainReplica | null,
   /** Snapshot UUIDs of transfers opened and not yet committed, on any pool. */
   reserved: ReadonlySet<string>,
-): Promise<void> {
-  const subvolumes = await btrfs.listAll(poolPath);
+): void {
   const holders = uuidHolders(subvolumes, request.snapshotUuid);
   if (holders.length > 0 || reserved.has(request.snapshotUuid)) {
     // Never where: the holder may be another peer's replica, and its path would name that peer and share.

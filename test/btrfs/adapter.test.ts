@@ -13,6 +13,7 @@ import { encodeCommand } from '../../src/btrfs/stream-format.js';
 import { createLogger } from '../../src/log/logger.js';
 import { createPool, usePools, type Pool } from '../support/pools.js';
 import { rejection } from '../support/errors.js';
+import { runCommand } from '../support/run.js';
 
 usePools();
 
@@ -185,6 +186,130 @@ describe('subvolumes', () => {
     const filled = join(pool.path, 'space-snap');
     await btrfs.snapshot(share, filled, { readOnly: true });
     expect(await btrfs.freeBytes(pool.path)).toBeLessThan(before - 40 * 1024 * 1024);
+  });
+});
+
+describe('one listing in place of a show per subvolume', () => {
+  let pool: Pool;
+  let other: Pool;
+  beforeAll(async () => {
+    pool = await createPool();
+    other = await createPool();
+  });
+
+  /** What `show` says of each entry of `dir` that is a subvolume, by name. */
+  async function shownIn(dir: string, names: readonly string[]): Promise<SubvolumeInfo[]> {
+    return Promise.all(names.map((name) => btrfs.show(join(dir, name))));
+  }
+  /** The btrfs commands `work` ran, by their first two words. */
+  async function commandsOf(work: () => Promise<unknown>): Promise<string[]> {
+    const from = logged.length;
+    await work();
+    return logged.slice(from).flatMap((line) => {
+      const { msg, argv } = JSON.parse(line) as { msg: string; argv?: string[] };
+      return msg === 'btrfs command finished' && argv ? [argv.slice(1, 3).join(' ')] : [];
+    });
+  }
+  async function mounted(args: readonly string[], where: string): Promise<() => Promise<void>> {
+    await mkdir(where, { recursive: true });
+    const r = await runCommand('mount', [...args, where]);
+    expect(r.code, r.stderr).toBe(0);
+    return async () => {
+      await runCommand('umount', [where]);
+    };
+  }
+
+  it('gives what show gives of each entry, writable, read-only and received, from one subvolume list', async () => {
+    const a = join(pool.path, 'a');
+    await btrfs.create(a);
+    const x = join(a, 'x');
+    await mkdir(x);
+    await btrfs.create(join(x, 's1'));
+    await writeFile(join(x, 's1', 'file'), 'one');
+    await btrfs.snapshot(join(x, 's1'), join(x, 's2'), { readOnly: true });
+    await mkdir(join(x, 'plain'));
+    const rcv = join(a, 'rcv');
+    await mkdir(rcv);
+    const received = await transfer(join(x, 's2'), rcv);
+    expect(received.receivedUuid).not.toBeNull();
+
+    let listed: SubvolumeInfo[] = [];
+    const ran = await commandsOf(async () => {
+      listed = [...(await btrfs.children(x)), ...(await btrfs.children(rcv))];
+    });
+    expect(ran).toEqual(['subvolume list', 'subvolume list']);
+    expect(listed).toEqual([...(await shownIn(x, ['s1', 's2'])), received]);
+    expect(listed.map((s) => [s.name, s.readOnly, s.receivedUuid !== null])).toEqual([
+      ['s1', false, false],
+      ['s2', true, false],
+      [received.name, true, true],
+    ]);
+    // Subvolumes nested in a subvolume, and one at the top: the paths are built up through each one's parent.
+    expect(await btrfs.children(pool.path)).toEqual(await shownIn(pool.path, ['a']));
+  });
+
+  it('places a directory under a subvolume mounted by itself, and asks show where the mount is read-only', async () => {
+    const b = join(pool.path, 'b');
+    await btrfs.create(b);
+    await mkdir(join(b, 'snaps'));
+    await btrfs.create(join(b, 'snaps', 'w'));
+    await btrfs.snapshot(join(b, 'snaps', 'w'), join(b, 'snaps', 'r'), { readOnly: true });
+    const where = join(dirname(pool.path), 'b-mounted');
+    const unmount = await mounted(['-o', 'subvol=b', pool.loopDevice], where);
+    try {
+      const dir = join(where, 'snaps');
+      let listed: SubvolumeInfo[] = [];
+      expect(await commandsOf(async () => (listed = await btrfs.children(dir)))).toEqual(['subvolume list']);
+      expect(listed).toEqual(await shownIn(dir, ['r', 'w']));
+    } finally {
+      await unmount();
+    }
+    const readOnly = join(dirname(pool.path), 'b-read-only');
+    const unmountRo = await mounted(['-o', 'bind,ro', join(b, 'snaps')], readOnly);
+    try {
+      let listed: SubvolumeInfo[] = [];
+      // Every entry says EROFS on a read-only mount, the writable one too: each is asked of show instead.
+      expect(await commandsOf(async () => (listed = await btrfs.children(readOnly)))).toEqual(['subvolume list', 'subvolume show', 'subvolume show']);
+      expect(listed.map((s) => [s.name, s.readOnly])).toEqual([
+        ['r', true],
+        ['w', false],
+      ]);
+    } finally {
+      await unmountRo();
+    }
+  });
+
+  it('tells what changed since it was taken: a subvolume made since is asked of show, one deleted since is gone', async () => {
+    const dir = join(pool.path, 'changing');
+    await mkdir(dir);
+    await btrfs.create(join(dir, 'old'));
+    await btrfs.create(join(dir, 'gone'));
+    const before = btrfs.changes;
+    const listing = await btrfs.listing(pool.path);
+    expect(listing.changes).toBe(before);
+    await btrfs.delete(join(dir, 'gone'));
+    await btrfs.snapshot(join(dir, 'old'), join(dir, 'new'), { readOnly: true });
+    expect(btrfs.changes).toBe(before + 4);
+    let listed: SubvolumeInfo[] = [];
+    expect(await commandsOf(async () => (listed = await listing.children(dir)))).toEqual(['subvolume show']);
+    expect(listed).toEqual(await shownIn(dir, ['new', 'old']));
+    // A subvolume the caller made and told of is not asked again.
+    listing.learn(listed[0]!);
+    expect(await commandsOf(() => listing.children(dir))).toEqual([]);
+    // The listing's UUIDs are the filesystem's, for the identity checks of a transfer.
+    expect(listing.subvolumes.map((s) => s.uuid)).toContain(listed[1]!.uuid);
+  });
+
+  it('asks show of a directory on another filesystem than the one listed, so same paths there are not mistaken', async () => {
+    for (const p of [pool.path, other.path]) {
+      await mkdir(join(p, 'twin'), { recursive: true });
+      await btrfs.create(join(p, 'twin', 'same')).catch(() => undefined);
+    }
+    const listing = await btrfs.listing(pool.path);
+    let listed: SubvolumeInfo[] = [];
+    expect(await commandsOf(async () => (listed = await listing.children(join(other.path, 'twin'))))).toEqual(['subvolume show']);
+    expect(listed).toEqual(await shownIn(join(other.path, 'twin'), ['same']));
+    expect(listed[0]!.uuid).not.toBe((await btrfs.show(join(pool.path, 'twin', 'same'))).uuid);
   });
 });
 

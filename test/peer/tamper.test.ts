@@ -76,7 +76,8 @@ function openBody(over: Partial<OpenTransferRequest> = {}): OpenTransferRequest 
 
 /** Counts every call into the Receiver's open/holdings and into its btrfs, until `stop`. */
 function watchReceiver(): { calls: () => { receiver: number; btrfs: string[] }; stop: () => void } {
-  const names = Object.getOwnPropertyNames(Btrfs.prototype).filter((n) => n !== 'constructor') as (keyof Btrfs)[];
+  // Its methods: not the constructor, not the `changes` getter.
+  const names = Object.getOwnPropertyNames(Btrfs.prototype).filter((n) => typeof Object.getOwnPropertyDescriptor(Btrfs.prototype, n)?.value === 'function' && n !== 'constructor') as Exclude<keyof Btrfs, 'changes'>[];
   const btrfs = names.map((name) => [name, vi.spyOn(receiverBtrfs, name)] as const);
   const receiver = [vi.spyOn(receiving.receiver, 'open'), vi.spyOn(receiving.receiver, 'holdings')];
   return {

@@ -111,6 +111,7 @@ const MOUNTINFO = [
   '43 30 0:39 / /dev/shm/explore-health/mnt rw,relatime - btrfs /dev/loop0 rw,degraded,ssd,discard=async,space_cache=v2,subvolid=5,subvol=/\n',
   '42 30 0:39 / /dev/shm/explore-health/bind ro,relatime - btrfs /dev/loop0 rw,degraded,ssd,discard=async,space_cache=v2,subvolid=5,subvol=/\n',
   '44 30 0:39 / /dev/shm/explore-health/sp\\040ace rw,relatime - btrfs /dev/loop0 rw,degraded,ssd,discard=async,space_cache=v2,subvolid=5,subvol=/\n',
+  '45 30 0:39 /@data\\040set /srv/data rw,relatime - btrfs /dev/loop0 rw,space_cache=v2,subvolid=256,subvol=/@data\\040set\n',
 ].join('');
 const MOUNTINFO_REMOUNTED_RO =
   '43 30 0:39 / /dev/shm/explore-health/mnt ro,relatime - btrfs /dev/loop0 ro,degraded,ssd,discard=async,space_cache=v2,subvolid=5,subvol=/\n';
@@ -214,10 +215,12 @@ describe('parseMountInfo and findMount', () => {
   const at = (path: string): MountEntry | null => findMount(entries, path);
 
   it('reads the fields around the optional ones and unescapes octal escapes', () => {
-    expect(entries).toHaveLength(5);
+    expect(entries).toHaveLength(6);
     expect(entries[2]).toEqual({
       id: 43,
       parentId: 30,
+      device: '0:39',
+      root: '/',
       mountPoint: '/dev/shm/explore-health/mnt',
       mountOptions: ['rw', 'relatime'],
       fsType: 'btrfs',
@@ -226,6 +229,8 @@ describe('parseMountInfo and findMount', () => {
     });
     expect(entries[0]?.fsType).toBe('ext4');
     expect(entries[4]?.mountPoint).toBe('/dev/shm/explore-health/sp ace');
+    // A subvolume mounted by itself: what of the filesystem is there, from its top.
+    expect(entries[5]).toMatchObject({ device: '0:39', root: '/@data set', mountPoint: '/srv/data' });
   });
 
   it('finds the longest mount point that holds a path, on a component boundary', () => {

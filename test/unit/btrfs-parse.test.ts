@@ -251,6 +251,8 @@ describe('parseSubvolumeList', () => {
     expect(list.map((s) => s.id)).toEqual([256, 257, 258, 259, 260]);
     expect(list[2]).toEqual({
       id: 258,
+      topLevel: 5,
+      generation: 11,
       uuid: '2f224681-6ee1-5046-8e0d-b43b04648ca7',
       parentUuid: null,
       receivedUuid: '291b0481-710d-f847-a34e-73f2c0295121',
