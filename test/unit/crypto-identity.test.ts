@@ -123,6 +123,27 @@ describe('signatures', () => {
     const text = 'share Фото ✓';
     expect(verify(text, sign(text, id.signing.secretKey), id.signing.publicKey)).toBe(true);
   });
+
+  it('are the bytes tweetnacl makes, and tweetnacl\'s verify here and ours there: peers on either side agree', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 32, maxLength: 32 }), fc.string({ maxLength: 300 }), (seed, text) => {
+        const keys = nacl.sign.keyPair.fromSeed(seed);
+        const bytes = new TextEncoder().encode(text);
+        const theirs = Buffer.from(nacl.sign.detached(bytes, keys.secretKey)).toString('base64url');
+        const ours = sign(text, keys.secretKey);
+        expect(ours).toBe(theirs);
+        expect(verify(text, theirs, keys.publicKey)).toBe(true);
+        expect(nacl.sign.detached.verify(bytes, Buffer.from(ours, 'base64url'), keys.publicKey)).toBe(true);
+      }),
+      { numRuns: 25 },
+    );
+  });
+
+  it('refuse, without throwing, a public key that is no point on the curve', () => {
+    const sig = sign(message, id.signing.secretKey);
+    expect(verify(message, sig, new Uint8Array(32).fill(0xff))).toBe(false);
+    expect(verify(message, sig, new Uint8Array(32))).toBe(false);
+  });
 });
 
 describe('stream key agreement', () => {
