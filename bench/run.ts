@@ -47,7 +47,8 @@ import { freePort } from '../test/support/cli.js';
 import { describeCost, streamCheckCost, type GuardCost } from './guard.js';
 import { describeJailCommit, jailCommitCost, type JailCommitCost } from './jail-commit.js';
 import { shebangNodeFlags } from '../test/support/launch.js';
-import { runCommand, type CommandResult } from '../test/support/run.js';
+import type { CommandResult } from '../test/support/run.js';
+import { atExit, cleanup, makePool, run, settle } from './support.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -68,43 +69,7 @@ const withFloor = process.env.FERRY_BENCH_FLOOR !== '0';
 const withGuard = process.env.FERRY_BENCH_GUARD !== '0';
 const FLOOR = path.join(ROOT, 'bench/floor.ts');
 
-// ---- cleanup ------------------------------------------------------------------------
-
-const cleanups: (() => Promise<void>)[] = [];
-let cleaning: Promise<void> | null = null;
-function atExit(fn: () => Promise<void>): void {
-  cleanups.push(fn);
-}
-function cleanup(): Promise<void> {
-  cleaning ??= (async () => {
-    while (cleanups.length > 0) {
-      const fn = cleanups.pop()!;
-      try {
-        await fn();
-      } catch (err) {
-        console.error(`cleanup: ${err instanceof Error ? err.message : String(err)}`);
-      }
-    }
-  })();
-  return cleaning;
-}
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-  process.on(sig, () => {
-    console.error(`\n${sig}: cleaning up`);
-    void cleanup().finally(() => process.exit(130));
-  });
-}
-
-// ---- processes ------------------------------------------------------------------------
-
 type Ran = CommandResult;
-
-/** A command's result; rejects on a non-zero exit unless `allowFail`. */
-async function run(file: string, args: readonly string[], options: { allowFail?: boolean } = {}): Promise<Ran> {
-  const r = await runCommand(file, args);
-  if (r.code !== 0 && !options.allowFail) throw new Error(`${file} ${args.join(' ')} exited ${r.code}: ${r.stderr.trim()}`);
-  return r;
-}
 
 const ferry = (state: string, args: readonly string[]): Promise<Ran> => run(process.execPath, [...nodeArgs(), MAIN, '--state', state, ...args]);
 const ferryJson = async <T>(state: string, args: readonly string[]): Promise<T> => JSON.parse((await ferry(state, [...args, '--json'])).stdout) as T;
@@ -128,50 +93,12 @@ async function resetPeakRss(pid: number): Promise<void> {
   await writeFile(`/proc/${pid}/clear_refs`, '5');
 }
 
-// ---- pools ----------------------------------------------------------------------------
-
-interface Pool {
-  readonly path: string;
-}
-
-async function makePool(name: string, sizeMiB: number): Promise<Pool> {
-  const dir = await mkdtemp(path.join('/dev/shm', `ferry-bench-${name}-`));
-  atExit(() => rm(dir, { recursive: true, force: true }));
-  const image = path.join(dir, 'pool.img');
-  const mnt = path.join(dir, 'mnt');
-  // Allocated up front, not sparse: the first write into a fresh tmpfs page
-  // costs a fault and a zeroing, which made whichever run came first ~2x slower.
-  await run('fallocate', ['-l', String(sizeMiB * MiB), image]);
-  await run('mkfs.btrfs', ['-q', '-f', '-L', `ferry-bench-${name}`, image]);
-  const loop = (await run('losetup', ['--find', '--show', image])).stdout.trim();
-  atExit(async () => {
-    await run('btrfs', ['device', 'scan', '--forget', loop], { allowFail: true });
-    await run('losetup', ['-d', loop], { allowFail: true });
-  });
-  await mkdir(mnt);
-  await run('mount', [loop, mnt]);
-  atExit(async () => {
-    for (let i = 0; i < 10; i++) {
-      const r = await run('umount', [mnt], { allowFail: true });
-      if (r.code === 0 || /not mounted/.test(r.stderr)) return;
-      await new Promise((res) => setTimeout(res, 300));
-    }
-    await run('umount', ['-l', mnt], { allowFail: true });
-  });
-  return { path: mnt };
-}
-
 const btrfs = (args: readonly string[]): Promise<Ran> => run('btrfs', args);
 
 async function deleteSubvolumesIn(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
   const names = await readdir(dir);
   for (const name of names) await btrfs(['subvolume', 'delete', '-c', path.join(dir, name)]);
-}
-
-async function settle(pool: Pool): Promise<void> {
-  await btrfs(['subvolume', 'sync', pool.path]);
-  await btrfs(['filesystem', 'sync', pool.path]);
 }
 
 // ---- data -----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import { Btrfs } from '../btrfs/index.js';
 import { applianceId, parseIdentity, type Identity } from '../crypto/index.js';
 import { FerryError } from '../domain/errors.js';
 import type { Task } from '../domain/task.js';
-import { createLogger, type Logger } from '../log/logger.js';
+import { createLogger, logLevelFrom, type LogLevel, type Logger } from '../log/logger.js';
 import { createPeerServer, PeerClient, toPeerRecord, type PeerServer } from '../peer/index.js';
 import { Receiver } from '../receiver/receiver.js';
 import type { ReceiverEndpoint } from '../replication/endpoints.js';
@@ -90,7 +90,7 @@ export class Appliance {
     lock: ServeLock,
   ) {
     this.#lock = lock;
-    this.#logger = options.logger ?? createLogger({ fields: { appliance: config.name } });
+    this.#logger = options.logger ?? createLogger({ level: levelFromEnv(), fields: { appliance: config.name } });
     this.#token = token;
     this.id = applianceId(identity.signing.publicKey);
     this.store = openStore(state.databasePath);
@@ -367,5 +367,14 @@ export class Appliance {
     await this.#dispatcher.close();
     this.store.close();
     this.#lock.release();
+  }
+}
+
+/** FERRY_LOG_LEVEL, or a refusal with a stable code. */
+function levelFromEnv(): LogLevel {
+  try {
+    return logLevelFrom(process.env);
+  } catch (err) {
+    throw new FerryError('INVALID_INPUT', (err as Error).message);
   }
 }

@@ -56,6 +56,22 @@ export function createLogger(options: { level?: LogLevel; write?: (line: string)
   return wrap(p);
 }
 
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/**
+ * The daemon's level from `FERRY_LOG_LEVEL` (info when unset): debug adds a
+ * line per btrfs command with its arguments and duration, which is how an
+ * admin (or the bench) sees what one run costs. Anything else is refused at
+ * start rather than quietly logging at another level.
+ */
+export function logLevelFrom(env: NodeJS.ProcessEnv): LogLevel {
+  const given = env['FERRY_LOG_LEVEL'];
+  if (given === undefined || given === '') return 'info';
+  const level = LEVELS.find((l) => l === given.toLowerCase());
+  if (!level) throw new Error(`FERRY_LOG_LEVEL is '${given}': give one of ${LEVELS.join(', ')}`);
+  return level;
+}
+
 /** A logger that drops everything: the default where none is injected. */
 export const silentLogger: Logger = {
   debug: () => undefined,

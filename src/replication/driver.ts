@@ -221,7 +221,9 @@ export class ReplicationDriver {
         retention: receipt.retention,
       });
       attempts.push({ attemptId, status: 'succeeded', mode: plan.mode, errorCode: null, error: null });
-      await this.#pruneLocal(task, [...remote, { name: snapshot.name, receivedUuid: snapshot.uuid }]);
+      // The snapshots listed before this attempt and its own: no second listing for retention.
+      const local = prepared.local.some((s) => s.name === snapshot.name) ? prepared.local : [...prepared.local, snapshot];
+      await this.#pruneLocal(task, [...remote, { name: snapshot.name, receivedUuid: snapshot.uuid }], local);
       return receipt;
     } catch (thrown) {
       const err = errorOf(thrown, signal);
@@ -261,13 +263,11 @@ export class ReplicationDriver {
     // Ask first, snapshot second: an unreachable receiver must not make
     // snapshots pile up on the source (btrbk #607).
     const remote = await receiver.holdings({ share: task.share, pool: task.pool, shareUuid, shareOrigin }, signal);
-    let local = await sender.listSnapshots(task);
-    local = await this.#settle(task, local, remote, state.snapshot?.name ?? null);
+    // Three questions that wait on nothing but the holdings: asked at once, not one after another.
+    const [listed, sourceHealth, targetHealth] = await Promise.all([sender.listSnapshots(task), sender.poolHealth?.(task), receiver.poolHealth?.({ pool: task.pool }, signal)]);
+    const local = await this.#settle(task, listed, remote, state.snapshot?.name ?? null);
 
-    const findings: HealthFinding[] = [
-      ...((await sender.poolHealth?.(task)) ?? []),
-      ...((await receiver.poolHealth?.({ pool: task.pool }, signal)) ?? []).map((f) => ({ ...f, pool: 'target' as const, code: f.code as HealthCode })),
-    ];
+    const findings: HealthFinding[] = [...(sourceHealth ?? []), ...(targetHealth ?? []).map((f) => ({ ...f, pool: 'target' as const, code: f.code as HealthCode }))];
     const decision = decide(findings, task.healthPolicy ?? defaultHealthPolicy);
     const described = [describeFindings(findings), decision.reason].filter((t): t is string => t !== null).join('; ') || null;
 
@@ -278,7 +278,7 @@ export class ReplicationDriver {
       const name = snapshotName(this.#clock(), local.map((s) => s.name));
       state.snapshot = await sender.takeSnapshot(task, name);
     }
-    return { receiver, remote, plan, snapshot: state.snapshot, findings: described, shareUuid };
+    return { receiver, remote, local, plan, snapshot: state.snapshot, findings: described, shareUuid };
   }
 
   /**
@@ -349,9 +349,9 @@ export class ReplicationDriver {
     return false;
   }
 
-  async #pruneLocal(task: Task, remote: { name: string; receivedUuid: string }[]): Promise<void> {
+  async #pruneLocal(task: Task, remote: { name: string; receivedUuid: string }[], listed?: readonly LocalSnapshot[]): Promise<void> {
     try {
-      const local = await this.#deps.sender.listSnapshots(task);
+      const local = listed ?? (await this.#deps.sender.listSnapshots(task));
       const { remove } = senderRetention({ local, remote, keep: task.keepLocal, inFlight: [] });
       if (remove.length > 0) await this.#deps.sender.deleteSnapshots(task, remove);
     } catch (err) {
@@ -374,6 +374,8 @@ interface Prepared {
   readonly shareUuid: string;
   readonly receiver: ReceiverEndpoint;
   readonly remote: readonly Replica[];
+  /** The task's snapshots as listed before the plan, settled (the run's own not among them on its first attempt). */
+  readonly local: readonly LocalSnapshot[];
   readonly plan: Plan;
   readonly snapshot: LocalSnapshot;
   readonly findings: string | null;

@@ -9,7 +9,7 @@ import { mkdir, rm, statfs, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { AddedTaskView, InviteView, PeerView, PoolView, ReceiveTrailEntryView, ReplicaView, SendTrailEntryView, StatusView, TaskDetailView, TaskView } from '../../src/api/views.js';
+import { AddedTaskView, InviteView, PeerView, PoolView, ReceiveTrailEntryView, ReplicaView, RunView, SendTrailEntryView, StatusView, TaskDetailView, TaskView } from '../../src/api/views.js';
 import { ferry, ferryOk } from '../support/cli.js';
 import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
 import { run as must } from '../support/run.js';
@@ -138,7 +138,16 @@ describe('the CLI contract, verb by verb', () => {
     const failed = await ferry(A(), ['task', 'run', 'docs', '--wait']);
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(/^ferry: run of docs failed: .* \[SERVICE_DISABLED\]\n$/);
+    // For scripts: the run as it ended, as JSON on stdout, and the same exit code.
+    const failedJson = await ferry(A(), ['task', 'run', 'docs', '--wait', '--json']);
+    expect(failedJson.code).toBe(1);
+    expect(RunView.parse(JSON.parse(failedJson.stdout))).toMatchObject({ task: 'docs', state: 'failed', errorCode: 'SERVICE_DISABLED' });
     await ferryOk(B(), ['service', 'enable']);
+    const ran = await ferry(A(), ['task', 'run', 'docs', '--wait', '--json']);
+    expect(ran.code, ran.stderr).toBe(0);
+    const ended = RunView.parse(JSON.parse(ran.stdout));
+    expect(ended).toMatchObject({ task: 'docs', state: 'succeeded', errorCode: null });
+    expect(Date.parse(ended.endedAt ?? '')).toBeGreaterThanOrEqual(Date.parse(ended.startedAt));
   });
 
   it.each([

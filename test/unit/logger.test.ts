@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { AdminPorts } from '../../src/api/ports.js';
 import { ADMIN_PREFIX } from '../../src/api/routes.js';
 import { createAdminApi } from '../../src/api/server.js';
-import { createLogger, REDACTED_FIELDS } from '../../src/log/logger.js';
+import { createLogger, logLevelFrom, REDACTED_FIELDS } from '../../src/log/logger.js';
 
 function capture(level: 'debug' | 'info' = 'info'): { lines: Record<string, unknown>[]; logger: ReturnType<typeof createLogger> } {
   const lines: Record<string, unknown>[] = [];
@@ -68,5 +68,22 @@ describe('the admin API logs with request ids', () => {
     } finally {
       await app.close();
     }
+  });
+});
+
+describe('FERRY_LOG_LEVEL', () => {
+  it.each([
+    [undefined, 'info'],
+    ['', 'info'],
+    ['debug', 'debug'],
+    ['DEBUG', 'debug'],
+    ['warn', 'warn'],
+    ['error', 'error'],
+  ] as const)('%s -> %s', (given, level) => {
+    expect(logLevelFrom(given === undefined ? {} : { FERRY_LOG_LEVEL: given })).toBe(level);
+  });
+
+  it.each(['verbose', 'trace', ' info', '1'])('refuses %j, naming the levels there are', (given) => {
+    expect(() => logLevelFrom({ FERRY_LOG_LEVEL: given })).toThrow(/give one of debug, info, warn, error/);
   });
 });

@@ -167,11 +167,13 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
     .command('run')
     .argument('<name>')
     .option('--wait', 'wait for the run to end (progress on a terminal); exit 0 only if it succeeded')
+    .option('--json', 'the run as JSON on stdout: as it began, or with --wait as it ended')
     .description('run a task now')
-    .action(async (name: string, opts: { wait?: boolean }) => {
+    .action(async (name: string, opts: { wait?: boolean; json?: boolean }) => {
       const client = adminClient(globals());
       if (!opts.wait) {
         const run = await client.runTask(name);
+        if (opts.json) return printJson(run);
         line(run.state === 'queued' ? `run ${run.id} of task ${name} queued: it starts when a run under way ends` : `run ${run.id} of task ${name} started`);
         return;
       }
@@ -185,9 +187,14 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
       let end: RunView;
       try {
         const run = await client.runTask(name);
-        end = await waitForRun(client, run, seen, (w) => (wake = w));
+        end = await waitForRun(client, run, seen, (w) => (wake = w), opts.json !== true);
       } finally {
         stream.close();
+      }
+      if (opts.json) {
+        printJson(end);
+        if (end.state !== 'succeeded') process.exitCode = EXIT_FAILED;
+        return;
       }
       if (end.state === 'succeeded') {
         line(`run of ${name} succeeded: snapshot ${end.snapshot ?? '-'}, ${formatBytes(end.bytes)} sent`);
@@ -233,10 +240,9 @@ export function registerTask(program: Command, globals: () => GlobalOptions): vo
 const QUIET_MS = 2_000;
 
 /** Follows a run to its end by the live events in `seen`, asking the daemon only when they go quiet. */
-async function waitForRun(client: AdminClient, started: RunView, seen: Map<string, RunView>, onWake: (wake: () => void) => void): Promise<RunView> {
+async function waitForRun(client: AdminClient, started: RunView, seen: Map<string, RunView>, onWake: (wake: () => void) => void, bar: boolean): Promise<RunView> {
   // Loaded here, not at start: only a followed run draws a bar (and its library costs every other command start-up).
-  const { TransferProgress } = await import('../progress.js');
-  const progress = new TransferProgress(started.task);
+  const progress = bar ? new (await import('../progress.js')).TransferProgress(started.task) : { update: () => undefined, stop: () => undefined };
   // Ctrl-C stops the waiting, not the run: say so, and how to stop the run.
   const interrupted = (): void => {
     progress.stop();
