@@ -12,7 +12,10 @@
 // The holder plans (from the asker's own chains only), answers at once, and
 // then sends the replica back as a transfer of its own: open with the
 // restore's id, `btrfs send [-p parent]` of its replicas, sealed and signed
-// like any replica stream. Both sides keep a trail entry of kind 'restore'.
+// like any replica stream, through the same carriage as a run's attempts
+// (src/replication/transfer.ts) and retried as they are: a cut link costs a
+// try, and the asker waits for the next one. Both sides keep a trail entry of
+// kind 'restore' per try.
 //
 // Over 300 lines because both ends of a restore's exchange read best in one
 // place, with the checks the asker makes before anything travels.
@@ -27,7 +30,7 @@ import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { endStatusOf } from '../domain/trail.js';
 import { isSnapshotName } from '../domain/names.js';
 import type { Task } from '../domain/task.js';
-import type { RestorePlan, RestoreQuery } from '../domain/transfer.js';
+import type { RestorePlan, RestoreQuery, TransferRequest } from '../domain/transfer.js';
 import type { Logger } from '../log/logger.js';
 import type { PeerClient } from '../peer/index.js';
 import type { Receiver } from '../receiver/receiver.js';
@@ -36,6 +39,10 @@ import type { RestoreArrival } from '../receiver/restores.js';
 import type { Sender } from '../sender/sender.js';
 import { restoredSnapshotDir, taskSnapshotDir } from '../sender/paths.js';
 import type { Peer, Store } from '../store/index.js';
+import { carry } from '../replication/transfer.js';
+import { defaultRetryPolicy, retrying, type RetryPolicy } from '../replication/retry-policy.js';
+import { ByteCounter } from '../util/bytes.js';
+import type { Readable } from 'node:stream';
 
 export interface RestoreInput {
   readonly share: string;
@@ -55,8 +62,10 @@ export interface RestoreDeps {
   readonly isRunning: (task: string) => boolean;
   readonly logger: Logger;
   readonly stopping: AbortSignal;
-  /** How long the holder's transfer may take to open once it agreed. */
+  /** How long the holder's transfer may take to open once it agreed, and to open again after a try failed. */
   readonly openWaitMs?: number;
+  /** How often the holder tries to send a restore; a run's default when absent. */
+  readonly retry?: RetryPolicy;
 }
 
 const KEEP = 100;
@@ -294,62 +303,80 @@ export class Restores {
     return source.plan;
   }
 
+  /**
+   * The replica back to the asker as a transfer like any other (carry, in
+   * src/replication/transfer.ts), retried as a run's attempts are: a cut
+   * link costs a try, not the restore. Each try is an attempt of its own in
+   * both trails.
+   */
   async #send(peer: Peer, query: RestoreQuery, source: Awaited<ReturnType<Receiver['planRestore']>>): Promise<void> {
     const { plan } = source;
-    const attemptId = randomUUID();
-    const trail = this.d.store.sendTrail;
-    trail.start({
-      id: attemptId,
-      kind: 'restore',
-      task: query.share,
-      share: query.share,
-      snapshot: plan.snapshot,
-      parent: plan.parent?.name ?? null,
-      mode: plan.parent ? 'incremental' : 'full',
-      peer: peer.id,
-      pool: source.pool,
-      reason: `restore ${query.restoreId} asked by ${peer.name}`,
-      startedAt: new Date().toISOString(),
-    });
-    let bytes = 0;
-    let opened: string | null = null;
     const client = this.d.clientFor(peer);
     const signal = this.d.stopping;
+    const endpoint = {
+      open: (request: TransferRequest, s: AbortSignal) => client.open(request, s),
+      transfer: (id: string, stream: Readable, s: AbortSignal) => client.transfer(id, stream, s),
+      // Refused before any byte (the replica changed since the plan): the asker's open transfer ends now.
+      abort: (id: string, reason: unknown) => client.abort(id, signal, toFerryError(reason).code === 'REPLICA_CHANGED' ? 'replica-changed' : undefined),
+    };
+    const trail = this.d.store.sendTrail;
     try {
-      const { transferId } = await client.open(
-        {
-          attemptId,
-          task: 'restore',
+      const receipt = await retrying(this.d.retry ?? defaultRetryPolicy, signal, async (i) => {
+        const attemptId = randomUUID();
+        trail.start({
+          id: attemptId,
+          kind: 'restore',
+          task: query.share,
           share: query.share,
-          shareUuid: source.sourceUuid,
-          shareOrigin: null,
-          restoreId: query.restoreId,
-          pool: source.pool,
           snapshot: plan.snapshot,
-          snapshotUuid: plan.snapshotUuid,
-          parent: plan.parent,
-          keepRemote: 1,
-          sizeEstimate: source.bytes > 0 ? source.bytes : null,
-        },
-        signal,
-      );
-      opened = transferId;
-      // The asker took as long as it liked to answer the open: the replica must still be the one planned.
-      await this.d.receiver.checkRestoreSource(source);
-      const { stream, done } = this.d.btrfs.send({ path: source.replicaPath, ...(source.parentPath ? { parent: source.parentPath } : {}), signal });
-      done.catch(() => undefined);
-      stream.on('data', (chunk: Buffer) => {
-        bytes += chunk.length;
+          parent: plan.parent?.name ?? null,
+          mode: plan.parent ? 'incremental' : 'full',
+          peer: peer.id,
+          pool: source.pool,
+          reason: `restore ${query.restoreId} asked by ${peer.name}${i > 0 ? `, try ${i + 1}` : ''}`,
+          startedAt: new Date().toISOString(),
+        });
+        const counter = new ByteCounter({ onProgress: (bytes) => trail.progress(attemptId, bytes) });
+        try {
+          const got = await carry({
+            receiver: endpoint,
+            request: {
+              attemptId,
+              task: 'restore',
+              share: query.share,
+              shareUuid: source.sourceUuid,
+              shareOrigin: null,
+              restoreId: query.restoreId,
+              pool: source.pool,
+              snapshot: plan.snapshot,
+              snapshotUuid: plan.snapshotUuid,
+              parent: plan.parent,
+              keepRemote: 1,
+              sizeEstimate: source.bytes > 0 ? source.bytes : null,
+            },
+            source: async (streaming) => {
+              // The asker took as long as it liked to answer the open: the replica must still be the one planned.
+              await this.d.receiver.checkRestoreSource(source);
+              const sent = this.d.btrfs.send({ path: source.replicaPath, ...(source.parentPath ? { parent: source.parentPath } : {}), signal: streaming });
+              // Its failure also errors the stream, which the carriage reports.
+              sent.done.catch(() => undefined);
+              return sent.stream;
+            },
+            counter,
+            signal,
+          });
+          trail.finish(attemptId, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: got.bytes, errorCode: null, error: null });
+          return got;
+        } catch (thrown) {
+          const err = toFerryError(thrown);
+          trail.finish(attemptId, { status: endStatusOf(err.code), endedAt: new Date().toISOString(), bytes: counter.bytes, errorCode: err.code, error: describeError(err) });
+          this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, attemptId, code: err.code, error: err.message });
+          throw err;
+        }
       });
-      const receipt = await client.transfer(transferId, stream, signal);
-      trail.finish(attemptId, { status: 'succeeded', endedAt: new Date().toISOString(), bytes: receipt.bytes, errorCode: null, error: null });
       this.d.logger.info('restore sent', { restoreId: query.restoreId, peer: peer.id, snapshot: plan.snapshot, bytes: receipt.bytes });
-    } catch (thrown) {
-      const err = toFerryError(thrown);
-      // Refused before any byte: the asker's open transfer ends now, not at its expiry.
-      if (err.code === 'REPLICA_CHANGED' && opened !== null) await client.abort(opened, signal, 'replica-changed').catch(() => undefined);
-      trail.finish(attemptId, { status: endStatusOf(err.code), endedAt: new Date().toISOString(), bytes, errorCode: err.code, error: describeError(err) });
-      this.d.logger.warn('restore send failed', { restoreId: query.restoreId, peer: peer.id, code: err.code, error: err.message });
+    } catch {
+      // Each try said why in the trail and the log; the asker hears it from its own end.
     }
   }
 }

@@ -216,7 +216,8 @@ export class Receiver {
     this.#pending.close(pending);
     if (pending.restore) {
       const { restoreId } = pending.restore;
-      if (err || !receipt) this.#restores.fail(restoreId, err ?? new FerryError('INTERNAL', 'the restore ended without a snapshot'));
+      if (err) this.#restores.interrupted(restoreId, err);
+      else if (!receipt) this.#restores.fail(restoreId, new FerryError('INTERNAL', 'the restore ended without a snapshot'));
       else {
         this.#restores.arrived({
           restoreId,

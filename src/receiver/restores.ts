@@ -60,6 +60,8 @@ interface Waiting {
   readonly reject: (err: FerryError) => void;
   timer: NodeJS.Timeout | null;
   opened: boolean;
+  /** How long the holder's transfer may take to open (again); set when the holder agreed. */
+  waitMs: number | null;
 }
 
 export class RestoreInbox {
@@ -72,24 +74,44 @@ export class RestoreInbox {
    */
   expect(expectation: RestoreExpectation): Promise<RestoreArrival> {
     return new Promise<RestoreArrival>((resolve, reject) => {
-      this.#waiting.set(expectation.restoreId, { expectation, resolve, reject, timer: null, opened: false });
+      this.#waiting.set(expectation.restoreId, { expectation, resolve, reject, timer: null, opened: false, waitMs: null });
     });
   }
 
   /** The holder answered: from now its transfer has `waitMs` to open. */
   started(restoreId: string, waitMs: number): void {
     const waiting = this.#waiting.get(restoreId);
-    if (!waiting || waiting.opened) return;
-    waiting.timer = setTimeout(() => {
-      this.fail(
-        restoreId,
+    if (!waiting) return;
+    waiting.waitMs = waitMs;
+    if (waiting.opened) return;
+    this.#wait(
+      waiting,
+      () =>
         new FerryError(
           'PEER_UNREACHABLE',
           `peer ${waiting.expectation.peer} accepted the restore but its transfer did not arrive within ${Math.round(waitMs / 1000)} s: can it reach this appliance's peer address?`,
         ),
-      );
-    }, waitMs);
+    );
+  }
+
+  #wait(waiting: Waiting, why: () => FerryError): void {
+    if (waiting.timer) clearTimeout(waiting.timer);
+    waiting.timer = setTimeout(() => this.fail(waiting.expectation.restoreId, why()), waiting.waitMs ?? 0);
     waiting.timer.unref();
+  }
+
+  /**
+   * The restore's transfer failed. When the failure is one the holder tries
+   * again after (a cut link, a stall: transient), the restore waits for its
+   * next open as long as for the first; otherwise, or when none comes, it fails.
+   */
+  interrupted(restoreId: string, err: FerryError): void {
+    const waiting = this.#waiting.get(restoreId);
+    if (!waiting) return;
+    if (err.errorClass !== 'transient' || waiting.waitMs === null) return this.fail(restoreId, err);
+    waiting.opened = false;
+    const seconds = Math.round(waiting.waitMs / 1000);
+    this.#wait(waiting, () => new FerryError(err.code, `the restore's transfer failed and peer ${waiting.expectation.peer} did not try again within ${seconds} s: ${err.message}`));
   }
 
   /** Takes an open that carries a restore id; NOT_FOUND unless this appliance asked that peer for it. */

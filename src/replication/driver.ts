@@ -6,7 +6,6 @@
 // preparation, estimate, send, settling and pruning; how an attempt ends is
 // endings.ts, how often it retries retry-policy.ts.
 
-import { pipeline } from 'node:stream/promises';
 import { FerryError, describeError, toFerryError } from '../domain/errors.js';
 import { newAttemptId } from '../domain/ids.js';
 import { snapshotName } from '../domain/names.js';
@@ -22,7 +21,8 @@ import { KeyedLock } from '../util/lock.js';
 import type { TransferReceipt } from '../domain/transfer.js';
 import type { EndStatus } from '../domain/trail.js';
 import type { ReceiverEndpoint, SenderEndpoint, SendTrailWriter } from './endpoints.js';
-import { endedBy, errorOf, isConsequence, streamSignal } from './endings.js';
+import { endedBy, errorOf } from './endings.js';
+import { carry } from './transfer.js';
 import { defaultRetryPolicy, retryPolicyFor, type RetryPolicy } from './retry-policy.js';
 
 export interface AttemptOutcome {
@@ -181,8 +181,9 @@ export class ReplicationDriver {
       },
     });
     try {
-      const { transferId } = await receiver.open(
-        {
+      const receipt = await carry({
+        receiver,
+        request: {
           attemptId,
           task: task.name,
           share: task.share,
@@ -196,21 +197,10 @@ export class ReplicationDriver {
           keepRemote: task.keepRemote,
           sizeEstimate,
         },
+        source: (streaming) => sender.send(task, snapshot.name, plan.parent?.name ?? null, streaming),
+        counter,
         signal,
-      );
-      const streaming = streamSignal(signal);
-      const source = sender.send(task, snapshot.name, plan.parent?.name ?? null, streaming);
-      // The counter is what the receiver reads (one stage less for every read
-      // of the pipe). The pipeline settles when the counter has taken the last
-      // byte; the receiver's own result says the rest.
-      const pumping = pipeline(source, counter, { signal: streaming });
-      // Wait for both ends to settle, so the attempt ends only after the
-      // receiver has cleaned up; report the sending side's error first, as it
-      // is the cause when both fail.
-      const [received, pumped] = await Promise.allSettled([receiver.transfer(transferId, counter, signal), pumping]);
-      if (pumped.status === 'rejected' && !(received.status === 'rejected' && isConsequence(pumped.reason))) throw pumped.reason;
-      if (received.status === 'rejected') throw received.reason;
-      const receipt = received.value;
+      });
       this.#deps.onProgress?.(task.name, counter.bytes);
       trail.finish(attemptId, {
         status: 'succeeded',
