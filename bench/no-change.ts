@@ -22,7 +22,7 @@
 import { writeFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { ferryJson, ferryOk, initAppliance, removeState, startDaemon, stopAllDaemons, type Daemon } from '../test/support/cli.js';
-import { atExit, cleanup, makePool, run } from './support.js';
+import { atExit, makePool, run, runBench } from './support.js';
 
 const runs = Math.max(1, Number(process.env.FERRY_BENCH_RUNS ?? 15));
 const keep = Math.max(2, Number(process.env.FERRY_BENCH_KEEP ?? 10));
@@ -120,11 +120,4 @@ async function main(): Promise<void> {
   console.log(`  pool listings (subvolume list) per run: sender ${((btrfsCommands(alpha, fromAlpha).get('subvolume list') ?? 0) / runs).toFixed(1)}, receiver ${((btrfsCommands(beta, fromBeta).get('subvolume list') ?? 0) / runs).toFixed(1)}`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

@@ -48,7 +48,7 @@ import { describeCost, streamCheckCost, type GuardCost } from './guard.js';
 import { describeJailCommit, jailCommitCost, type JailCommitCost } from './jail-commit.js';
 import { shebangNodeFlags } from '../test/support/launch.js';
 import type { CommandResult } from '../test/support/run.js';
-import { atExit, cleanup, makePool, run, settle } from './support.js';
+import { atExit, makePool, run, runBench, settle } from './support.js';
 
 const MiB = 1024 * 1024;
 const GiB = 1024 * MiB;
@@ -508,11 +508,4 @@ async function main(): Promise<void> {
   if (profDir) log(`CPU profiles of the daemons go to ${profDir} when they stop`);
 }
 
-try {
-  await main();
-} catch (err) {
-  console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  process.exitCode = 1;
-} finally {
-  await cleanup();
-}
+await runBench(main);

@@ -80,3 +80,15 @@ export async function settle(pool: Pool): Promise<void> {
   await run('btrfs', ['subvolume', 'sync', pool.path]);
   await run('btrfs', ['filesystem', 'sync', pool.path]);
 }
+
+/** Runs a bench's main, says what failed (exit 1), and cleans up either way. */
+export async function runBench(main: () => Promise<void>): Promise<void> {
+  try {
+    await main();
+  } catch (err) {
+    console.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+    process.exitCode = 1;
+  } finally {
+    await cleanup();
+  }
+}

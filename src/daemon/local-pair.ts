@@ -1,3 +1,4 @@
+import { toFerryError } from '../domain/errors.js';
 import type { Receiver } from '../receiver/receiver.js';
 import type { ReceiverEndpoint } from '../replication/endpoints.js';
 
@@ -12,5 +13,9 @@ export function localReceiverEndpoint(receiver: Receiver, peerId: string): Recei
     poolHealth: (request) => receiver.poolHealth(peerId, request.pool),
     open: (request) => receiver.open(peerId, request),
     transfer: (transferId, stream, signal) => receiver.transfer(peerId, transferId, stream, signal),
+    drop: (transferId, reason) => {
+      receiver.abort(peerId, transferId, toFerryError(reason));
+      return Promise.resolve();
+    },
   };
 }

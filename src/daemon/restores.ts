@@ -317,7 +317,7 @@ export class Restores {
       open: (request: TransferRequest, s: AbortSignal) => client.open(request, s),
       transfer: (id: string, stream: Readable, s: AbortSignal) => client.transfer(id, stream, s),
       // Refused before any byte (the replica changed since the plan): the asker's open transfer ends now.
-      abort: (id: string, reason: unknown) => client.abort(id, signal, toFerryError(reason).code === 'REPLICA_CHANGED' ? 'replica-changed' : undefined),
+      drop: (id: string, reason: unknown) => client.abort(id, signal, toFerryError(reason).code === 'REPLICA_CHANGED' ? 'replica-changed' : undefined),
     };
     const trail = this.d.store.sendTrail;
     try {

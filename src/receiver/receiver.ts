@@ -194,7 +194,7 @@ export class Receiver {
   async transfer(peer: string, transferId: string, stream: Readable, callerSignal: AbortSignal): Promise<TransferReceipt> {
     const pending = this.#pending.get(transferId);
     if (!pending || pending.peer !== peer) {
-      throw new FerryError('NOT_FOUND', `no open transfer '${transferId.slice(0, 64)}' for this peer`);
+      throw new FerryError('TRANSFER_NOT_FOUND', `no open transfer '${transferId.slice(0, 64)}' for this peer`);
     }
     if (pending.streaming) throw new FerryError('SHARE_BUSY', `transfer '${transferId}' is already streaming`);
     pending.streaming = true;

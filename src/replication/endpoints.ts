@@ -52,7 +52,7 @@ export interface ReceiverEndpoint {
   /** Streams the send stream into the transfer; resolves once the replica is committed. */
   transfer(transferId: string, stream: Readable, signal: AbortSignal): Promise<TransferReceipt>;
   /** Drops an opened transfer that will not stream (its source was refused before any byte); without it the receiver's open expires. */
-  abort?(transferId: string, reason: unknown): Promise<void>;
+  drop?(transferId: string, reason: unknown): Promise<void>;
 }
 
 /** Where the driver writes the send trail (the store's send trail fits it). */

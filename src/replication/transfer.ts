@@ -14,7 +14,7 @@ import type { ReceiverEndpoint } from './endpoints.js';
 import { isConsequence, streamSignal } from './endings.js';
 
 export interface Carriage {
-  readonly receiver: Pick<ReceiverEndpoint, 'open' | 'transfer' | 'abort'>;
+  readonly receiver: Pick<ReceiverEndpoint, 'open' | 'transfer' | 'drop'>;
   readonly request: TransferRequest;
   /** The send stream, asked for once the transfer is open (a last check may refuse it there). */
   readonly source: (signal: AbortSignal) => Readable | Promise<Readable>;
@@ -35,7 +35,7 @@ export async function carry(c: Carriage): Promise<TransferReceipt> {
     source = await c.source(streaming);
   } catch (err) {
     // Refused before any byte: the receiver's open transfer ends now, not at its expiry.
-    await receiver.abort?.(transferId, err).catch(() => undefined);
+    await receiver.drop?.(transferId, err).catch(() => undefined);
     throw err;
   }
   // The counter is what the receiver reads (one stage less for every read of

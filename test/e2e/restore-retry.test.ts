@@ -13,8 +13,8 @@ import { Btrfs } from '../../src/btrfs/index.js';
 import type { ReceiveTrailEntry, SendTrailEntry } from '../../src/domain/trail.js';
 import { ferryJson, ferryOk } from '../support/cli.js';
 import { manifest } from '../support/manifest.js';
-import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { pairedDaemons, proxyToAlpha, type PairedDaemons } from '../support/paired.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 const MiB = 1 << 20;
 const btrfs = new Btrfs();
@@ -29,9 +29,7 @@ beforeAll(async () => {
   await ferryOk(pair.alpha.state, ['task', 'pause', 'photos']);
   await ferryOk(pair.alpha.state, ['task', 'run', 'photos', '--wait']);
   // Beta reaches alpha through a proxy from now on: the restore's stream goes that way.
-  proxy = new TcpProxy(pair.alpha.port);
-  await proxy.start();
-  await ferryOk(pair.beta.state, ['peer', 'set-address', 'alpha', `127.0.0.1:${proxy.port}`]);
+  proxy = await proxyToAlpha(pair);
 }, 180_000);
 
 afterAll(async () => {

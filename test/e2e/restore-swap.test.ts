@@ -18,8 +18,8 @@ import { Btrfs } from '../../src/btrfs/index.js';
 import type { SendTrailEntry } from '../../src/domain/trail.js';
 import { ferry, ferryJson, ferryOk } from '../support/cli.js';
 import { manifest } from '../support/manifest.js';
-import { pairedDaemons, type PairedDaemons } from '../support/paired.js';
-import { TcpProxy } from '../support/tcp-proxy.js';
+import { pairedDaemons, proxyToAlpha, type PairedDaemons } from '../support/paired.js';
+import type { TcpProxy } from '../support/tcp-proxy.js';
 
 const btrfs = new Btrfs();
 const SECRET = randomBytes(256 * 1024);
@@ -52,9 +52,7 @@ beforeAll(async () => {
   otherUuid = (await btrfs.show(other)).uuid;
 
   // Beta reaches alpha through a proxy that can hold beta's requests.
-  proxy = new TcpProxy(pair.alpha.port);
-  await proxy.start();
-  await ferryOk(pair.beta.state, ['peer', 'set-address', 'alpha', `127.0.0.1:${proxy.port}`]);
+  proxy = await proxyToAlpha(pair);
 }, 180_000);
 
 afterAll(async () => {

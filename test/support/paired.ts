@@ -99,3 +99,11 @@ export async function slowLinkToBeta(pair: PairedDaemons, rate: number): Promise
   await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
   return proxy;
 }
+
+/** Beta reaches alpha through a TCP proxy (to cut, stall or hold what beta sends alpha: a restore's stream, say). */
+export async function proxyToAlpha(pair: PairedDaemons): Promise<TcpProxy> {
+  const proxy = new TcpProxy(pair.alpha.port);
+  await proxy.start();
+  await ferryOk(pair.beta.state, ['peer', 'set-address', 'alpha', `127.0.0.1:${proxy.port}`]);
+  return proxy;
+}
