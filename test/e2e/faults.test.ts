@@ -133,6 +133,8 @@ beforeAll(async () => {
   await ferryOk(pair.alpha.state, ['peer', 'set-address', 'beta', `127.0.0.1:${proxy.port}`]);
   await ferryOk(pair.alpha.state, [
     'task', 'add', TASK, '--share', pair.share, '--peer', 'beta', '--pool', 'backup', '--every', '1d', '--keep-local', '1000', '--keep-remote', '1000',
+    // The shortest backoff: what the rounds check is the state after the retries, not how long they wait (2 s doubling waited 14 s a run).
+    '--retry-backoff', '1s',
   ]);
   // Only the rounds start runs.
   await ferryOk(pair.alpha.state, ['task', 'pause', TASK]);
