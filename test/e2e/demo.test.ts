@@ -141,7 +141,11 @@ describe('npm run demo', () => {
 
     const cleaner = startDemo(['--clean']);
     expect(await cleaner.exited).toBe(0);
-    expect(cleaner.output()).toMatch(/cleaned up 1 earlier demo\(s\) that did not end cleanly/);
+    // Any demo that starts cleans up every crashed one on the machine: another suite's demo may
+    // have got to this one first, and this cleaner may clean that suite's too. What holds either
+    // way: it says what it cleaned when it cleaned some, and nothing of the crashed demo is left.
+    const said = /cleaned up (\d+) earlier demo\(s\) that did not end cleanly/.exec(cleaner.output());
+    if (said) expect(Number(said[1])).toBeGreaterThanOrEqual(1);
     expect(await leftovers(pid, daemons)).toEqual([]);
   }, 180_000);
 
