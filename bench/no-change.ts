@@ -115,9 +115,12 @@ async function main(): Promise<void> {
   console.log(`a run with nothing to send (${runs} runs, chain of ${keep} replicas, last stream ${entry?.bytes ?? 0} bytes, ${entry?.mode ?? '?'}):`);
   console.log(`  in the daemon: ${ms(inDaemon)}; goal under 500 ms`);
   console.log(`  task run --wait, CLI included: ${ms(wall)}`);
-  console.log(`  ${describe('sender', btrfsCommands(alpha, fromAlpha))}`);
-  console.log(`  ${describe('receiver', btrfsCommands(beta, fromBeta))}`);
-  console.log(`  pool listings (subvolume list) per run: sender ${((btrfsCommands(alpha, fromAlpha).get('subvolume list') ?? 0) / runs).toFixed(1)}, receiver ${((btrfsCommands(beta, fromBeta).get('subvolume list') ?? 0) / runs).toFixed(1)}`);
+  const sent = btrfsCommands(alpha, fromAlpha);
+  const received = btrfsCommands(beta, fromBeta);
+  const listings = (counts: Map<string, number>): string => ((counts.get('subvolume list') ?? 0) / runs).toFixed(1);
+  console.log(`  ${describe('sender', sent)}`);
+  console.log(`  ${describe('receiver', received)}`);
+  console.log(`  pool listings (subvolume list) per run: sender ${listings(sent)}, receiver ${listings(received)}`);
 }
 
 await runBench(main);

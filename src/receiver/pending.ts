@@ -26,7 +26,7 @@ export interface PendingTransfer {
   /** The pool as admission listed it: commit tells it of the new replica, retention reads the chain from it. Null for a restore. */
   readonly listing: PoolListing | null;
   readonly releaseShare: () => void;
-  expiry: NodeJS.Timeout | undefined;
+  readonly expiry: NodeJS.Timeout;
   streaming: boolean;
 }
 
